@@ -1,0 +1,209 @@
+"""Small, safe, vectorized formulas over input columns.
+
+A scheme writes its metrics, targets, gates, flags and constraints as text such as
+``(uv - uv_prev) / uv_prev`` or ``coalesce(turnover_target, lookup(category, 'x') * quarters)``.
+This module parses them with :mod:`ast` (never ``eval``), checks that they use only known
+names and functions, and evaluates them over whole columns at once.
+
+Blank values are NaN and propagate; a division by zero yields NaN and is recorded so the
+caller can name the zero denominator instead of reporting a vague "missing" value.
+"""
+
+from __future__ import annotations
+
+import ast
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from functools import lru_cache
+
+import numpy as np
+import pandas as pd
+
+FUNCTIONS = ("mean", "coalesce", "lookup", "min", "max")
+PERIOD_NAMES = ("months", "quarters")
+
+_BINOPS: dict[type, Callable] = {
+    ast.Add: np.add,
+    ast.Sub: np.subtract,
+    ast.Mult: np.multiply,
+}
+_CMPOPS: dict[type, Callable] = {
+    ast.Lt: np.less,
+    ast.LtE: np.less_equal,
+    ast.Gt: np.greater,
+    ast.GtE: np.greater_equal,
+    ast.Eq: np.equal,
+    ast.NotEq: np.not_equal,
+}
+
+
+class ExprError(ValueError):
+    """A formula that cannot be parsed or uses unknown names (a scheme error)."""
+
+
+@dataclass(frozen=True)
+class Formula:
+    """A parsed formula: its text, syntax tree and the input columns it reads."""
+
+    text: str
+    tree: ast.expr
+    columns: tuple[str, ...]
+    lookups: tuple[str, ...]
+
+    def evaluate(self, env: Env) -> np.ndarray:
+        """Evaluate over all rows; returns a float (or bool) array."""
+        out = _eval(self.tree, env)
+        return np.broadcast_to(np.asarray(out), (env.n,)).copy()
+
+
+@dataclass
+class Env:
+    """What a formula can see: numeric columns, text columns, lookups, period."""
+
+    n: int
+    numbers: Mapping[str, np.ndarray]
+    texts: Mapping[str, np.ndarray] = field(default_factory=dict)
+    lookups: Mapping[str, Mapping[str, float]] = field(default_factory=dict)
+    months: float = 3.0
+    # rows where a division by zero happened, per denominator column names
+    zero_division: list[tuple[np.ndarray, tuple[str, ...]]] = field(default_factory=list)
+
+
+@lru_cache(maxsize=4096)
+def parse(text: str) -> Formula:
+    """Parse and check a formula; raises ExprError with a readable reason."""
+    if not isinstance(text, str) or not text.strip():
+        raise ExprError("empty formula")
+    try:
+        tree = ast.parse(text.strip(), mode="eval").body
+    except SyntaxError as exc:
+        raise ExprError(f"cannot parse {text!r}: {exc.msg}") from None
+    columns: list[str] = []
+    lookups: list[str] = []
+    _check(tree, columns, lookups, text)
+    return Formula(text.strip(), tree, tuple(dict.fromkeys(columns)), tuple(dict.fromkeys(lookups)))
+
+
+def _check(node: ast.AST, columns: list[str], lookups: list[str], text: str) -> None:
+    if isinstance(node, ast.Constant):
+        if isinstance(node.value, bool) or not isinstance(node.value, (int, float)):
+            raise ExprError(f"only numbers may appear as constants in {text!r}")
+    elif isinstance(node, ast.Name):
+        if node.id not in PERIOD_NAMES:
+            columns.append(node.id)
+    elif isinstance(node, ast.BinOp):
+        if not isinstance(node.op, (ast.Add, ast.Sub, ast.Mult, ast.Div, ast.BitAnd, ast.BitOr)):
+            raise ExprError(f"operator not allowed in {text!r}")
+        _check(node.left, columns, lookups, text)
+        _check(node.right, columns, lookups, text)
+    elif isinstance(node, ast.UnaryOp):
+        if not isinstance(node.op, (ast.USub, ast.UAdd, ast.Invert)):
+            raise ExprError(f"operator not allowed in {text!r}")
+        _check(node.operand, columns, lookups, text)
+    elif isinstance(node, ast.Compare):
+        if not all(type(op) in _CMPOPS for op in node.ops):
+            raise ExprError(f"comparison not allowed in {text!r}")
+        for sub in [node.left, *node.comparators]:
+            _check(sub, columns, lookups, text)
+    elif isinstance(node, ast.Call):
+        if not isinstance(node.func, ast.Name) or node.func.id not in FUNCTIONS or node.keywords:
+            raise ExprError(f"unknown function in {text!r}; allowed: {', '.join(FUNCTIONS)}")
+        if node.func.id == "lookup":
+            if (
+                len(node.args) != 2
+                or not isinstance(node.args[0], ast.Name)
+                or not isinstance(node.args[1], ast.Constant)
+                or not isinstance(node.args[1].value, str)
+            ):
+                raise ExprError(f"lookup takes a column and a table name in quotes, in {text!r}")
+            columns.append(node.args[0].id)
+            lookups.append(node.args[1].value)
+            return
+        if not node.args:
+            raise ExprError(f"{node.func.id}() needs arguments in {text!r}")
+        for arg in node.args:
+            _check(arg, columns, lookups, text)
+    else:
+        raise ExprError(f"not allowed in a formula: {ast.unparse(node)!r} in {text!r}")
+
+
+def _names(node: ast.AST) -> tuple[str, ...]:
+    return tuple(n.id for n in ast.walk(node) if isinstance(n, ast.Name) and n.id not in PERIOD_NAMES)
+
+
+def _eval(node: ast.AST, env: Env):
+    if isinstance(node, ast.Constant):
+        return float(node.value)
+    if isinstance(node, ast.Name):
+        if node.id == "months":
+            return float(env.months)
+        if node.id == "quarters":
+            return float(env.months) / 3.0
+        return env.numbers[node.id]
+    if isinstance(node, ast.UnaryOp):
+        val = _eval(node.operand, env)
+        if isinstance(node.op, ast.USub):
+            return -val
+        if isinstance(node.op, ast.Invert):
+            return ~np.asarray(val, dtype=bool)
+        return val
+    if isinstance(node, ast.BinOp):
+        left, right = _eval(node.left, env), _eval(node.right, env)
+        if isinstance(node.op, ast.Div):
+            right_arr = np.asarray(right, dtype=float)
+            zero = right_arr == 0
+            if np.any(zero):
+                env.zero_division.append((np.broadcast_to(zero, (env.n,)).copy(), _names(node.right)))
+            with np.errstate(divide="ignore", invalid="ignore"):
+                out = np.divide(left, np.where(zero, np.nan, right_arr))
+            return out
+        if isinstance(node.op, (ast.BitAnd, ast.BitOr)):
+            lb, rb = np.asarray(left, dtype=bool), np.asarray(right, dtype=bool)
+            return lb & rb if isinstance(node.op, ast.BitAnd) else lb | rb
+        return _BINOPS[type(node.op)](left, right)
+    if isinstance(node, ast.Compare):
+        result = None
+        left = _eval(node.left, env)
+        for op, comp in zip(node.ops, node.comparators):
+            right = _eval(comp, env)
+            with np.errstate(invalid="ignore"):
+                part = _CMPOPS[type(op)](left, right)
+            result = part if result is None else (result & part)
+            left = right
+        return result
+    if isinstance(node, ast.Call):
+        return _call(node, env)
+    raise ExprError(f"cannot evaluate {ast.unparse(node)!r}")  # pragma: no cover - parse() prevents it
+
+
+def _call(node: ast.Call, env: Env):
+    name = node.func.id  # type: ignore[attr-defined]
+    if name == "lookup":
+        column = node.args[0].id  # type: ignore[attr-defined]
+        table = env.lookups.get(node.args[1].value)  # type: ignore[attr-defined]
+        if table is None:
+            raise ExprError(f"unknown lookup table {node.args[1].value!r}")  # type: ignore[attr-defined]
+        keys = env.texts.get(column)
+        if keys is None:
+            raise ExprError(f"lookup column {column!r} is not a text/choice column")
+        mapping = {str(k): float(v) for k, v in table.items()}
+        other = mapping.get("*", np.nan)
+        values = pd.Series(keys, dtype=object).map(mapping)
+        blank = pd.isna(pd.Series(keys, dtype=object))
+        values = values.where(values.notna() | blank, other)
+        return values.to_numpy(dtype=float)
+    args = [np.broadcast_to(np.asarray(_eval(a, env), dtype=float), (env.n,)) for a in node.args]
+    stack = np.vstack(args)
+    if name == "mean":
+        count = np.sum(~np.isnan(stack), axis=0)
+        total = np.nansum(stack, axis=0)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            return np.where(count > 0, total / np.maximum(count, 1), np.nan)
+    if name == "coalesce":
+        out = stack[0].copy()
+        for row in stack[1:]:
+            out = np.where(np.isnan(out), row, out)
+        return out
+    if name == "min":
+        return np.min(stack, axis=0)
+    return np.max(stack, axis=0)

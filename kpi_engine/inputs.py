@@ -1,0 +1,279 @@
+"""Turn a raw input frame into clean columns and a list of problems.
+
+Values arrive as a spreadsheet gives them: floats for ids (``1001.0``), numbers typed as
+text (``"1,200"``, ``"85%"``), Excel error values (``#DIV/0!``), booleans, dates, blanks.
+Each column is converted in one vectorized pass; only the cells that fail conversion are
+looked at one by one, to say what is wrong with them. A bad value becomes blank (NaN) and
+is reported; it is never taken as 0.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from . import expr
+from .problems import render, show_value
+from .scheme import InputField, Scheme
+
+EXCEL_ERRORS = {"#DIV/0!", "#N/A", "#NAME?", "#NULL!", "#NUM!", "#REF!", "#VALUE!", "#GETTING_DATA", "#SPILL!", "#CALC!"}
+_INT_TEXT = re.compile(r"^\s*[+-]?\d+\.0*\s*$")
+
+
+class InputError(ValueError):
+    """The input as a whole is unusable (e.g. it has no employee_id column)."""
+
+
+@dataclass
+class CleanInput:
+    """Clean columns (NaN = blank or invalid), ids, and the problems found."""
+
+    n: int
+    ids: np.ndarray  # object array of str | None (blank id)
+    numbers: dict[str, np.ndarray]
+    texts: dict[str, np.ndarray]
+    blank: dict[str, np.ndarray]  # raw blank (not invalid) per known column
+    absent: list[str]  # scheme columns not in the frame at all
+    excluded: np.ndarray  # rows not scored at all (blank or duplicate id)
+    problems: list[dict[str, Any]] = field(default_factory=list)
+
+
+def normalize_id(value: Any) -> str | None:
+    """Employee ids are text: 1001.0 → '1001', ' E001 ' → 'E001', blank → None."""
+    if value is None:
+        return None
+    if isinstance(value, float):
+        if math.isnan(value):
+            return None
+        if value.is_integer():
+            return str(int(value))
+        return repr(value)
+    if isinstance(value, (int, np.integer)) and not isinstance(value, bool):
+        return str(int(value))
+    text = str(value).strip()
+    if not text or text.lower() == "nan":
+        return None
+    if _INT_TEXT.match(text):
+        return text.split(".")[0].lstrip("+")
+    return text
+
+
+def label_map(scheme: Scheme) -> dict[str, str]:
+    """Canonical id for every id, Chinese and English label (case-insensitive)."""
+    out: dict[str, str] = {}
+    for f in scheme.inputs:
+        for key in (f.id, f.name_zh, f.name_en):
+            out[key.strip().lower()] = f.id
+    return out
+
+
+def clean(df: pd.DataFrame, scheme: Scheme, lang: str = "zh") -> CleanInput:
+    if not isinstance(df, pd.DataFrame):
+        raise InputError("inputs 必须是 pandas DataFrame / inputs must be a pandas DataFrame")
+    labels = label_map(scheme)
+    rename = {}
+    for col in df.columns:
+        canon = labels.get(str(col).strip().lower())
+        if canon and canon not in rename.values():
+            rename[col] = canon
+    df = df.rename(columns=rename)
+    if "employee_id" not in df.columns:
+        raise InputError(
+            "输入数据没有工号列（employee_id / 工号），无法识别员工 / "
+            "the input has no employee_id (工号) column, so employees cannot be identified"
+        )
+    df = df.loc[:, ~df.columns.duplicated()]
+    n = len(df)
+    problems: list[dict[str, Any]] = []
+    ids = np.array([normalize_id(v) for v in df["employee_id"].tolist()], dtype=object)
+
+    def add(code: str, row: int | None, fld: str, value: Any = None, severity: str = "error", **kw: Any) -> None:
+        problems.append({
+            "employee_id": None if row is None else ids[row],
+            "field": fld,
+            "problem": render(code, lang, field=scheme.field_name(fld, lang), value=show_value(value), **kw),
+            "severity": severity,
+            "code": code,
+            "value": value,
+            "row": row,
+            "indicator": None,
+        })
+
+    excluded = np.zeros(n, dtype=bool)
+    for row in np.flatnonzero(pd.isna(pd.Series(ids, dtype=object)).to_numpy()):
+        add("blank_id", int(row), "employee_id", None)
+        excluded[row] = True
+    id_series = pd.Series(ids, dtype=object)
+    dup = id_series.duplicated(keep=False).to_numpy() & ~excluded
+    if dup.any():
+        first_rows = id_series[dup].reset_index().groupby(0)["index"].apply(list)
+        for row in np.flatnonzero(dup):
+            rows = first_rows[ids[row]]
+            detail = ("行 " if lang == "zh" else "rows ") + ", ".join(str(r + 1) for r in rows)
+            add("duplicate_id", int(row), "employee_id", ids[row], detail=detail)
+        excluded |= dup
+
+    numbers: dict[str, np.ndarray] = {}
+    texts: dict[str, np.ndarray] = {}
+    blank: dict[str, np.ndarray] = {}
+    absent: list[str] = []
+    for f in scheme.inputs:
+        if f.id == "employee_id":
+            continue
+        if f.id not in df.columns:
+            absent.append(f.id)
+            blank[f.id] = np.ones(n, dtype=bool)
+            if f.numeric:
+                numbers[f.id] = np.full(n, np.nan)
+            else:
+                texts[f.id] = np.full(n, None, dtype=object)
+            continue
+        raw = df[f.id]
+        if f.numeric:
+            numbers[f.id], blank[f.id] = _numeric(raw, f, add, lang)
+        else:
+            texts[f.id], blank[f.id] = _text(raw, f, add, lang)
+    _constraints(scheme, numbers, n, add, lang)
+    return CleanInput(n, ids, numbers, texts, blank, absent, excluded, problems)
+
+
+def _is_blank_array(raw: pd.Series) -> np.ndarray:
+    """Blank = NaN/None or text made only of spaces."""
+    blank = np.array(pd.isna(raw).to_numpy(), dtype=bool, copy=True)
+    if not pd.api.types.is_numeric_dtype(raw.dtype) and len(raw):
+        blank |= np.array([isinstance(v, str) and not v.strip() for v in raw.tolist()], dtype=bool)
+    return blank
+
+
+def _numeric(raw: pd.Series, f: InputField, add, lang: str) -> tuple[np.ndarray, np.ndarray]:
+    blank = _is_blank_array(raw)
+    if pd.api.types.is_bool_dtype(raw.dtype):
+        values = np.full(len(raw), np.nan)
+        bad = ~blank
+    elif pd.api.types.is_numeric_dtype(raw.dtype):
+        values = np.array(raw.to_numpy(dtype=float, na_value=np.nan), dtype=float, copy=True)
+        bad = np.zeros(len(raw), dtype=bool)
+    else:
+        obj = raw.astype(object)
+        is_bool = np.array([isinstance(v, (bool, np.bool_)) for v in obj.tolist()], dtype=bool)
+        values = np.array(pd.to_numeric(obj.where(~is_bool), errors="coerce").to_numpy(dtype=float, na_value=np.nan), copy=True)
+        bad = np.isnan(values) & ~blank
+    expected = _expected(f, lang)
+    for row in np.flatnonzero(bad):
+        value = raw.iloc[row]
+        parsed = _parse_text_number(value)
+        if parsed is not None:
+            values[row] = parsed
+            continue
+        text = str(value).strip() if isinstance(value, str) else None
+        if text and text.upper() in EXCEL_ERRORS:
+            add("excel_error", int(row), f.id, text, expected=expected)
+        else:
+            add("not_a_number", int(row), f.id, _plain(value), expected=expected)
+    with np.errstate(invalid="ignore"):
+        inf = np.isinf(values)
+    for row in np.flatnonzero(inf):
+        add("not_a_number", int(row), f.id, str(values[row]), expected=expected)
+    values[inf] = np.nan
+    lo, hi = f.bounds()
+    checks = []
+    if f.kind == "count":
+        checks.append(("not_whole", ~np.isnan(values) & (np.abs(values - np.round(values)) > 1e-9)))
+    if f.positive:
+        checks.append(("not_positive", values <= 0))
+    if lo is not None:
+        checks.append(("below_min", values < lo))
+    if hi is not None:
+        checks.append(("above_max", values > hi))
+    flagged = np.zeros(len(values), dtype=bool)
+    for code, mask in checks:
+        mask = mask & ~flagged
+        for row in np.flatnonzero(mask):
+            add(code, int(row), f.id, float(values[row]), expected=expected)
+        flagged |= mask
+    values[flagged] = np.nan
+    return values, blank
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, (dt.datetime, dt.date, dt.time)):
+        return value.isoformat()
+    if isinstance(value, (bool, np.bool_)):
+        return "TRUE" if value else "FALSE"
+    return value
+
+
+def _parse_text_number(value: Any) -> float | None:
+    """'1,234' → 1234, '85%' → 0.85, '¥1,000' → 1000; anything else → None."""
+    if not isinstance(value, str):
+        return None
+    text = value.strip().replace(",", "").replace("，", "").replace("¥", "").replace("￥", "").strip()
+    scale = 1.0
+    if text.endswith("%"):
+        text, scale = text[:-1].strip(), 0.01
+    try:
+        number = float(text)
+    except ValueError:
+        return None
+    return number * scale if math.isfinite(number) else None
+
+
+def _expected(f: InputField, lang: str = "zh") -> str:
+    lo, hi = f.bounds()
+    zh = lang == "zh"
+    if f.kind == "rate":
+        return "0 到 1 之间的比率（85% 填 0.85 或 85%）" if zh else "a rate between 0 and 1 (85% is 0.85 or 85%)"
+    if f.kind == "rating":
+        return f"{lo:g} 到 {hi:g} 分" if zh else f"a rating from {lo:g} to {hi:g}"
+    if f.kind == "count":
+        return "非负整数" if zh else "a whole number ≥ 0"
+    if f.positive:
+        return "大于 0 的数" if zh else "a number greater than 0"
+    if lo is not None and hi is not None:
+        return f"{lo:g} 到 {hi:g} 之间的数" if zh else f"a number from {lo:g} to {hi:g}"
+    if lo is not None:
+        return f"不小于 {lo:g} 的数" if zh else f"a number ≥ {lo:g}"
+    return "数字" if zh else "a number"
+
+
+def _text(raw: pd.Series, f: InputField, add, lang: str) -> tuple[np.ndarray, np.ndarray]:
+    blank = _is_blank_array(raw)
+    values = np.array([normalize_id(v) if not b else None for v, b in zip(raw.tolist(), blank)], dtype=object)
+    if f.kind != "choice" or not f.choices:
+        return values, blank
+    aliases = {}
+    for canon, alts in f.choices.items():
+        aliases[canon.lower()] = canon
+        for a in alts:
+            aliases[a.strip().lower()] = canon
+    series = pd.Series(values, dtype=object)
+    lowered = series.map(lambda v: v.lower() if isinstance(v, str) else v)
+    mapped = lowered.map(aliases)
+    unknown = mapped.isna() & ~blank
+    if f.open_choice:
+        mapped = mapped.where(~unknown, lowered)
+    else:
+        names = "/".join(f"{c}（{'、'.join(a[:1])}）" if a else c for c, a in f.choices.items())
+        for row in np.flatnonzero(unknown.to_numpy()):
+            add("unknown_choice", int(row), f.id, values[row], expected=names)
+    return mapped.to_numpy(dtype=object), blank
+
+
+def _constraints(scheme: Scheme, numbers: dict[str, np.ndarray], n: int, add, lang: str) -> None:
+    env = expr.Env(n=n, numbers=numbers)
+    for c in scheme.constraints:
+        ok = expr.parse(c.check).evaluate(env)
+        known = np.ones(n, dtype=bool)
+        for col in expr.parse(c.check).columns:
+            known &= ~np.isnan(numbers[col])
+        bad = known & ~np.asarray(ok, dtype=bool)
+        expected = c.expected_zh if lang == "zh" else c.expected_en
+        for row in np.flatnonzero(bad):
+            add("constraint", int(row), c.field, float(numbers[c.field][row]), expected=expected)
+        numbers[c.field] = np.where(bad, np.nan, numbers[c.field])

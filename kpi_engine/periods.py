@@ -1,0 +1,71 @@
+"""Appraisal periods: a month (2026-11), quarter (2026-Q4), half-year (2026-H2) or year."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+_PATTERNS = (
+    (re.compile(r"^(\d{4})-?Q([1-4])$", re.I), "quarter", 3),
+    (re.compile(r"^(\d{4})-?H([12])$", re.I), "half", 6),
+    (re.compile(r"^(\d{4})-(0?[1-9]|1[0-2])$"), "month", 1),
+    (re.compile(r"^(\d{4})$"), "year", 12),
+)
+
+
+class PeriodError(ValueError):
+    """A period label that is not one of the accepted forms."""
+
+
+@dataclass(frozen=True)
+class Period:
+    year: int
+    kind: str  # month | quarter | half | year
+    index: int  # month 1-12, quarter 1-4, half 1-2, year 1
+
+    @property
+    def months(self) -> int:
+        return {"month": 1, "quarter": 3, "half": 6, "year": 12}[self.kind]
+
+    @property
+    def label(self) -> str:
+        if self.kind == "quarter":
+            return f"{self.year}-Q{self.index}"
+        if self.kind == "half":
+            return f"{self.year}-H{self.index}"
+        if self.kind == "month":
+            return f"{self.year}-{self.index:02d}"
+        return f"{self.year}"
+
+    def __str__(self) -> str:
+        return self.label
+
+    def quarters_covered(self) -> tuple[int, ...]:
+        """The calendar quarters (1-4) this period lies in."""
+        first = (self.index - 1) * self.months + 1 if self.kind != "year" else 1
+        months = range(first, first + self.months)
+        return tuple(sorted({(m - 1) // 3 + 1 for m in months}))
+
+    def next(self) -> Period:
+        per_year = 12 // self.months
+        if self.index < per_year:
+            return Period(self.year, self.kind, self.index + 1)
+        return Period(self.year + 1, self.kind, 1)
+
+
+def parse_period(text: str | Period | None) -> Period:
+    """Parse '2026-Q4', '2026-11', '2026-H2' or '2026'; None means the current default quarter."""
+    if isinstance(text, Period):
+        return text
+    if text is None:
+        text = "2026-Q4"
+    raw = str(text).strip()
+    for pattern, kind, _ in _PATTERNS:
+        m = pattern.match(raw)
+        if m:
+            index = int(m.group(2)) if kind != "year" else 1
+            return Period(int(m.group(1)), kind, index)
+    raise PeriodError(
+        f"无法识别的考核周期 {raw!r}：应为 2026-11（月）、2026-Q4（季度）、2026-H2（半年）或 2026（年） / "
+        f"unrecognised period {raw!r}: expected 2026-11, 2026-Q4, 2026-H2 or 2026"
+    )

@@ -1,0 +1,467 @@
+"""The appraisal scheme as typed data: inputs, groups, indicators, rules, grades, flags.
+
+A scheme is loaded from a dict (TOML file, or the workbook's configuration sheet) and
+checked once, here. Every problem names the indicator (or input, group) and the field, so
+HR can find and fix it. Group weights that do not add up are scaled, with a warning.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+import sys
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass, field
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from . import expr
+from .rules import RULES, RuleSpecError
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover
+    import tomli as tomllib
+
+INPUT_KINDS = ("text", "choice", "money", "count", "rate", "rating", "number")
+NUMERIC_KINDS = ("money", "count", "rate", "rating", "number")
+DIRECTIONS = ("below", "above")
+GAPS = ("points", "relative")
+ROUNDINGS = ("floor", "ceil", "linear")
+
+
+class SchemeError(ValueError):
+    """A scheme that cannot be used; ``issues`` lists every problem found."""
+
+    def __init__(self, issues: list[SchemeIssue]):
+        self.issues = issues
+        super().__init__("; ".join(i.text("en") for i in issues))
+
+
+@dataclass(frozen=True)
+class SchemeIssue:
+    """One problem in a scheme: where (item, field), what, and how bad."""
+
+    item: str
+    field: str
+    message_zh: str
+    message_en: str
+    severity: str = "error"
+
+    def text(self, lang: str = "zh") -> str:
+        msg = self.message_zh if lang == "zh" else self.message_en
+        return f"{self.item}.{self.field}: {msg}" if self.field else f"{self.item}: {msg}"
+
+
+@dataclass(frozen=True)
+class InputField:
+    id: str
+    name_zh: str
+    name_en: str
+    kind: str
+    owner: str = "roster"
+    required: bool = False
+    positive: bool = False
+    min: float | None = None
+    max: float | None = None
+    choices: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    open_choice: bool = False
+    carry: str = ""
+
+    def name(self, lang: str = "zh") -> str:
+        return self.name_zh if lang == "zh" else self.name_en
+
+    @property
+    def numeric(self) -> bool:
+        return self.kind in NUMERIC_KINDS
+
+    def bounds(self) -> tuple[float | None, float | None]:
+        """(min, max) implied by the kind unless set explicitly."""
+        lo, hi = self.min, self.max
+        if self.kind in ("money", "count", "rate", "rating") and lo is None:
+            lo = 0.0
+        if self.kind == "rate" and hi is None:
+            hi = 1.0
+        if self.kind == "rating" and hi is None:
+            hi = 10.0
+        return lo, hi
+
+
+@dataclass(frozen=True)
+class Constraint:
+    check: str
+    field: str
+    expected_zh: str
+    expected_en: str
+
+
+@dataclass(frozen=True)
+class Group:
+    id: str
+    name_zh: str
+    name_en: str
+    weight: float
+    parent: str = ""
+
+    def name(self, lang: str = "zh") -> str:
+        return self.name_zh if lang == "zh" else self.name_en
+
+
+@dataclass(frozen=True)
+class Check:
+    """One deduction of a deduct rule: metric vs target, per step of the gap."""
+
+    metric: str
+    target: str
+    direction: str = "below"
+    gap: str = "points"
+    step: float = 1.0
+    points: float = 1.0
+    rounding: str = "floor"
+    unit: str = "%"
+    label_zh: str = ""
+    label_en: str = ""
+
+
+@dataclass(frozen=True)
+class Gate:
+    """Score 0 unless ``metric`` ≥ ``min`` (e.g. organic share ≥ 60%)."""
+
+    metric: str
+    min: float
+    unit: str = "%"
+    label_zh: str = ""
+    label_en: str = ""
+
+
+@dataclass(frozen=True)
+class Indicator:
+    id: str
+    name_zh: str
+    name_en: str
+    group: str
+    weight: float
+    rule: str
+    metric: str = ""
+    params: Mapping[str, Any] = field(default_factory=dict)
+    checks: tuple[Check, ...] = ()
+    gate: Gate | None = None
+    penalty: bool = False
+    unit: str = ""
+    advice_zh: str = ""
+    advice_en: str = ""
+
+    def name(self, lang: str = "zh") -> str:
+        return self.name_zh if lang == "zh" else self.name_en
+
+    def advice(self, lang: str = "zh") -> str:
+        return self.advice_zh if lang == "zh" else self.advice_en
+
+
+@dataclass(frozen=True)
+class Flag:
+    id: str
+    name_zh: str
+    name_en: str
+    when: str
+
+    def name(self, lang: str = "zh") -> str:
+        return self.name_zh if lang == "zh" else self.name_en
+
+
+@dataclass(frozen=True)
+class Scheme:
+    """A checked scheme. ``effective_weight`` holds each indicator's scaled weight."""
+
+    meta: Mapping[str, str]
+    inputs: tuple[InputField, ...]
+    constraints: tuple[Constraint, ...]
+    groups: tuple[Group, ...]
+    indicators: tuple[Indicator, ...]
+    lookups: Mapping[str, Mapping[str, float]]
+    grades: tuple[tuple[str, float], ...]
+    flags: tuple[Flag, ...]
+    seasonal: Mapping[str, float]
+    effective_weight: Mapping[str, float] = field(default_factory=dict)
+    warnings: tuple[SchemeIssue, ...] = ()
+
+    # -- lookups -----------------------------------------------------------
+    def input(self, field_id: str) -> InputField:
+        return self._inputs_by_id()[field_id]
+
+    def _inputs_by_id(self) -> dict[str, InputField]:
+        return {f.id: f for f in self.inputs}
+
+    def indicator(self, indicator_id: str) -> Indicator:
+        return {i.id: i for i in self.indicators}[indicator_id]
+
+    def group(self, group_id: str) -> Group:
+        return {g.id: g for g in self.groups}[group_id]
+
+    def top_group(self, group_id: str) -> Group:
+        g = self.group(group_id)
+        while g.parent:
+            g = self.group(g.parent)
+        return g
+
+    def field_name(self, field_id: str, lang: str = "zh") -> str:
+        f = self._inputs_by_id().get(field_id)
+        return f.name(lang) if f else field_id
+
+    def to_dict(self) -> dict[str, Any]:
+        """A plain dict that :func:`scheme_from_dict` reads back to an equal scheme."""
+        data = asdict(self)
+        data.pop("effective_weight")
+        data.pop("warnings")
+        data["grades"] = [{"grade": g, "min": m} for g, m in self.grades]
+        for ind in data["indicators"]:
+            if ind["gate"] is None:
+                ind.pop("gate")
+        return _jsonable(data)
+
+    def fingerprint(self) -> str:
+        """A short hash that changes whenever any rule, weight or threshold changes."""
+        blob = json.dumps(self.to_dict(), sort_keys=True, ensure_ascii=False)
+        return hashlib.sha256(blob.encode("utf-8")).hexdigest()[:16]
+
+
+def _jsonable(obj: Any) -> Any:
+    if isinstance(obj, Mapping):
+        return {str(k): _jsonable(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return [_jsonable(v) for v in obj]
+    return obj
+
+
+# ---------------------------------------------------------------- loading ---
+def load_scheme(path: str | Path) -> Scheme:
+    """Load a scheme from a TOML file."""
+    with open(path, "rb") as fh:
+        return scheme_from_dict(tomllib.load(fh))
+
+
+def default_scheme() -> Scheme:
+    """The shipped default scheme (shared/spec/scoring.md)."""
+    text = resources.files("kpi_engine").joinpath("default_scheme.toml").read_bytes()
+    return scheme_from_dict(tomllib.loads(text.decode("utf-8")))
+
+
+def scheme_from_dict(data: Mapping[str, Any]) -> Scheme:
+    """Build and check a scheme; raises SchemeError listing every error found."""
+    issues: list[SchemeIssue] = []
+    inputs = tuple(_build(InputField, d, "inputs", issues, _input_fix) for d in data.get("inputs", []))
+    inputs = tuple(i for i in inputs if i is not None)
+    constraints = tuple(
+        c for c in (_build(Constraint, d, "constraints", issues) for d in data.get("constraints", [])) if c
+    )
+    groups = tuple(g for g in (_build(Group, d, "groups", issues) for d in data.get("groups", [])) if g)
+    indicators = tuple(
+        i for i in (_build(Indicator, d, "indicators", issues, _indicator_fix) for d in data.get("indicators", [])) if i
+    )
+    lookups = {
+        str(name): {str(k): float(v) for k, v in table.items()} for name, table in (data.get("lookups") or {}).items()
+    }
+    grades = tuple((str(g["grade"]), float(g["min"])) for g in data.get("grades", []))
+    flags = tuple(f for f in (_build(Flag, d, "flags", issues) for d in data.get("flags", [])) if f)
+    seasonal = {str(k): float(v) for k, v in (data.get("seasonal") or {}).items()}
+    meta = {str(k): str(v) for k, v in (data.get("meta") or {}).items()}
+    scheme = Scheme(meta, inputs, constraints, groups, indicators, lookups, grades, flags, seasonal)
+    _validate(scheme, issues)
+    errors = [i for i in issues if i.severity == "error"]
+    if errors:
+        raise SchemeError(errors)
+    weights, warnings = _effective_weights(scheme)
+    return Scheme(
+        meta, inputs, constraints, groups, indicators, lookups, grades, flags, seasonal,
+        effective_weight=weights, warnings=tuple(warnings + [i for i in issues if i.severity != "error"]),
+    )
+
+
+def _input_fix(d: dict[str, Any]) -> dict[str, Any]:
+    d = dict(d)
+    if "choices" in d:
+        d["choices"] = {str(k): tuple(str(a) for a in v) for k, v in d["choices"].items()}
+    return d
+
+
+def _indicator_fix(d: dict[str, Any]) -> dict[str, Any]:
+    d = dict(d)
+    d["checks"] = tuple(Check(**c) for c in d.get("checks", ()))
+    if d.get("gate"):
+        d["gate"] = Gate(**d["gate"])
+    else:
+        d.pop("gate", None)
+    d["params"] = dict(d.get("params") or {})
+    return d
+
+
+def _build(cls, d: Mapping[str, Any], section: str, issues: list[SchemeIssue], fix=None):
+    item = str(d.get("id") or d.get("check") or d.get("field") or section)
+    try:
+        return cls(**(fix(d) if fix else d))
+    except TypeError as exc:
+        issues.append(SchemeIssue(item, "", f"{section} 中的条目字段有误：{exc}", f"bad fields in {section}: {exc}"))
+        return None
+
+
+def _validate(s: Scheme, issues: list[SchemeIssue]) -> None:
+    def err(item: str, fld: str, zh: str, en: str) -> None:
+        issues.append(SchemeIssue(item, fld, zh, en))
+
+    fields = {f.id: f for f in s.inputs}
+    if "employee_id" not in fields:
+        err("inputs", "employee_id", "缺少工号(employee_id)列定义", "the employee_id input is not defined")
+    for f in s.inputs:
+        if f.kind not in INPUT_KINDS:
+            err(f.id, "kind", f"未知类型 {f.kind!r}，可用：{'/'.join(INPUT_KINDS)}",
+                f"unknown kind {f.kind!r}; expected one of {', '.join(INPUT_KINDS)}")
+    if len(fields) != len(s.inputs):
+        err("inputs", "id", "输入列编号重复", "duplicate input ids")
+    text_cols = {f.id for f in s.inputs if not f.numeric}
+    num_cols = {f.id for f in s.inputs if f.numeric}
+
+    def formula(item: str, fld: str, text: str, *, boolean: bool = False) -> None:
+        try:
+            parsed = expr.parse(text)
+        except expr.ExprError as exc:
+            err(item, fld, f"公式无法解析：{exc}", f"bad formula: {exc}")
+            return
+        lookup_cols = _lookup_columns(parsed)
+        for col in parsed.columns:
+            if col not in fields:
+                err(item, fld, f"公式引用了未知的列 {col!r}", f"formula uses unknown column {col!r}")
+            elif col in text_cols and col not in lookup_cols:
+                err(item, fld, f"文本列 {col!r} 只能用于 lookup()", f"text column {col!r} can only be used in lookup()")
+        for col in lookup_cols:
+            if col in num_cols:
+                err(item, fld, f"lookup() 的列 {col!r} 必须是文本/选项列", f"lookup() column {col!r} must be text/choice")
+        for name in parsed.lookups:
+            if name not in s.lookups:
+                err(item, fld, f"未知的查找表 {name!r}", f"unknown lookup table {name!r}")
+
+    for c in s.constraints:
+        formula(c.field, "check", c.check, boolean=True)
+        if c.field not in fields:
+            err(c.check, "field", f"未知的列 {c.field!r}", f"unknown column {c.field!r}")
+
+    group_ids = [g.id for g in s.groups]
+    if len(set(group_ids)) != len(group_ids):
+        err("groups", "id", "分组编号重复", "duplicate group ids")
+    for g in s.groups:
+        if g.parent and g.parent not in group_ids:
+            err(g.id, "parent", f"上级分组 {g.parent!r} 不存在", f"parent group {g.parent!r} does not exist")
+        if not _positive_number(g.weight):
+            err(g.id, "weight", f"权重应为正数，实际为 {g.weight!r}", f"weight must be a positive number, got {g.weight!r}")
+    _check_cycles(s, err)
+
+    ind_ids = [i.id for i in s.indicators]
+    if len(set(ind_ids)) != len(ind_ids):
+        dup = sorted({i for i in ind_ids if ind_ids.count(i) > 1})
+        err("indicators", "id", f"指标编号重复：{', '.join(dup)}", f"duplicate indicator ids: {', '.join(dup)}")
+    if not s.indicators:
+        err("indicators", "", "方案中没有任何指标", "the scheme has no indicators")
+    for ind in s.indicators:
+        if ind.group not in group_ids:
+            err(ind.id, "group", f"分组 {ind.group!r} 不存在", f"group {ind.group!r} does not exist")
+        if not _positive_number(ind.weight):
+            err(ind.id, "weight", f"权重应为正数，实际为 {ind.weight!r}", f"weight must be a positive number, got {ind.weight!r}")
+        rule = RULES.get(ind.rule)
+        if rule is None:
+            err(ind.id, "rule", f"未知规则类型 {ind.rule!r}，可用：{'/'.join(RULES)}",
+                f"unknown rule type {ind.rule!r}; expected one of {', '.join(RULES)}")
+            continue
+        try:
+            rule.check_spec(ind)
+        except RuleSpecError as exc:
+            err(ind.id, exc.field, exc.zh, exc.en)
+            continue
+        for fld, text in rule.formulas(ind):
+            formula(ind.id, fld, text)
+        if ind.gate is not None:
+            formula(ind.id, "gate.metric", ind.gate.metric)
+            if not isinstance(ind.gate.min, (int, float)) or isinstance(ind.gate.min, bool):
+                err(ind.id, "gate.min", "门槛 min 应为数字", "gate min must be a number")
+    for f in s.flags:
+        formula(f.id, "when", f.when, boolean=True)
+    if not s.grades:
+        err("grades", "", "未定义等级", "no grade bands defined")
+    mins = [m for _, m in s.grades]
+    if any(not isinstance(m, float) or math.isnan(m) for m in mins):
+        err("grades", "min", "等级下限必须是数字", "grade minimums must be numbers")
+    elif mins != sorted(mins, reverse=True):
+        err("grades", "min", "等级须按下限从高到低排列", "grades must be listed from the highest minimum down")
+    for name, table in s.lookups.items():
+        for key, value in table.items():
+            if math.isnan(value):
+                err(f"lookups.{name}", key, "查找表的值必须是数字", "lookup values must be numbers")
+
+
+def _lookup_columns(parsed: expr.Formula) -> set[str]:
+    import ast
+
+    out = set()
+    for node in ast.walk(parsed.tree):
+        if isinstance(node, ast.Call) and getattr(node.func, "id", "") == "lookup":
+            out.add(node.args[0].id)  # type: ignore[attr-defined]
+    return out
+
+
+def _positive_number(value: Any) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value) and value > 0
+
+
+def _check_cycles(s: Scheme, err) -> None:
+    parents = {g.id: g.parent for g in s.groups}
+    for gid in parents:
+        seen, cur = set(), gid
+        while cur:
+            if cur in seen:
+                err(gid, "parent", "分组的上下级关系形成了循环", "group parents form a cycle")
+                return
+            seen.add(cur)
+            cur = parents.get(cur, "")
+
+
+def _effective_weights(s: Scheme) -> tuple[dict[str, float], list[SchemeIssue]]:
+    """Scale each group's children so they add up to the group's (scaled) weight."""
+    warnings: list[SchemeIssue] = []
+    children: dict[str, list[tuple[str, str, float]]] = {}
+    for g in s.groups:
+        children.setdefault(g.parent, []).append(("group", g.id, float(g.weight)))
+    for ind in s.indicators:
+        children.setdefault(ind.group, []).append(("indicator", ind.id, float(ind.weight)))
+    result: dict[str, float] = {}
+
+    def walk(group_id: str, budget: float) -> None:
+        kids = children.get(group_id, [])
+        total = sum(w for _, _, w in kids)
+        factor = budget / total if total else 0.0
+        if total and not math.isclose(total, budget, rel_tol=1e-9):
+            g = s.group(group_id)
+            warnings.append(SchemeIssue(
+                group_id, "weight",
+                f"「{g.name_zh}」权重 {budget:g}，下属权重合计 {total:g}，已按比例缩放（×{budget:g}/{total:g}）",
+                f"'{g.name_en}' weighs {budget:g} but its parts add up to {total:g}; scaled by {budget:g}/{total:g}",
+                "warning",
+            ))
+        for kind, cid, w in kids:
+            if kind == "group":
+                walk(cid, w * factor)
+            else:
+                result[cid] = w * factor
+
+    tops = children.get("", [])
+    top_total = sum(w for _, _, w in tops)
+    if not math.isclose(top_total, 100.0, rel_tol=1e-9):
+        warnings.append(SchemeIssue(
+            "groups", "weight",
+            f"各维度权重合计 {top_total:g}，不是 100", f"top-level weights add up to {top_total:g}, not 100", "warning",
+        ))
+    for kind, cid, w in tops:
+        if kind == "group":
+            walk(cid, w)
+        else:
+            result[cid] = w
+    return result, warnings

@@ -1,0 +1,275 @@
+"""``score()``: raw metrics per employee in, scores, points, reasons and grades out.
+
+All work is column-wise (numpy/pandas over every employee at once); Python loops run over
+indicators and over the few rows that have a problem or a deduction to explain.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from functools import lru_cache
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from . import expr, problems
+from .explain import indicator_reason, part_reason
+from .inputs import CleanInput, clean
+from .periods import Period, parse_period
+from .rules import RULES, Outcome, apply_gate
+from .scheme import Indicator, Scheme, default_scheme
+
+GUIDE_SIZE = 3
+LOST_EPS = 1e-9
+
+
+@dataclass
+class ScoreResult:
+    """Everything ``score`` computes; frames are indexed by employee_id (text)."""
+
+    points: pd.DataFrame
+    scores: pd.DataFrame
+    total: pd.Series
+    grade: pd.Series
+    flags: pd.Series
+    deductions: pd.DataFrame
+    problems: pd.DataFrame
+    guide: pd.DataFrame
+    groups: pd.DataFrame
+    metrics: pd.DataFrame
+    scheme: Scheme
+    period: Period
+    lang: str = "zh"
+    _outcomes: dict[str, Outcome] = field(default_factory=dict, repr=False)
+    _rows: dict[str, int] = field(default_factory=dict, repr=False)
+
+    def explain(self, employee_id: Any, indicator: str, lang: str | None = None) -> str:
+        """The reason, in numbers, for one employee's score on one indicator."""
+        from .inputs import normalize_id
+
+        row = self._rows[normalize_id(employee_id)]
+        ind = self.scheme.indicator(indicator)
+        return indicator_reason(ind, self._outcomes[indicator], row, lang or self.lang, self.scheme)
+
+    @property
+    def status(self) -> pd.Series:
+        """'ok' or 'incomplete' per employee (total not computable)."""
+        return pd.Series(np.where(self.total.isna(), "incomplete", "ok"), index=self.total.index, name="status")
+
+
+@lru_cache(maxsize=1)
+def _default() -> Scheme:
+    return default_scheme()
+
+
+def score(
+    inputs: pd.DataFrame,
+    scheme: Scheme | None = None,
+    period: str | Period | None = "2026-Q4",
+    lang: str = "zh",
+) -> ScoreResult:
+    """Score every employee of ``inputs`` (columns as spec §2) under ``scheme``.
+
+    Never raises on bad data in a row: problems are reported in ``result.problems`` and
+    the other rows are scored. Raises :class:`kpi_engine.InputError` only when the input
+    as a whole is unusable, and :class:`kpi_engine.PeriodError` for a bad period.
+    """
+    scheme = scheme or _default()
+    per = parse_period(period)
+    lang = "en" if str(lang).lower().startswith("en") else "zh"
+    ci = clean(inputs, scheme, lang)
+    n = ci.n
+    env = expr.Env(n=n, numbers=ci.numbers, texts=ci.texts, lookups=scheme.lookups, months=per.months)
+
+    ind_ids = [ind.id for ind in scheme.indicators]
+    score_mat = np.full((n, len(ind_ids)), np.nan)
+    outcomes: dict[str, Outcome] = {}
+    reporter = _Reporter(ci, scheme, lang)
+    for j, ind in enumerate(scheme.indicators):
+        env.zero_division = []
+        out = apply_gate(ind, env, RULES[ind.rule].apply(ind, env))
+        out.score = np.where(ci.excluded, np.nan, out.score)
+        outcomes[ind.id] = out
+        score_mat[:, j] = out.score
+        reporter.indicator_gaps(ind, out.score, env.zero_division)
+    reporter.absent_columns()
+
+    keep = _keep_rows(ci)
+    index = pd.Index(ci.ids[keep], name="employee_id", dtype=object)
+    weights = np.array([scheme.effective_weight[i] for i in ind_ids])
+    points_mat = score_mat * weights / 100.0
+    scores = pd.DataFrame(score_mat[keep], index=index, columns=ind_ids)
+    points = pd.DataFrame(points_mat[keep], index=index, columns=ind_ids)
+    total = points.sum(axis=1, skipna=False).rename("total")
+    grade = _grades(total, scheme)
+    flags = _flags(scheme, env, ci, keep, index)
+    metrics = pd.DataFrame({i: outcomes[i].metric[keep] for i in ind_ids}, index=index)
+    groups = _group_points(scheme, points)
+    rows = {eid: int(r) for r, eid in zip(np.flatnonzero(keep), index)}
+    deductions = _deductions(scheme, outcomes, ci, keep, lang)
+    guide = _guide(scheme, outcomes, points_mat, weights, keep, ci, lang)
+    return ScoreResult(
+        points=points, scores=scores, total=total, grade=grade, flags=flags,
+        deductions=deductions, problems=problems.frame(reporter.rows), guide=guide,
+        groups=groups, metrics=metrics, scheme=scheme, period=per, lang=lang,
+        _outcomes=outcomes, _rows=rows,
+    )
+
+
+def _keep_rows(ci: CleanInput) -> np.ndarray:
+    """Rows that appear in the results: a non-blank id, first occurrence."""
+    ids = pd.Series(ci.ids, dtype=object)
+    return (ids.notna() & ~ids.duplicated(keep="first")).to_numpy()
+
+
+def _grades(total: pd.Series, scheme: Scheme) -> pd.Series:
+    values = total.to_numpy(dtype=float)
+    conditions = [values >= m for _, m in scheme.grades]
+    choices = [g for g, _ in scheme.grades]
+    graded = np.select(conditions, choices, default=choices[-1]).astype(object)
+    graded[np.isnan(values)] = None
+    return pd.Series(graded, index=total.index, name="grade", dtype=object)
+
+
+def _flags(scheme: Scheme, env: expr.Env, ci: CleanInput, keep: np.ndarray, index: pd.Index) -> pd.Series:
+    hits = []
+    for f in scheme.flags:
+        env.zero_division = []
+        mask = np.asarray(expr.parse(f.when).evaluate(env), dtype=bool) & ~ci.excluded
+        hits.append((f.id, mask[keep]))
+    lists: list[list[str]] = [[] for _ in range(int(keep.sum()))]
+    for fid, mask in hits:
+        for r in np.flatnonzero(mask):
+            lists[r].append(fid)
+    return pd.Series(lists, index=index, name="flags", dtype=object)
+
+
+def _group_points(scheme: Scheme, points: pd.DataFrame) -> pd.DataFrame:
+    """Points per group (sub-groups included in their parents); NaN where incomplete."""
+    members: dict[str, list[str]] = {g.id: [] for g in scheme.groups}
+    parents = {g.id: g.parent for g in scheme.groups}
+    for ind in scheme.indicators:
+        gid = ind.group
+        while gid:
+            members[gid].append(ind.id)
+            gid = parents.get(gid, "")
+    return pd.DataFrame(
+        {gid: points[cols].sum(axis=1, skipna=False) if cols else 0.0 for gid, cols in members.items()},
+        index=points.index,
+    )
+
+
+def _deductions(scheme: Scheme, outcomes: dict[str, Outcome], ci: CleanInput, keep: np.ndarray, lang: str) -> pd.DataFrame:
+    rows: list[tuple] = []
+    for ind in scheme.indicators:
+        out = outcomes[ind.id]
+        valid = keep & ~np.isnan(out.score)
+        for part in out.parts:
+            amount = np.asarray(part.amount, dtype=float)
+            for r in np.flatnonzero(valid & (amount > 0)):
+                rows.append((ci.ids[r], ind.id, float(amount[r]), part_reason(ind, part, int(r), lang, scheme), int(r)))
+    df = pd.DataFrame(rows, columns=["employee_id", "indicator", "amount", "reason", "row"])
+    return df.astype({"employee_id": object, "indicator": object, "reason": object})
+
+
+def _guide(scheme, outcomes, points_mat, weights, keep, ci, lang) -> pd.DataFrame:
+    """Per employee, the indicators that lost the most points, with reason and advice."""
+    lost = weights[None, :] - points_mat
+    lost = np.where(np.isnan(lost), -np.inf, lost)
+    order = np.argsort(-lost, axis=1, kind="stable")[:, :GUIDE_SIZE]
+    inds = scheme.indicators
+    rows: list[tuple] = []
+    for r in np.flatnonzero(keep):
+        for rank, j in enumerate(order[r], 1):
+            amount = lost[r, j]
+            if not amount > LOST_EPS:
+                break
+            ind: Indicator = inds[j]
+            reason = indicator_reason(ind, outcomes[ind.id], int(r), lang, scheme)
+            rows.append((ci.ids[r], rank, ind.id, ind.name(lang), float(amount), reason, ind.advice(lang)))
+    df = pd.DataFrame(rows, columns=["employee_id", "rank", "indicator", "indicator_name", "lost", "reason", "advice"])
+    return df.astype({"employee_id": object})
+
+
+class _Reporter:
+    """Collects why indicators could not be computed: blank fields, zero denominators."""
+
+    def __init__(self, ci: CleanInput, scheme: Scheme, lang: str):
+        self.ci, self.scheme, self.lang = ci, scheme, lang
+        self.rows: list[dict[str, Any]] = list(ci.problems)
+        self.missing: dict[tuple[int, str], list[str]] = {}
+        self.zero: dict[tuple[int, str], list[str]] = {}
+        self.needed_absent: set[str] = set()
+
+    def indicator_gaps(self, ind: Indicator, score: np.ndarray, zero_division) -> None:
+        ci = self.ci
+        nan = np.isnan(score) & ~ci.excluded
+        required, optional = _columns_of(ind)
+        self.needed_absent.update(c for c in required if c in ci.absent)
+        if not nan.any():
+            return
+        explained = np.zeros(ci.n, dtype=bool)
+        name = ind.name(self.lang)
+        for mask, denominators in zero_division:
+            hit = nan & mask
+            if denominators:
+                for r in np.flatnonzero(hit):
+                    self.zero.setdefault((int(r), denominators[0]), []).append(name)
+            explained |= hit
+        for col in required:
+            bad = nan & self._unusable(col)
+            explained |= bad
+            self._note_missing(col, nan & ci.blank.get(col, np.zeros(ci.n, bool)), name)
+        for col in optional:
+            self._note_missing(col, nan & ~explained & ci.blank.get(col, np.zeros(ci.n, bool)), name)
+
+    def _unusable(self, col: str) -> np.ndarray:
+        ci = self.ci
+        if col in ci.numbers:
+            return np.isnan(ci.numbers[col])
+        return pd.isna(pd.Series(ci.texts[col], dtype=object)).to_numpy()
+
+    def _note_missing(self, col: str, mask: np.ndarray, name: str) -> None:
+        if col in self.ci.absent:
+            return
+        for r in np.flatnonzero(mask):
+            self.missing.setdefault((int(r), col), []).append(name)
+
+    def absent_columns(self) -> None:
+        lang, ci = self.lang, self.ci
+        for col in sorted(self.needed_absent, key=[f.id for f in self.scheme.inputs].index):
+            self.rows.append(self._row("missing_column", None, col))
+        sep = "、" if lang == "zh" else ", "
+        for (r, col), names in sorted(self.missing.items()):
+            self.rows.append(self._row("missing", r, col, detail=sep.join(dict.fromkeys(names))))
+        for (r, col), names in sorted(self.zero.items()):
+            value = float(ci.numbers[col][r]) if col in ci.numbers else None
+            self.rows.append(self._row("zero_division", r, col, value=value, detail=sep.join(dict.fromkeys(names))))
+
+    def _row(self, code: str, r: int | None, col: str, value: Any = None, detail: str = "") -> dict[str, Any]:
+        text = problems.render(code, self.lang, field=self.scheme.field_name(col, self.lang),
+                               value=problems.show_value(value), detail=detail)
+        return {"employee_id": None if r is None else self.ci.ids[r], "field": col, "problem": text,
+                "severity": "error", "code": code, "value": value, "row": r, "indicator": None}
+
+
+def _columns_of(ind: Indicator) -> tuple[list[str], list[str]]:
+    """Columns an indicator reads: required ones, and optional ones (inside coalesce/mean)."""
+    import ast
+
+    required: list[str] = []
+    optional: list[str] = []
+    texts = [text for _, text in RULES[ind.rule].formulas(ind)]
+    if ind.gate is not None:
+        texts.append(ind.gate.metric)
+    for text in texts:
+        tree = expr.parse(text).tree
+        soft: set[str] = set()
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Call) and getattr(node.func, "id", "") in ("coalesce", "mean"):
+                for arg in node.args:
+                    soft.update(n.id for n in ast.walk(arg) if isinstance(n, ast.Name))
+        for col in expr.parse(text).columns:
+            (optional if col in soft else required).append(col)
+    return list(dict.fromkeys(required)), [c for c in dict.fromkeys(optional) if c not in required]
