@@ -154,13 +154,14 @@ def _eval(node: ast.AST, env: Env):
             zero = right_arr == 0
             if np.any(zero):
                 env.zero_division.append((np.broadcast_to(zero, (env.n,)).copy(), _names(node.right)))
-            with np.errstate(divide="ignore", invalid="ignore"):
+            with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
                 out = np.divide(left, np.where(zero, np.nan, right_arr))
             return out
         if isinstance(node.op, (ast.BitAnd, ast.BitOr)):
             lb, rb = np.asarray(left, dtype=bool), np.asarray(right, dtype=bool)
             return lb & rb if isinstance(node.op, ast.BitAnd) else lb | rb
-        return _BINOPS[type(node.op)](left, right)
+        with np.errstate(over="ignore", invalid="ignore"):
+            return _BINOPS[type(node.op)](left, right)
     if isinstance(node, ast.Compare):
         result = None
         left = _eval(node.left, env)

@@ -23,6 +23,7 @@ from .problems import render, show_value
 from .scheme import InputField, Scheme
 
 EXCEL_ERRORS = {"#DIV/0!", "#N/A", "#NAME?", "#NULL!", "#NUM!", "#REF!", "#VALUE!", "#GETTING_DATA", "#SPILL!", "#CALC!"}
+MAX_MAGNITUDE = 1e15  # no KPI input is larger; beyond it arithmetic could overflow
 _INT_TEXT = re.compile(r"^\s*[+-]?\d+\.0*\s*$")
 
 
@@ -42,6 +43,14 @@ class CleanInput:
     absent: list[str]  # scheme columns not in the frame at all
     excluded: np.ndarray  # rows not scored at all (blank or duplicate id)
     problems: list[dict[str, Any]] = field(default_factory=list)
+
+    def invalid(self, col: str) -> np.ndarray:
+        """Rows where ``col`` held a value that was rejected (reported, now NaN/None)."""
+        if col in self.numbers:
+            return np.isnan(self.numbers[col]) & ~self.blank[col]
+        if col in self.texts:
+            return pd.isna(pd.Series(self.texts[col], dtype=object)).to_numpy() & ~self.blank[col]
+        return np.zeros(self.n, dtype=bool)
 
 
 def normalize_id(value: Any) -> str | None:
@@ -182,7 +191,7 @@ def _numeric(raw: pd.Series, f: InputField, add, lang: str) -> tuple[np.ndarray,
         add("not_a_number", int(row), f.id, str(values[row]), expected=expected)
     values[inf] = np.nan
     lo, hi = f.bounds()
-    checks = []
+    checks = [("above_max", np.abs(values) > MAX_MAGNITUDE)]
     if f.kind == "count":
         checks.append(("not_whole", ~np.isnan(values) & (np.abs(values - np.round(values)) > 1e-9)))
     if f.positive:

@@ -89,7 +89,11 @@ def score(
     for j, ind in enumerate(scheme.indicators):
         env.zero_division = []
         out = apply_gate(ind, env, RULES[ind.rule].apply(ind, env))
-        out.score = np.where(ci.excluded, np.nan, out.score)
+        # a rejected value is never averaged away or replaced by a default: not scored on it
+        rejected = np.zeros(n, dtype=bool)
+        for col in sum(_columns_of(ind), []):
+            rejected |= ci.invalid(col)
+        out.score = np.where(ci.excluded | rejected, np.nan, out.score)
         outcomes[ind.id] = out
         score_mat[:, j] = out.score
         reporter.indicator_gaps(ind, out.score, env.zero_division)
