@@ -1,0 +1,107 @@
+"""The pipeline on files: validate, compute (zip-level write), CSV export, next period.
+
+Compute never round-trips the user's workbook through openpyxl: it reads in read-only
+mode, builds the result sheets in a separate donor file, and transplants them into the
+package (every other part stays byte-identical). Saves are atomic and locked.
+"""
+
+from __future__ import annotations
+
+import csv
+import math
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from .cells import CellProblem
+from .file_source import FileSource
+from .file_writer import build_donor
+from .layout import layout
+from .package import file_lock, transplant_sheets
+from .pipeline import Outcome, Progress, compute, next_period_workbook, validate
+from .safety import check_package
+
+FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+
+
+def owned_sheet_names() -> list[str]:
+    """Every sheet compute owns (both languages), and the hidden meta sheet."""
+    lay = layout()
+    names = [n for key in ("scores", "deductions", "guide", "summary", "problems") for n in lay.result_names(key)]
+    return list(dict.fromkeys(names + [lay.sheet("meta")]))
+
+
+def open_source(path: str | Path) -> FileSource:
+    """Check the package is a sane workbook (size, zip, XML) and open it read-only."""
+    check_package(path)
+    return FileSource(path)
+
+
+def validate_file(path: str | Path, lang: str | None = None) -> list[CellProblem]:
+    with open_source(path) as source:
+        return validate(source, lang=lang)
+
+
+def compute_file(path: str | Path, out: str | Path | None = None, *, csv_path: str | Path | None = None,
+                 lang: str | None = None, progress: Progress | None = None, lock_timeout: float = 0) -> Outcome:
+    """Score the workbook at ``path`` and write the result sheets (in place unless ``out``)."""
+    path = Path(path)
+    target = Path(out) if out else path
+    with file_lock(target, timeout=lock_timeout):
+        with open_source(path) as source:
+            outcome = compute(source, lang=lang, progress=progress)
+        with tempfile.TemporaryDirectory(prefix="kpi_donor_") as tmp:
+            donor = Path(tmp) / "donor.xlsx"
+            build_donor(outcome.blocks, donor)
+            states = {b.sheet: b.state for b in outcome.blocks}
+            transplant_sheets(path, donor, owned_sheet_names(), target, states=states)
+    if csv_path:
+        write_csv(outcome, csv_path)
+    return outcome
+
+
+def safe_text(value: Any) -> Any:
+    """Neutralise spreadsheet formula injection in text cells of a CSV ('=1+1' → "'=1+1")."""
+    if isinstance(value, str) and value.startswith(FORMULA_PREFIXES):
+        return "'" + value
+    return value
+
+
+def write_csv(outcome: Outcome, path: str | Path) -> Path:
+    """employee_id, <indicator>.points …, total, grade, flags — one row per employee (UTF-8 with BOM)."""
+    result = outcome.result
+    path = Path(path)
+    inds = [i.id for i in result.scheme.indicators]
+    header = ["employee_id"] + [f"{i}.points" for i in inds] + ["total", "grade", "flags"]
+
+    def number(x: Any) -> Any:
+        return "" if x is None or (isinstance(x, float) and math.isnan(x)) else repr(float(x))
+
+    def write(tmp: Path) -> None:
+        with open(tmp, "w", newline="", encoding="utf-8-sig") as fh:
+            w = csv.writer(fh)
+            w.writerow(header)
+            points = result.points
+            for eid in result.total.index:
+                row = [safe_text(eid)] + [number(points.at[eid, i]) for i in inds]
+                row += [number(result.total[eid]), safe_text(result.grade[eid] or ""), safe_text(";".join(result.flags[eid]))]
+                w.writerow(row)
+
+    from .package import atomic_write
+
+    atomic_write(path, write)
+    return path
+
+
+def next_period_file(path: str | Path, out: str | Path | None = None, lang: str | None = None) -> Path:
+    """Write next period's workbook (default: beside the current one, named after the period)."""
+    from .next_period import default_next_path
+
+    path = Path(path)
+    with open_source(path) as source:
+        wb = next_period_workbook(source, lang=lang)
+        target = Path(out) if out else default_next_path(path, source)
+    from .package import atomic_write
+
+    atomic_write(target, lambda tmp: wb.save(tmp))
+    return target

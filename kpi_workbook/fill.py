@@ -1,0 +1,210 @@
+"""`kpi fill`: import raw metrics and targets from a BI export into the input sheets.
+
+Columns are matched by canonical id or by Chinese/English label, rows by 工号. A blank in
+the export never overwrites a filled cell. Fill edits input sheets through openpyxl, which
+drops some parts on save (sparklines, form controls, text boxes, charts, pivot tables…):
+when the workbook holds any such part outside our own result sheets, fill names them and
+refuses to write in place (writing to a new file with -o is allowed and says what is lost).
+"""
+
+from __future__ import annotations
+
+import posixpath
+import re
+import zipfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+from openpyxl import load_workbook
+
+from kpi_engine import Scheme, default_scheme, normalize_id
+from kpi_engine.inputs import label_map
+
+from .files import owned_sheet_names
+from .package import atomic_write, file_lock
+from .reading import find_header, is_blank, skip_sheets
+from .safety import check_package, parse_xml
+from .template import read_roster
+
+# Parts openpyxl does not carry through load_workbook(...).save(...)
+DROPPED_PARTS = (
+    (re.compile(r"^xl/drawings/(?!_rels/)[^/]+\.xml$"), "绘图对象（文本框、形状、图片或图表）", "drawing (text boxes, shapes, images or charts)"),
+    (re.compile(r"^xl/charts/"), "图表", "charts"),
+    (re.compile(r"^xl/pivotTables/"), "数据透视表", "pivot tables"),
+    (re.compile(r"^xl/ctrlProps/"), "表单控件（按钮等）", "form controls (buttons…)"),
+    (re.compile(r"^xl/slicers/"), "切片器", "slicers"),
+    (re.compile(r"^xl/activeX/"), "ActiveX 控件", "ActiveX controls"),
+    (re.compile(r"^customXml/"), "自定义 XML", "custom XML"),
+)
+SHEET_EXTENSIONS = (
+    ("sparklineGroups", "迷你图", "sparklines"),
+    ("x14:conditionalFormatting", "扩展条件格式（数据条等）", "extended conditional formats (data bars…)"),
+)
+NS_MAIN = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
+NS_REL = "{http://schemas.openxmlformats.org/officeDocument/2006/relationships}"
+
+
+class FillRefused(ValueError):
+    """Filling in place would lose parts of the workbook; the message names them."""
+
+
+@dataclass
+class FillReport:
+    cells_written: int = 0
+    employees_matched: int = 0
+    unknown_columns: list[str] = field(default_factory=list)
+    unknown_ids: list[str] = field(default_factory=list)
+    lost_parts: list[str] = field(default_factory=list)
+    removed_sheets: list[str] = field(default_factory=list)
+
+    def text(self, lang: str = "zh") -> str:
+        zh = lang == "zh"
+        lines = [f"已写入 {self.cells_written} 个单元格，匹配员工 {self.employees_matched} 人" if zh
+                 else f"{self.cells_written} cells written for {self.employees_matched} employees"]
+        if self.unknown_columns:
+            lines.append(("未识别的列（已忽略）：" if zh else "unrecognised columns (ignored): ") + "、".join(self.unknown_columns))
+        if self.unknown_ids:
+            lines.append(("不在名单中的工号（已忽略）：" if zh else "IDs not in the roster (ignored): ") + "、".join(self.unknown_ids))
+        if self.removed_sheets:
+            lines.append(("旧的结果表已移除，请重新计算：" if zh else "old result sheets removed; compute again: ") + "、".join(self.removed_sheets))
+        if self.lost_parts:
+            lines.append(("新文件中未保留：" if zh else "not kept in the new file: ") + "、".join(self.lost_parts))
+        return "\n".join(lines)
+
+
+def droppable_parts(path: Path, lang: str = "zh") -> list[str]:
+    """Descriptions of parts outside our own result sheets that openpyxl would drop."""
+    owned = set(owned_sheet_names())
+    with zipfile.ZipFile(path) as zf:
+        names = set(zf.namelist())
+        wb = parse_xml(zf.read("xl/workbook.xml"))
+        rels = _rels(zf, "xl/workbook.xml")
+        owned_parts: set[str] = set()
+        sheets: dict[str, str] = {}
+        for sheet in wb.iter(f"{NS_MAIN}sheet"):
+            target = rels.get(sheet.get(f"{NS_REL}id"), "")
+            sheets[sheet.get("name")] = target
+            if sheet.get("name") in owned:
+                owned_parts |= _reachable(zf, target, names)
+        found: list[str] = []
+        for name in sorted(names - owned_parts):
+            for pattern, zh, en in DROPPED_PARTS:
+                if pattern.match(name):
+                    found.append(f"{zh if lang == 'zh' else en} ({name})")
+                    break
+        for sheet_name, target in sheets.items():
+            if sheet_name in owned or target not in names:
+                continue
+            xml = zf.read(target)
+            for marker, zh, en in SHEET_EXTENSIONS:
+                if marker.encode() in xml:
+                    found.append(f"{zh if lang == 'zh' else en} ({sheet_name})")
+    return found
+
+
+def _rels(zf: zipfile.ZipFile, part: str) -> dict[str, str]:
+    folder, base = posixpath.split(part)
+    rels_name = posixpath.join(folder, "_rels", base + ".rels")
+    if rels_name not in zf.namelist():
+        return {}
+    out = {}
+    for rel in parse_xml(zf.read(rels_name)):
+        if rel.get("TargetMode") == "External":
+            continue
+        target = rel.get("Target", "")
+        full = target.lstrip("/") if target.startswith("/") else posixpath.normpath(posixpath.join(folder, target))
+        out[rel.get("Id")] = full
+    return out
+
+
+def _reachable(zf: zipfile.ZipFile, part: str, names: set[str]) -> set[str]:
+    seen, todo = set(), [part]
+    while todo:
+        cur = todo.pop()
+        if cur in seen or cur not in names:
+            continue
+        seen.add(cur)
+        todo.extend(_rels(zf, cur).values())
+    return seen
+
+
+def read_data(path: str | Path) -> pd.DataFrame:
+    """A BI export (.csv or .xlsx) as a frame of raw values (ids kept as text)."""
+    return read_roster(path, require_id=True)
+
+
+def fill_workbook(path: str | Path, data: str | Path, out: str | Path | None = None, *, lang: str = "zh",
+                  scheme: Scheme | None = None) -> FillReport:
+    """Write the export's values into the matching input cells; atomic, never blanking a cell."""
+    path = Path(path)
+    target = Path(out) if out else path
+    check_package(path)
+    report = FillReport()
+    lost = droppable_parts(path, lang)
+    if lost and target.resolve() == path.resolve():
+        raise FillRefused(
+            ("工作簿包含保存时会丢失的内容，为保护原文件未写入：" + "；".join(lost) +
+             "。请用 -o 写入新文件，或在 Excel 中使用加载项。") if lang == "zh" else
+            ("the workbook holds parts that would be lost on save, so it was not changed: " + "; ".join(lost) +
+             ". Write to a new file with -o, or use the Excel add-in.")
+        )
+    report.lost_parts = lost
+    scheme = scheme or default_scheme()
+    df = read_data(data)
+    labels = label_map(scheme)
+    columns: dict[str, Any] = {}
+    for col in df.columns:
+        fid = labels.get(str(col).strip().lower())
+        if fid is None:
+            report.unknown_columns.append(str(col))
+        elif fid not in columns:
+            columns[fid] = col
+    values: dict[str, dict[str, Any]] = {}
+    for rec in df.to_dict("records"):
+        eid = normalize_id(rec.get(columns.get("employee_id")))
+        if eid is not None:
+            values[eid] = {fid: rec[col] for fid, col in columns.items() if fid != "employee_id"}
+    keep_vba = path.suffix.lower() == ".xlsm"
+    with file_lock(target):
+        wb = load_workbook(path, keep_vba=keep_vba)
+        owned = set(owned_sheet_names()) - {"_kpi_meta"}
+        for name in list(wb.sheetnames):
+            if name in owned:
+                report.removed_sheets.append(name)
+                wb.remove(wb[name])
+        matched: set[str] = set()
+        skip = skip_sheets()
+        for ws in wb.worksheets:
+            if ws.title in skip:
+                continue
+            grid = [list(r) for r in ws.iter_rows(min_row=1, max_row=10, values_only=True)]
+            found = find_header(grid, scheme)
+            if found is None or "employee_id" not in found[0]:
+                continue
+            cols, first_data, _ = found
+            id_col = cols["employee_id"] + 1
+            for r in range(first_data + 1, ws.max_row + 1):
+                eid = normalize_id(ws.cell(r, id_col).value)
+                if eid is None or eid not in values:
+                    continue
+                matched.add(eid)
+                for fid, c in cols.items():
+                    new = values[eid].get(fid)
+                    if fid == "employee_id" or new is None or is_blank(new):
+                        continue
+                    ws.cell(r, c + 1).value = _cell_value(new)
+                    report.cells_written += 1
+        report.employees_matched = len(matched)
+        report.unknown_ids = sorted(set(values) - matched)
+        atomic_write(target, lambda tmp: wb.save(tmp))
+    return report
+
+
+def _cell_value(value: Any) -> Any:
+    if hasattr(value, "item"):
+        value = value.item()
+    if isinstance(value, float) and value.is_integer() and abs(value) < 1e15:
+        return int(value)
+    return value

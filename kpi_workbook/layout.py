@@ -1,0 +1,63 @@
+"""The workbook layout (templates/layout.toml): sheet names, rows, input sheets, result sheets."""
+
+from __future__ import annotations
+
+import sys
+from dataclasses import dataclass
+from functools import lru_cache
+from importlib import resources
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover
+    import tomli as tomllib
+
+RESULT_KEYS = ("scores", "deductions", "guide", "summary", "problems")
+
+
+@dataclass(frozen=True)
+class InputSheet:
+    owner: str
+    zh: str
+    en: str
+    source_zh: str
+    source_en: str
+
+    def name(self, lang: str = "zh") -> str:
+        return self.zh if lang == "zh" else self.en
+
+
+@dataclass(frozen=True)
+class Layout:
+    label_row: int
+    id_row: int
+    first_data_row: int
+    sheets: dict[str, dict[str, str]]  # help, config, meta -> {zh, en}
+    inputs: tuple[InputSheet, ...]
+    results: dict[str, dict[str, str]]  # key -> {zh, en}
+
+    def sheet(self, key: str, lang: str = "zh") -> str:
+        """Name of a fixed sheet (help, config, meta) or a result sheet, in ``lang``."""
+        names = self.sheets.get(key) or self.results[key]
+        return names["zh" if lang == "zh" else "en"]
+
+    def result_names(self, key: str) -> tuple[str, str]:
+        """Both names (zh, en) a result sheet may have."""
+        return self.results[key]["zh"], self.results[key]["en"]
+
+    def all_result_names(self) -> set[str]:
+        return {n for key in RESULT_KEYS for n in self.result_names(key)}
+
+
+@lru_cache(maxsize=1)
+def layout() -> Layout:
+    data = tomllib.loads(resources.files("kpi_workbook.templates").joinpath("layout.toml").read_text("utf-8"))
+    rows = data["rows"]
+    return Layout(
+        label_row=int(rows["label"]),
+        id_row=int(rows["id"]),
+        first_data_row=int(rows["first_data"]),
+        sheets={k: dict(v) for k, v in data["sheets"].items()},
+        inputs=tuple(InputSheet(**d) for d in data["inputs"]),
+        results={k: dict(v) for k, v in data["results"].items()},
+    )

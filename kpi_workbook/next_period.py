@@ -1,0 +1,106 @@
+"""Next period's workbook: same roster and scheme (with HR's edits), inputs blank, and the
+values that carry over filled in.
+
+What carries over is data: each scheme input may name a ``carry`` formula evaluated on this
+period's inputs (uv_prev ← ``uv``, aov_prev ← ``sales_actual / paid_orders``,
+prev_sales_achievement ← ``sales_actual / sales_target``…), or ``target`` for a target that
+moves with the seasonal factors of the scheme (the article: Q4 target = 1.5 × Q1).
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from kpi_engine import Period, Scheme, expr, normalize_id, parse_period
+from kpi_engine.inputs import clean
+
+from .layout import layout
+from .pipeline import _lang, load_scheme_from
+from .reading import gather, read_meta
+from .sources import SheetSource
+
+ROSTER_FIELDS = ("employee_id", "name", "team", "category", "product_type")
+
+
+def seasonal_factor(scheme: Scheme, period: Period) -> float:
+    """The period's seasonal factor: its quarter's (a month), the mean of its quarters (half, year)."""
+    factors = [scheme.seasonal.get(f"Q{q}", 1.0) for q in period.quarters_covered()]
+    return float(sum(factors) / len(factors)) if factors else 1.0
+
+
+def carried_values(source: SheetSource, scheme: Scheme, period: Period, lang: str) -> tuple[Any, dict[str, dict[str, float]]]:
+    """(roster frame, {field: {employee_id: value}}) for the next period."""
+    gathered = gather(source, scheme, lang)
+    frame = gathered.frame
+    ci = clean(frame, scheme, lang)
+    env = expr.Env(n=ci.n, numbers=ci.numbers, texts=ci.texts, lookups=scheme.lookups, months=period.months)
+    ratio = seasonal_factor(scheme, period.next()) / seasonal_factor(scheme, period)
+    carried: dict[str, dict[str, float]] = {}
+    for f in scheme.inputs:
+        if not f.carry or not f.numeric:
+            continue
+        if f.carry == "target":
+            values = ci.numbers[f.id] * ratio
+        else:
+            values = np.asarray(expr.parse(f.carry).evaluate(env), dtype=float)
+        carried[f.id] = {
+            eid: float(v) for eid, v, skip in zip(ci.ids, values, ci.excluded)
+            if eid is not None and not skip and math.isfinite(v)
+        }
+    cols = [c for c in ROSTER_FIELDS if c in frame.columns]
+    roster = frame[cols].copy()
+    roster["employee_id"] = [normalize_id(v) for v in roster["employee_id"]]
+    roster = roster[roster["employee_id"].notna()].drop_duplicates("employee_id")
+    for c in ("category", "product_type"):
+        if c in roster:
+            roster[c] = ci.texts[c][roster.index.to_numpy()] if len(roster) else roster[c]
+    return roster.reset_index(drop=True), carried
+
+
+def build_next(source: SheetSource, lang: str | None = None) -> Any:
+    """An openpyxl Workbook for the next period, built by the template and then filled."""
+    from .template import new_workbook
+
+    meta = read_meta(source)
+    lang = _lang(lang, meta)
+    scheme, _ = load_scheme_from(source, lang)
+    period = parse_period(meta.get("period") or "2026-Q4")
+    roster, carried = carried_values(source, scheme, period, lang)
+    wb = new_workbook(period.next().label, roster=roster, lang=lang, scheme=scheme)
+    lay = layout()
+    for ws in wb.worksheets:
+        if ws.title in (lay.sheet("help", lang), lay.sheet("config", lang), lay.sheet("meta", lang)):
+            continue
+        ids = [c.value for c in ws[lay.id_row]]
+        if "employee_id" not in ids:
+            continue
+        id_col = ids.index("employee_id") + 1
+        targets = [(c + 1, fid) for c, fid in enumerate(ids) if fid in carried]
+        for r in range(lay.first_data_row, ws.max_row + 1):
+            eid = normalize_id(ws.cell(r, id_col).value)
+            if eid is None:
+                continue
+            for c, fid in targets:
+                value = carried[fid].get(eid)
+                if value is not None:
+                    ws.cell(r, c).value = round(value, 10)
+    return wb
+
+
+def default_next_path(path: Path, source: SheetSource) -> Path:
+    """Beside the current file: the period label in its name replaced, else appended."""
+    meta = read_meta(source)
+    period = parse_period(meta.get("period") or "2026-Q4")
+    nxt = period.next().label
+    stem = path.stem
+    if period.label in stem:
+        new_stem = stem.replace(period.label, nxt)
+    else:
+        compact = period.label.replace("-", "")
+        new_stem = stem.replace(compact, nxt.replace("-", "")) if compact in stem else f"{stem}_{nxt}"
+    return path.with_name(re.sub(r"\s+$", "", new_stem) + ".xlsx")

@@ -1,0 +1,218 @@
+"""One pipeline for the file (openpyxl) and the live book (xlwings): grids in, blocks out.
+
+``compute(source)`` reads the scheme from the configuration sheet, the inputs from every
+input sheet, scores with :func:`kpi_engine.score`, locates every problem to its cell, and
+returns the result sheets as :class:`Block` values. Writers differ only in how blocks reach
+the workbook.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import pandas as pd
+
+import kpi_engine
+from kpi_engine import PeriodError, Scheme, ScoreResult, default_scheme, parse_period, score
+
+from .cells import CellProblem
+from .layout import layout
+from .reading import GatheredInputs, WorkbookError, gather, read_meta
+from .results import (
+    Block,
+    ChartSpec,
+    deductions_block,
+    guide_block,
+    meta_block,
+    problems_block,
+    scores_block,
+    summary_block,
+)
+from .sources import SheetSource
+
+__all__ = [
+    "Block", "ChartSpec", "Outcome", "Summary", "WorkbookError", "SchemeProblems",
+    "compute", "validate", "load_scheme_from", "next_period_workbook",
+]
+
+Progress = Callable[[str, float], None]
+
+
+class SchemeProblems(WorkbookError):
+    """The configuration sheet has errors; nothing can be scored until they are fixed."""
+
+    def __init__(self, problems: list[CellProblem], lang: str = "zh"):
+        self.problems = problems
+        head = "指标配置有误，无法计算：" if lang == "zh" else "the scheme sheet has errors; cannot compute: "
+        super().__init__(head + "；".join(p.text() for p in problems[:5]))
+
+
+@dataclass
+class Summary:
+    headcount: int
+    scored: int
+    grades: dict[str, int]
+    errors: int
+    warnings: int
+    period: str
+
+    def text(self, lang: str = "zh") -> str:
+        grades = "  ".join(f"{g}: {n}" for g, n in self.grades.items())
+        if lang == "zh":
+            return (f"考核周期 {self.period}：共 {self.headcount} 人，已计分 {self.scored} 人，"
+                    f"数据不完整 {self.headcount - self.scored} 人\n等级分布  {grades}\n"
+                    f"校验问题：错误 {self.errors} 个，提示 {self.warnings} 个")
+        return (f"Period {self.period}: {self.headcount} employees, {self.scored} scored, "
+                f"{self.headcount - self.scored} incomplete\nGrades  {grades}\n"
+                f"Problems: {self.errors} errors, {self.warnings} warnings")
+
+
+@dataclass
+class Outcome:
+    blocks: list[Block]
+    problems: list[CellProblem]
+    result: ScoreResult | None
+    summary: Summary
+    lang: str
+    period: str
+    inputs: GatheredInputs | None = None
+    meta: dict[str, str] = field(default_factory=dict)
+
+    def block(self, key: str) -> Block:
+        return next(b for b in self.blocks if b.key == key)
+
+
+def _lang(lang: str | None, meta: dict[str, str]) -> str:
+    value = (lang or meta.get("lang") or "zh").lower()
+    return "en" if value.startswith("en") else "zh"
+
+
+def load_scheme_from(source: SheetSource, lang: str = "zh") -> tuple[Scheme, list[CellProblem]]:
+    """The workbook's own scheme (configuration sheet); default scheme when the sheet is absent."""
+    from .config_sheet import read_config
+
+    names = source.sheet_names()
+    for key_lang in ("zh", "en"):
+        name = layout().sheet("config", key_lang)
+        if name in names:
+            scheme, problems = read_config(source.read(name), name, lang)
+            errors = [p for p in problems if p.severity == "error"]
+            if scheme is None or errors:
+                raise SchemeProblems(errors or problems, lang)
+            return scheme, problems
+    note = CellProblem(layout().sheet("config", lang), "", None, "", None,
+                       "未找到指标配置表，已使用默认方案" if lang == "zh" else "no scheme sheet found; the default scheme was used",
+                       "warning", "no_config")
+    return default_scheme(), [note]
+
+
+def _period(meta: dict[str, str], lang: str) -> tuple[str, list[CellProblem]]:
+    raw = meta.get("period", "")
+    try:
+        return parse_period(raw).label, []
+    except PeriodError:
+        pass
+    default = "2026-Q4"
+    msg = (f"未找到有效的考核周期（{raw or '空'}），按 {default} 计算" if lang == "zh"
+           else f"no valid period found ({raw or 'blank'}); computed as {default}")
+    return default, [CellProblem(layout().sheet("meta"), "B1", None, "period", raw, msg, "warning", "period")]
+
+
+def _locate(result: ScoreResult, gathered: GatheredInputs, scheme: Scheme, lang: str) -> list[CellProblem]:
+    """Engine problems (frame row, field) → the sheet and cell HR typed the value in."""
+    owner_sheet = {s.owner: s.name(lang) for s in layout().inputs}
+    known = {f.id: f.owner for f in scheme.inputs}
+    out = []
+    for p in result.problems.itertuples(index=False):
+        row = None if pd.isna(p.row) else int(p.row)
+        fld = p.field
+        if row is not None and (row, fld) in gathered.where:
+            sheet, cell = gathered.where[(row, fld)]
+        else:
+            sheet = gathered.field_sheet.get(fld) or owner_sheet.get(known.get(fld, ""), "")
+            cell = ""
+        out.append(CellProblem(sheet, cell, p.employee_id, fld, p.value, p.problem, p.severity, p.code))
+    return out
+
+
+def _roster(frame: pd.DataFrame, result: ScoreResult) -> pd.DataFrame:
+    """name and team per employee id (first occurrence), for the result sheets."""
+    from kpi_engine import normalize_id
+
+    cols = [c for c in ("name", "team") if c in frame.columns]
+    df = frame[cols].copy()
+    df.index = [normalize_id(v) for v in frame["employee_id"]]
+    df = df[~df.index.duplicated(keep="first") & df.index.notna()]
+    for c in ("name", "team"):
+        if c not in df:
+            df[c] = None
+    return df.reindex(result.total.index)
+
+
+def compute(source: SheetSource, *, lang: str | None = None, progress: Progress | None = None,
+            now: dt.datetime | None = None) -> Outcome:
+    """Score the workbook behind ``source`` and build every result block."""
+    say = progress or (lambda msg, frac: None)
+    meta = read_meta(source)
+    lang = _lang(lang, meta)
+    zh = lang == "zh"
+    say("读取指标配置…" if zh else "Reading the scheme…", 0.05)
+    scheme, problems = load_scheme_from(source, lang)
+    period, period_problems = _period(meta, lang)
+    problems += period_problems
+    say("读取输入表…" if zh else "Reading input sheets…", 0.15)
+    gathered = gather(source, scheme, lang)
+    problems += gathered.problems
+    say("计算得分…" if zh else "Scoring…", 0.45)
+    result = score(gathered.frame, scheme, period, lang)
+    problems += _locate(result, gathered, scheme, lang)
+    say("生成结果表…" if zh else "Building result sheets…", 0.7)
+    roster = _roster(gathered.frame, result)
+    stamp = (now or dt.datetime.now()).replace(microsecond=0).isoformat()
+    new_meta = dict(meta) | {
+        "period": period, "lang": lang, "scheme_fingerprint": scheme.fingerprint(),
+        "version": kpi_engine.__version__, "computed_at": stamp,
+    }
+    blocks = [
+        scores_block(result, roster, lang),
+        deductions_block(result, roster, lang),
+        guide_block(result, roster, lang),
+        summary_block(result, roster, lang),
+        problems_block(problems, lang),
+        meta_block(new_meta),
+    ]
+    say("完成" if zh else "Done", 1.0)
+    return Outcome(blocks, problems, result, _summary(result, problems, period), lang, period, gathered, new_meta)
+
+
+def _summary(result: ScoreResult, problems: list[CellProblem], period: str) -> Summary:
+    counts = Counter(g for g in result.grade if g is not None)
+    grades = {g: counts.get(g, 0) for g, _ in result.scheme.grades}
+    sev = Counter(p.severity for p in problems)
+    return Summary(len(result.total), int(result.total.notna().sum()), grades,
+                   sev.get("error", 0), sev.get("warning", 0), period)
+
+
+def validate(source: SheetSource, *, lang: str | None = None) -> list[CellProblem]:
+    """Every problem compute would report (scheme, inputs), without building results."""
+    meta = read_meta(source)
+    lang = _lang(lang, meta)
+    try:
+        scheme, problems = load_scheme_from(source, lang)
+    except SchemeProblems as exc:
+        return exc.problems
+    period, period_problems = _period(meta, lang)
+    gathered = gather(source, scheme, lang)
+    result = score(gathered.frame, scheme, period, lang)
+    return problems + period_problems + gathered.problems + _locate(result, gathered, scheme, lang)
+
+
+def next_period_workbook(source: SheetSource, *, lang: str | None = None) -> Any:
+    """Next period's workbook (openpyxl): same roster and scheme, carried values filled in."""
+    from .next_period import build_next
+
+    return build_next(source, lang=lang)

@@ -1,0 +1,211 @@
+"""Read a period workbook's inputs from whole-sheet grids into one engine frame.
+
+Sheets are recognised by content, not by name: an input sheet is any sheet whose header
+holds the machine id ``employee_id`` (or, if HR deleted the machine row, the label 工号).
+Columns are found by canonical id, else by Chinese/English label, so renamed, reordered or
+moved columns still work. Every value keeps its address, so an engine problem about row r,
+field f is reported at the sheet and cell where HR typed it.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Any
+
+import pandas as pd
+
+from kpi_engine import Scheme, normalize_id
+from kpi_engine.inputs import label_map
+
+from .cells import CellProblem, cell_ref
+from .layout import layout
+from .sources import SheetSource
+
+HEADER_SCAN_ROWS = 10
+
+
+class WorkbookError(ValueError):
+    """The workbook as a whole cannot be used (message for the user, zh / en)."""
+
+
+@dataclass
+class InputTable:
+    """One input sheet: which column holds which field, and its data rows."""
+
+    sheet: str
+    columns: dict[str, int]  # field id -> 0-based column
+    first_data_row: int  # 0-based
+    rows: list[int]  # 0-based grid rows that hold data
+    grid: list[list[Any]]
+    unknown_headers: list[tuple[int, str]] = field(default_factory=list)
+
+
+@dataclass
+class GatheredInputs:
+    """The engine frame plus where each value came from."""
+
+    frame: pd.DataFrame
+    where: dict[tuple[int, str], tuple[str, str]]  # (frame row, field) -> (sheet, cell)
+    tables: list[InputTable]
+    problems: list[CellProblem]
+    field_sheet: dict[str, str]  # field -> sheet that holds it (for whole-column problems)
+
+
+def is_blank(value: Any) -> bool:
+    return value is None or (isinstance(value, float) and math.isnan(value)) or (
+        isinstance(value, str) and not value.strip()
+    )
+
+
+def find_header(grid: list[list[Any]], scheme: Scheme) -> tuple[dict[str, int], int, list[tuple[int, str]]] | None:
+    """Locate the header rows: returns (field -> column, first data row, unknown headers)."""
+    labels = label_map(scheme)
+    ids = {f.id for f in scheme.inputs}
+    id_row = label_row = None
+    for r, row in enumerate(grid[:HEADER_SCAN_ROWS]):
+        cells = [str(v).strip() for v in row if isinstance(v, str)]
+        if id_row is None and "employee_id" in cells:
+            id_row = r
+        if label_row is None and any(labels.get(c.lower()) == "employee_id" for c in cells if c != "employee_id"):
+            label_row = r
+    header = id_row if id_row is not None else label_row
+    if header is None:
+        return None
+    columns: dict[str, int] = {}
+    unknown: list[tuple[int, str]] = []
+    row = grid[header]
+    for c, value in enumerate(row):
+        if is_blank(value):
+            continue
+        text = str(value).strip()
+        fid = text if text in ids else None
+        if fid is None and label_row is not None:
+            lab = grid[label_row][c] if c < len(grid[label_row]) else None
+            fid = labels.get(str(lab).strip().lower()) if not is_blank(lab) else None
+        if fid is None:
+            fid = labels.get(text.lower())
+        if fid is None:
+            unknown.append((c, text))
+        elif fid not in columns:
+            columns[fid] = c
+    first_data = max(r for r in (id_row, label_row) if r is not None) + 1
+    return columns, first_data, unknown
+
+
+def read_meta(source: SheetSource) -> dict[str, str]:
+    """The hidden key/value sheet (period, lang, fingerprint…); {} when absent."""
+    name = layout().sheet("meta")
+    if name not in source.sheet_names():
+        return {}
+    out = {}
+    for row in source.read(name):
+        if len(row) >= 2 and not is_blank(row[0]):
+            out[str(row[0]).strip()] = "" if is_blank(row[1]) else str(row[1]).strip()
+    return out
+
+
+def skip_sheets() -> set[str]:
+    lay = layout()
+    names = {lay.sheets[k][lang] for k in ("help", "config", "meta") for lang in ("zh", "en")}
+    return names | lay.all_result_names()
+
+
+def gather(source: SheetSource, scheme: Scheme, lang: str = "zh") -> GatheredInputs:
+    """Merge every input sheet into one frame, one row per employee of the first sheet."""
+    problems: list[CellProblem] = []
+    tables: list[InputTable] = []
+    skip = skip_sheets()
+    for name in source.sheet_names():
+        if name in skip:
+            continue
+        grid = source.read(name)
+        found = find_header(grid, scheme)
+        if found is None:
+            continue
+        columns, first_data, unknown = found
+        rows = [r for r in range(first_data, len(grid)) if any(not is_blank(v) for v in grid[r])]
+        tables.append(InputTable(name, columns, first_data, rows, grid, unknown))
+    if not tables:
+        raise WorkbookError(
+            "工作簿中没有找到任何输入表（表头应含“工号”或 employee_id）/ "
+            "no input sheet found (a header with 工号 / employee_id is expected)"
+        )
+    zh = lang == "zh"
+    order: list[str | None] = []
+    records: list[dict[str, Any]] = []
+    where: dict[tuple[int, str], tuple[str, str]] = {}
+    index_of: dict[str, int] = {}
+    field_sheet: dict[str, str] = {}
+    for t_i, table in enumerate(tables):
+        id_col = table.columns.get("employee_id")
+        if id_col is None:
+            continue
+        for fid in table.columns:
+            field_sheet.setdefault(fid, table.sheet)
+        seen: dict[str, int] = {}
+        for r in table.rows:
+            row = table.grid[r]
+            eid = normalize_id(row[id_col] if id_col < len(row) else None)
+            if t_i == 0 or eid is None:
+                if t_i > 0:  # a data row without id on a later sheet
+                    problems.append(CellProblem(table.sheet, cell_ref(r + 1, id_col + 1), None, "employee_id", None,
+                                                "工号为空，该行数据未被使用" if zh else "blank employee ID; row not used",
+                                                "error", "blank_id"))
+                    continue
+                pos = len(records)
+                records.append({})
+                order.append(eid)
+                if eid is not None and eid not in index_of:
+                    index_of[eid] = pos
+            else:
+                if eid in seen:
+                    problems.append(CellProblem(
+                        table.sheet, cell_ref(r + 1, id_col + 1), eid, "employee_id", eid,
+                        (f"工号 {eid} 在本表重复（第 {seen[eid] + 1} 行），该员工本表数据不予使用" if zh
+                         else f"employee ID {eid} repeats on this sheet (row {seen[eid] + 1}); its data here is not used"),
+                        "error", "duplicate_id"))
+                    for fid in table.columns:
+                        if fid != "employee_id" and (index_of.get(eid), fid) in where and where[(index_of[eid], fid)][0] == table.sheet:
+                            records[index_of[eid]].pop(fid, None)
+                            where.pop((index_of[eid], fid), None)
+                    continue
+                seen[eid] = r
+                if eid not in index_of:
+                    problems.append(CellProblem(
+                        table.sheet, cell_ref(r + 1, id_col + 1), eid, "employee_id", eid,
+                        (f"工号 {eid} 不在第一张输入表「{tables[0].sheet}」的名单中，已作为新员工加入" if zh
+                         else f"employee ID {eid} is not on the first input sheet '{tables[0].sheet}'; added"),
+                        "warning", "not_in_roster"))
+                    index_of[eid] = len(records)
+                    records.append({})
+                    order.append(eid)
+                pos = index_of[eid]
+            rec = records[pos]
+            for fid, c in table.columns.items():
+                value = row[c] if c < len(row) else None
+                if fid == "employee_id":
+                    rec.setdefault(fid, value)
+                    where.setdefault((pos, fid), (table.sheet, cell_ref(r + 1, c + 1)))
+                    continue
+                if fid in rec and not is_blank(rec[fid]):
+                    if not is_blank(value) and _differs(rec[fid], value):
+                        src_sheet, src_cell = where[(pos, fid)]
+                        problems.append(CellProblem(
+                            table.sheet, cell_ref(r + 1, c + 1), normalize_id(rec.get("employee_id")), fid, value,
+                            (f"与「{src_sheet}」{src_cell} 的值 {rec[fid]} 不一致，以前者为准" if zh
+                             else f"differs from {src_sheet}!{src_cell} ({rec[fid]}); that value is used"),
+                            "warning", "conflict"))
+                    continue
+                rec[fid] = value
+                where[(pos, fid)] = (table.sheet, cell_ref(r + 1, c + 1))
+    columns = list(dict.fromkeys(f for t in tables for f in t.columns))
+    frame = pd.DataFrame.from_records(records, columns=columns) if records else pd.DataFrame(columns=columns)
+    frame = frame.astype(object)
+    return GatheredInputs(frame, where, tables, problems, field_sheet)
+
+
+def _differs(a: Any, b: Any) -> bool:
+    if isinstance(a, (int, float)) and isinstance(b, (int, float)):
+        return not math.isclose(float(a), float(b), rel_tol=1e-12, abs_tol=1e-12)
+    return normalize_id(a) != normalize_id(b)

@@ -1,0 +1,211 @@
+"""The result sheets as plain blocks of values: one 2-D list per sheet, written in one call.
+
+A block carries its header rows (labels, then the machine row of ids, like the input
+sheets), its values, number formats, widths and chart specs. The openpyxl file writer and
+the xlwings live writer both take these blocks as they are; neither computes anything.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from kpi_engine import ScoreResult
+
+from .cells import CellProblem
+from .layout import layout
+
+PCT, NUM2, NUM1, INT = "0.00%", "0.00", "0.0", "0"
+
+
+@dataclass(frozen=True)
+class ChartSpec:
+    """A native chart over a block: 0-based (first_row, last_row, col) ranges of its data rows."""
+
+    kind: str  # bar | column
+    title: str
+    categories: tuple[int, int, int]
+    values: tuple[tuple[int, int, int], ...]
+    anchor: str = "H2"
+    y_title: str = ""
+
+
+@dataclass
+class Block:
+    key: str
+    sheet: str
+    rows: list[list[Any]]
+    header_rows: int = 2
+    number_formats: dict[int, str] = field(default_factory=dict)
+    widths: dict[int, float] = field(default_factory=dict)
+    charts: list[ChartSpec] = field(default_factory=list)
+    state: str = "visible"
+
+
+T = {
+    "employee_id": ("工号", "Employee ID"), "name": ("姓名", "Name"), "team": ("团队", "Team"),
+    "total": ("总分", "Total"), "grade": ("等级", "Grade"), "rank": ("排名", "Rank"),
+    "flags": ("标记", "Flags"), "status": ("状态", "Status"), "indicator": ("指标", "Indicator"),
+    "indicator_id": ("指标编号", "Indicator ID"), "amount": ("扣分(名义分)", "Points off (nominal)"),
+    "reason": ("原因", "Reason"), "lost": ("失分", "Points lost"), "advice": ("改进建议", "Advice"),
+    "sheet": ("工作表", "Sheet"), "cell": ("单元格", "Cell"), "field": ("字段", "Field"),
+    "value": ("值", "Value"), "problem": ("问题", "Problem"), "severity": ("级别", "Severity"),
+    "headcount": ("人数", "Headcount"), "scored": ("已计分", "Scored"), "mean": ("平均分", "Mean"),
+    "all": ("全部", "All"), "ok": ("已计分", "scored"), "incomplete": ("数据不完整", "incomplete data"),
+    "error": ("错误", "error"), "warning": ("提示", "warning"), "count": ("人数", "Count"),
+    "grade_dist": ("等级分布", "Grade distribution"), "team_mean": ("各团队平均分", "Mean total by team"),
+}
+
+
+def t(key: str, lang: str) -> str:
+    return T[key][0 if lang == "zh" else 1]
+
+
+def plain(value: Any) -> Any:
+    """A value a cell can hold: NaN/None → None, numpy scalars → Python numbers."""
+    if value is None:
+        return None
+    if isinstance(value, (np.floating, float)):
+        return None if math.isnan(float(value)) or math.isinf(float(value)) else float(value)
+    if isinstance(value, (np.integer,)):
+        return int(value)
+    if isinstance(value, (np.bool_,)):
+        return bool(value)
+    if value is pd.NA:
+        return None
+    return value
+
+
+def _block(key: str, lang: str, ids: list[str], labels: list[str], body: list[list[Any]], **kw: Any) -> Block:
+    return Block(key, layout().sheet(key, lang), [labels, ids] + [[plain(v) for v in row] for row in body], **kw)
+
+
+def scores_block(result: ScoreResult, roster: pd.DataFrame, lang: str) -> Block:
+    scheme = result.scheme
+    tops = [g for g in scheme.groups if not g.parent]
+    inds = [i.id for i in scheme.indicators]
+    rank = result.total.rank(ascending=False, method="min")
+    flag_names = {f.id: f.name(lang) for f in scheme.flags}
+    sep = "、" if lang == "zh" else ", "
+    ids = ["employee_id", "name", "team", "total", "grade", "rank", "flags", "status"]
+    labels = [t(k, lang) for k in ids]
+    ids += [f"group:{g.id}" for g in tops] + inds
+    labels += [g.name(lang) for g in tops] + [scheme.indicator(i).name(lang) for i in inds]
+    idx = result.total.index
+    name = roster.reindex(idx)["name"] if "name" in roster else pd.Series(None, index=idx)
+    team = roster.reindex(idx)["team"] if "team" in roster else pd.Series(None, index=idx)
+    status = result.status.map({"ok": t("ok", lang), "incomplete": t("incomplete", lang)})
+    body = []
+    groups = result.groups
+    points = result.points
+    for eid in idx:
+        row = [eid, name[eid], team[eid], result.total[eid], result.grade[eid], rank[eid],
+               sep.join(flag_names.get(f, f) for f in result.flags[eid]), status[eid]]
+        row += [groups.at[eid, g.id] for g in tops] + [points.at[eid, i] for i in inds]
+        body.append(row)
+    formats = {3: NUM2, 5: INT} | {c: NUM2 for c in range(8, len(ids))}
+    widths = {0: 10, 1: 10, 2: 14, 3: 9, 4: 6, 5: 6, 6: 14, 7: 12} | {c: 11 for c in range(8, len(ids))}
+    return _block("scores", lang, ids, labels, body, number_formats=formats, widths=widths)
+
+
+def deductions_block(result: ScoreResult, roster: pd.DataFrame, lang: str) -> Block:
+    scheme = result.scheme
+    ids = ["employee_id", "name", "indicator", "indicator_id", "amount", "reason"]
+    labels = [t(k, lang) for k in ids]
+    d = result.deductions
+    names = roster["name"].to_dict() if "name" in roster else {}
+    body = [[r.employee_id, names.get(r.employee_id), scheme.indicator(r.indicator).name(lang), r.indicator,
+             r.amount, r.reason] for r in d.itertuples(index=False)]
+    return _block("deductions", lang, ids, labels, body, number_formats={4: NUM2},
+                  widths={0: 10, 1: 10, 2: 16, 3: 22, 4: 12, 5: 70})
+
+
+def guide_block(result: ScoreResult, roster: pd.DataFrame, lang: str) -> Block:
+    ids = ["employee_id", "name", "rank", "indicator", "lost", "reason", "advice"]
+    labels = [t(k, lang) for k in ids]
+    labels[2] = "序号" if lang == "zh" else "No."
+    names = roster["name"].to_dict() if "name" in roster else {}
+    body = [[g.employee_id, names.get(g.employee_id), g.rank, g.indicator_name, g.lost, g.reason, g.advice]
+            for g in result.guide.itertuples(index=False)]
+    return _block("guide", lang, ids, labels, body, number_formats={4: NUM2},
+                  widths={0: 10, 1: 10, 2: 6, 3: 16, 4: 9, 5: 70, 6: 60})
+
+
+def summary_block(result: ScoreResult, roster: pd.DataFrame, lang: str) -> Block:
+    """Per team: headcount, scored, mean, grade counts, per-group means; then the charts' data."""
+    scheme = result.scheme
+    tops = [g for g in scheme.groups if not g.parent]
+    grades = [g for g, _ in scheme.grades]
+    idx = result.total.index
+    team = (roster.reindex(idx)["team"] if "team" in roster else pd.Series(None, index=idx)).fillna("—")
+    df = pd.DataFrame({"team": team.to_numpy(), "total": result.total.to_numpy(),
+                       "grade": result.grade.to_numpy()}, index=idx)
+    for g in tops:
+        df[g.id] = result.groups[g.id].to_numpy()
+    ids = ["team", "headcount", "scored", "mean"] + [f"grade:{g}" for g in grades] + [f"group:{g.id}" for g in tops]
+    labels = [t("team", lang), t("headcount", lang), t("scored", lang), t("mean", lang)] + grades
+    labels += [g.name(lang) for g in tops]
+
+    def line(name: str, part: pd.DataFrame) -> list[Any]:
+        counts = part["grade"].value_counts()
+        row = [name, len(part), int(part["total"].notna().sum()), part["total"].mean()]
+        row += [int(counts.get(g, 0)) for g in grades] + [part[g.id].mean() for g in tops]
+        return row
+
+    body = [line(str(name), part) for name, part in df.groupby("team", sort=True)]
+    body.append(line(t("all", lang), df))
+    n_team = len(body) - 1
+    # the grade distribution table for the chart, below the team table
+    gap = [[None] * len(ids)]
+    dist_head = [t("grade", lang), t("count", lang)] + [None] * (len(ids) - 2)
+    counts = df["grade"].value_counts()
+    dist = [[g, int(counts.get(g, 0))] + [None] * (len(ids) - 2) for g in grades]
+    body += gap + [dist_head] + dist
+    first = 2  # data starts after two header rows
+    team_rows = (first, first + n_team - 1, 0)
+    dist_first = first + n_team + 1 + 2  # after the 'all' row, a blank row and the dist header
+    charts = [
+        ChartSpec("column", t("grade_dist", lang), (dist_first, dist_first + len(grades) - 1, 0),
+                  ((dist_first, dist_first + len(grades) - 1, 1),), anchor=f"{_col(len(ids) + 1)}2"),
+        ChartSpec("bar", t("team_mean", lang), team_rows, ((first, first + n_team - 1, 3),),
+                  anchor=f"{_col(len(ids) + 1)}20"),
+    ]
+    formats = {3: NUM2} | {c: NUM2 for c in range(4 + len(grades), len(ids))}
+    return _block("summary", lang, ids, labels, body, number_formats=formats,
+                  widths={0: 16} | {c: 10 for c in range(1, len(ids))}, charts=charts)
+
+
+def _col(n: int) -> str:
+    from openpyxl.utils import get_column_letter
+
+    return get_column_letter(n)
+
+
+def problems_block(problems: list[CellProblem], lang: str) -> Block:
+    ids = ["sheet", "cell", "employee_id", "field", "value", "problem", "severity"]
+    labels = [t(k, lang) for k in ids]
+    order = sorted(problems, key=lambda p: (p.severity != "error", p.sheet, _cell_key(p.cell)))
+    body = [[p.sheet, p.cell, p.employee_id, p.field, _shown(p.value), p.problem, t(p.severity, lang)] for p in order]
+    return _block("problems", lang, ids, labels, body, widths={0: 14, 1: 8, 2: 10, 3: 20, 4: 12, 5: 70, 6: 8})
+
+
+def _shown(value: Any) -> Any:
+    value = plain(value)
+    if value is None or isinstance(value, (int, float, str)):
+        return value
+    return str(value)
+
+
+def _cell_key(cell: str) -> tuple[int, str]:
+    digits = "".join(ch for ch in cell if ch.isdigit())
+    letters = "".join(ch for ch in cell if ch.isalpha())
+    return (int(digits) if digits else 0, letters.rjust(3))
+
+
+def meta_block(meta: dict[str, str]) -> Block:
+    rows = [[k, v] for k, v in meta.items()]
+    return Block("meta", layout().sheet("meta"), rows, header_rows=0, state="veryHidden")

@@ -1,0 +1,254 @@
+"""Safe reading and writing of workbook files.
+
+Reading: workbooks arrive by mail and chat, so they are untrusted. ``check_package`` reads only
+the zip's central directory (it never decompresses), so it answers at once even on a zip bomb;
+``parse_xml`` parses with defusedxml and refuses any DTD, hence entity expansion ("billion
+laughs") and external entities.
+
+Writing: ``atomic_write`` replaces a file only once the new one is complete, and ``file_lock``
+keeps two kpi processes off the same workbook. Both are re-exported by ``kpi_workbook.package``.
+"""
+
+from __future__ import annotations
+
+import errno
+import os
+import secrets
+import sys
+import time
+import zipfile
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from xml.etree.ElementTree import Element, ParseError
+
+from defusedxml import DefusedXmlException
+from defusedxml.ElementTree import fromstring
+
+MAX_TOTAL_SIZE = 1 << 30  # 1 GiB uncompressed in all
+MAX_MEMBERS = 10_000
+MAX_RATIO = 200  # compression ratio of one member ...
+RATIO_MIN_SIZE = 10 << 20  # ... counted only for members over 10 MB
+OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"  # encrypted OOXML and legacy .xls are OLE files
+
+
+class UnsafeFile(ValueError):
+    """The file could harm the machine that opens it (zip bomb, entity expansion)."""
+
+
+class NotAWorkbook(ValueError):
+    """The file is not an Excel workbook package (.xlsx / .xlsm)."""
+
+
+def _mb(n: int) -> str:
+    return f"{n / (1 << 20):,.0f} MB"
+
+
+def check_package(
+    path: str | Path,
+    *,
+    max_total: int = MAX_TOTAL_SIZE,
+    max_members: int = MAX_MEMBERS,
+    max_ratio: float = MAX_RATIO,
+    ratio_min_size: int = RATIO_MIN_SIZE,
+) -> None:
+    """Refuse a file that is not a workbook package or that would be unsafe to unpack.
+
+    Raises NotAWorkbook (not a zip, truncated, no workbook part) or UnsafeFile (too many
+    members, too large once unpacked, a member compressed suspiciously well).
+    """
+    path = Path(path)
+    name = path.name
+    with open(path, "rb") as f:
+        head = f.read(8)
+        f.seek(0, 2)
+        file_size = f.tell()
+    if head == OLE_MAGIC:
+        raise NotAWorkbook(
+            f"{name} 已设置打开密码，或是旧版 .xls 文件：请在 Excel 中取消密码或另存为 .xlsx 后再试 / "
+            f"{name} is password-protected or an old .xls file: remove the password or save it as .xlsx, then retry"
+        )
+    try:
+        with zipfile.ZipFile(path) as zf:
+            infos = zf.infolist()
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, ValueError, EOFError) as e:
+        raise NotAWorkbook(
+            f"{name} 不是有效的 Excel 工作簿（.xlsx/.xlsm）：文件可能已损坏、未完整下载，或只是改了扩展名 / "
+            f"{name} is not a valid Excel workbook (.xlsx/.xlsm): it may be damaged, partly downloaded, "
+            f"or merely renamed"
+        ) from e
+    if len(infos) > max_members:
+        raise UnsafeFile(
+            f"{name} 包含 {len(infos):,} 个内部文件（上限 {max_members:,}），拒绝打开 / "
+            f"{name} holds {len(infos):,} parts (limit {max_members:,}); refused"
+        )
+    seen: set[str] = set()
+    total = 0
+    for info in infos:
+        key = info.filename.lower()
+        if key in seen:
+            raise UnsafeFile(f"{name} 含有重名的内部文件 {info.filename} / {name} has a duplicate part {info.filename}")
+        seen.add(key)
+        if info.header_offset + info.compress_size > file_size:
+            raise NotAWorkbook(
+                f"{name} 不完整（文件被截断），请重新获取 / {name} is incomplete (truncated); fetch it again"
+            )
+        total += info.file_size
+        ratio = info.file_size / max(info.compress_size, 1)
+        if info.file_size > ratio_min_size and ratio > max_ratio:
+            raise UnsafeFile(
+                f"{name} 的内部文件 {info.filename} 压缩比异常（{ratio:,.0f} 倍，解压后 {_mb(info.file_size)}），"
+                f"疑似压缩炸弹，拒绝打开 / {name}: part {info.filename} is compressed {ratio:,.0f}:1 "
+                f"({_mb(info.file_size)} unpacked), a likely zip bomb; refused"
+            )
+    if total > max_total:
+        raise UnsafeFile(
+            f"{name} 解压后共 {_mb(total)}，超过上限 {_mb(max_total)}，拒绝打开 / "
+            f"{name} unpacks to {_mb(total)}, over the {_mb(max_total)} limit; refused"
+        )
+    if "[content_types].xml" not in seen or "xl/workbook.xml" not in seen:
+        hint = "（.xlsb 二进制工作簿不受支持，请另存为 .xlsx）" if "xl/workbook.bin" in seen else ""
+        hint_en = " (.xlsb binary workbooks are not supported; save as .xlsx)" if hint else ""
+        raise NotAWorkbook(
+            f"{name} 是压缩包但不是 Excel 工作簿{hint} / {name} is a zip archive but not an Excel workbook{hint_en}"
+        )
+
+
+def parse_xml(data: bytes) -> Element:
+    """Parse one XML part safely; a DTD or entity declaration raises UnsafeFile."""
+    try:
+        return fromstring(data, forbid_dtd=True, forbid_entities=True, forbid_external=True)
+    except DefusedXmlException as e:
+        raise UnsafeFile(
+            "工作簿内含 XML 实体声明（可被用于“十亿笑声”等攻击），拒绝处理 / "
+            "the workbook contains XML entity declarations (a 'billion laughs' style attack); refused"
+        ) from e
+    except ParseError as e:
+        raise NotAWorkbook(f"工作簿内部 XML 已损坏：{e} / the workbook has damaged XML inside: {e}") from e
+
+
+# ---------------------------------------------------------------- safe writing
+
+class WorkbookWriteError(OSError):
+    """The workbook (or its folder) cannot be written: open in Excel, read-only, no permission."""
+
+
+class WorkbookBusy(OSError):
+    """Another kpi process is working on the same workbook."""
+
+
+def _write_error(path: Path) -> WorkbookWriteError:
+    return WorkbookWriteError(
+        f"无法写入 {path}：文件可能正在 Excel 中打开、被设为只读，或所在文件夹没有写入权限。请关闭文件或检查权限后重试 / "
+        f"Cannot write {path}: it may be open in Excel, read-only, or in a folder without write permission. "
+        f"Close it or check the permissions, then retry"
+    )
+
+
+def _denied(e: BaseException) -> bool:
+    """Permission denied, a read-only file system, or (Windows) a file held open by Excel."""
+    return isinstance(e, PermissionError) or (isinstance(e, OSError) and e.errno in (errno.EROFS, errno.EACCES))
+
+
+def _check_writable(path: Path) -> None:
+    if path.exists() and not path.stat().st_mode & 0o222:
+        raise _write_error(path)  # read-only file (root would otherwise replace it silently)
+    parent = path.parent
+    if not os.access(parent, os.W_OK) or (os.name == "posix" and not parent.stat().st_mode & 0o222):
+        raise _write_error(path)
+
+
+def atomic_write(path: Path, write: Callable[[Path], None]) -> None:
+    """Call ``write(tmp)`` on a temp file beside ``path``, fsync it, then ``os.replace`` it onto ``path``.
+
+    On any error the temp file is removed and ``path`` is untouched; PermissionError becomes
+    WorkbookWriteError.
+    """
+    path = Path(path)
+    _check_writable(path)
+    tmp = path.with_name(f".~{path.name}.{secrets.token_hex(4)}.tmp")
+    try:
+        os.close(os.open(tmp, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o666))
+    except OSError as e:
+        if _denied(e):
+            raise _write_error(path) from e
+        raise
+    try:
+        write(tmp)
+        with open(tmp, "rb+") as f:
+            os.fsync(f.fileno())
+        if path.exists():
+            os.chmod(tmp, path.stat().st_mode & 0o7777)
+        os.replace(tmp, path)
+    except BaseException as e:
+        tmp.unlink(missing_ok=True)
+        if _denied(e):
+            raise _write_error(path) from e
+        raise
+    if os.name == "posix":  # make the rename itself durable
+        fd = os.open(path.parent, os.O_RDONLY)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+
+
+def _try_lock(fd: int) -> bool:
+    try:
+        if sys.platform == "win32":
+            import msvcrt
+
+            msvcrt.locking(fd, msvcrt.LK_NBLCK, 1)
+        else:
+            import fcntl
+
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        return True
+    except OSError:
+        return False
+
+
+@contextmanager
+def file_lock(path: Path, timeout: float = 0) -> Iterator[None]:
+    """Hold an exclusive lock on a sidecar file ``.~NAME.kpi.lock`` beside ``path``.
+
+    Waits up to ``timeout`` seconds for another holder, then raises WorkbookBusy.
+    """
+    path = Path(path)
+    lock = path.with_name(f".~{path.name}.kpi.lock")
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            fd = os.open(lock, os.O_RDWR | os.O_CREAT, 0o666)
+        except OSError as e:
+            if _denied(e):
+                raise _write_error(path) from e
+            raise
+        if _try_lock(fd):
+            try:  # POSIX: the holder unlinks on release; make sure we locked the live file
+                if sys.platform == "win32" or os.fstat(fd).st_ino == os.stat(lock).st_ino:
+                    break
+            except FileNotFoundError:
+                pass
+        os.close(fd)
+        if time.monotonic() >= deadline:
+            raise WorkbookBusy(
+                f"工作簿 {path} 正被另一个 kpi 进程处理，请稍后再试 / "
+                f"The workbook {path} is being processed by another kpi process; try again later"
+            )
+        time.sleep(0.05)
+    try:
+        yield
+    finally:
+        if sys.platform == "win32":
+            import msvcrt
+
+            msvcrt.locking(fd, msvcrt.LK_UNLCK, 1)
+            os.close(fd)
+            try:  # fails, harmlessly, while another process has it open
+                os.unlink(lock)
+            except OSError:
+                pass
+        else:  # unlink while still locked; a waiter that opened the old file notices (inode check)
+            lock.unlink(missing_ok=True)
+            os.close(fd)

@@ -1,0 +1,59 @@
+"""Helpers for workbook tests: the sample workbook, reading sheets back, zip parts."""
+
+from __future__ import annotations
+
+import shutil
+import zipfile
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+from openpyxl import load_workbook
+
+from kpi_workbook.demo import build_sample_workbook, sample_file
+from kpi_workbook.layout import layout
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@lru_cache(maxsize=2)
+def _sample_cached(lang: str) -> Path:
+    import tempfile
+
+    outdir = Path(tempfile.mkdtemp(prefix=f"kpi_sample_{lang}_"))
+    return build_sample_workbook(outdir, lang)
+
+
+def sample_workbook(tmp_path: Path, lang: str = "zh", name: str | None = None) -> Path:
+    """A fresh copy of the filled (not computed) sample workbook."""
+    src = _sample_cached(lang)
+    dst = tmp_path / (name or src.name)
+    shutil.copyfile(src, dst)
+    return dst
+
+
+def sample_metrics() -> pd.DataFrame:
+    return pd.read_csv(sample_file("metrics_2026Q4.csv"), dtype={"employee_id": str}, encoding="utf-8-sig")
+
+
+def input_sheet_names(lang: str = "zh") -> list[str]:
+    return [s.name(lang) for s in layout().inputs]
+
+
+def sheet_values(path: Path, sheet: str) -> list[list[Any]]:
+    wb = load_workbook(path, data_only=True)
+    ws = wb[sheet]
+    return [list(r) for r in ws.iter_rows(values_only=True)]
+
+
+def table(path: Path, sheet: str) -> pd.DataFrame:
+    """A result or input sheet as a frame: columns are the machine ids of row 2."""
+    rows = sheet_values(path, sheet)
+    ids = rows[1]
+    return pd.DataFrame(rows[2:], columns=ids)
+
+
+def zip_parts(path: Path) -> dict[str, bytes]:
+    with zipfile.ZipFile(path) as zf:
+        return {n: zf.read(n) for n in zf.namelist()}
