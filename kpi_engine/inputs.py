@@ -115,7 +115,11 @@ def clean(df: pd.DataFrame, scheme: Scheme, lang: str = "zh") -> CleanInput:
         })
 
     excluded = np.zeros(n, dtype=bool)
-    for row in np.flatnonzero(pd.isna(pd.Series(ids, dtype=object)).to_numpy()):
+    for row in np.flatnonzero([isinstance(v, str) and v.upper() in EXCEL_ERRORS for v in ids]):
+        add("excel_error", int(row), "employee_id", ids[row], expected="工号" if lang == "zh" else "an employee ID")
+        ids[row] = None
+        excluded[row] = True
+    for row in np.flatnonzero(pd.isna(pd.Series(ids, dtype=object)).to_numpy() & ~excluded):
         add("blank_id", int(row), "employee_id", None)
         excluded[row] = True
     id_series = pd.Series(ids, dtype=object)
@@ -254,6 +258,10 @@ def _expected(f: InputField, lang: str = "zh") -> str:
 def _text(raw: pd.Series, f: InputField, add, lang: str) -> tuple[np.ndarray, np.ndarray]:
     blank = _is_blank_array(raw)
     values = np.array([normalize_id(v) if not b else None for v, b in zip(raw.tolist(), blank)], dtype=object)
+    for row in np.flatnonzero([isinstance(v, str) and v.upper() in EXCEL_ERRORS for v in values]):
+        expected = ("文本" if lang == "zh" else "text") if f.kind == "text" else "/".join(f.choices) or "text"
+        add("excel_error", int(row), f.id, values[row], expected=expected)
+        values[row] = None
     if f.kind != "choice" or not f.choices:
         return values, blank
     aliases = {}

@@ -64,8 +64,10 @@ def gap_of(value: np.ndarray, target: np.ndarray, direction: str, gap: str) -> n
     raw = target - value if direction == "below" else value - target
     if gap == "points":
         return raw * 100.0
-    with np.errstate(divide="ignore", invalid="ignore"):
-        return np.where(target != 0, raw / np.abs(target) * 100.0, np.nan)
+    # a zero target: no gap when the value is on the right side of it, undefined otherwise
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+        relative = raw / np.abs(target) * 100.0
+    return np.where(target != 0, relative, np.where(raw <= 0, 0.0, np.nan))
 
 
 def score_from_deduction(weight: float, d: np.ndarray, penalty: bool) -> np.ndarray:

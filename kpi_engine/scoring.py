@@ -22,6 +22,7 @@ from .scheme import Indicator, Scheme, default_scheme
 
 GUIDE_SIZE = 3
 LOST_EPS = 1e-9
+GRADE_TOLERANCE = 1e-9  # a total of 84.99999999999999 is an A (≥ 85)
 
 
 @dataclass
@@ -90,9 +91,16 @@ def score(
         env.zero_division = []
         out = apply_gate(ind, env, RULES[ind.rule].apply(ind, env))
         # a rejected value is never averaged away or replaced by a default: not scored on it
+        # a blank input the indicator needs leaves it uncomputed, even behind a failing gate
+        required, optional = _columns_of(ind)
         rejected = np.zeros(n, dtype=bool)
-        for col in sum(_columns_of(ind), []):
+        for col in required + optional:
             rejected |= ci.invalid(col)
+        for col in required:
+            if col not in ci.absent:
+                rejected |= ci.blank[col]
+            else:
+                rejected[:] = True
         out.score = np.where(ci.excluded | rejected, np.nan, out.score)
         outcomes[ind.id] = out
         score_mat[:, j] = out.score
@@ -105,7 +113,7 @@ def score(
     points_mat = score_mat * weights / 100.0
     scores = pd.DataFrame(score_mat[keep], index=index, columns=ind_ids)
     points = pd.DataFrame(points_mat[keep], index=index, columns=ind_ids)
-    total = points.sum(axis=1, skipna=False).rename("total")
+    total = pd.Series(_row_sum(points_mat[keep]), index=index, name="total")
     grade = _grades(total, scheme)
     flags = _flags(scheme, env, ci, keep, index)
     metrics = pd.DataFrame({i: outcomes[i].metric[keep] for i in ind_ids}, index=index)
@@ -127,9 +135,18 @@ def _keep_rows(ci: CleanInput) -> np.ndarray:
     return (ids.notna() & ~ids.duplicated(keep="first")).to_numpy()
 
 
+def _row_sum(mat: np.ndarray) -> np.ndarray:
+    """Sum across indicators in scheme order, column by column: a row's total never depends on
+    which other rows are in the frame; rounded to 10 decimals so that 59.99999999999999 is 60."""
+    total = np.zeros(mat.shape[0])
+    for j in range(mat.shape[1]):
+        total = total + mat[:, j]
+    return np.round(total, 10)
+
+
 def _grades(total: pd.Series, scheme: Scheme) -> pd.Series:
     values = total.to_numpy(dtype=float)
-    conditions = [values >= m for _, m in scheme.grades]
+    conditions = [values >= m - GRADE_TOLERANCE for _, m in scheme.grades]
     choices = [g for g, _ in scheme.grades]
     graded = np.select(conditions, choices, default=choices[-1]).astype(object)
     graded[np.isnan(values)] = None
@@ -205,6 +222,7 @@ class _Reporter:
         self.missing: dict[tuple[int, str], list[str]] = {}
         self.zero: dict[tuple[int, str], list[str]] = {}
         self.needed_absent: set[str] = set()
+        self.unexplained: list[tuple[int, Indicator]] = []
 
     def indicator_gaps(self, ind: Indicator, score: np.ndarray, zero_division) -> None:
         ci = self.ci
@@ -217,16 +235,27 @@ class _Reporter:
         name = ind.name(self.lang)
         for mask, denominators in zero_division:
             hit = nan & mask
-            if denominators:
+            for col in denominators:
                 for r in np.flatnonzero(hit):
-                    self.zero.setdefault((int(r), denominators[0]), []).append(name)
+                    self.zero.setdefault((int(r), col), []).append(name)
             explained |= hit
+        for col in required + optional:
+            explained |= nan & ci.invalid(col)  # already reported where it was typed
         for col in required:
             bad = nan & self._unusable(col)
             explained |= bad
             self._note_missing(col, nan & ci.blank.get(col, np.zeros(ci.n, bool)), name)
+        by_optional = np.zeros(ci.n, dtype=bool)
         for col in optional:
-            self._note_missing(col, nan & ~explained & ci.blank.get(col, np.zeros(ci.n, bool)), name)
+            if col in ci.absent:
+                continue
+            bad = nan & ~explained & ci.blank[col]
+            self._note_missing(col, bad, name)
+            by_optional |= bad
+        explained |= by_optional
+        explained |= np.zeros(ci.n, bool) if not set(required) & set(ci.absent) else nan
+        for r in np.flatnonzero(nan & ~explained):
+            self.unexplained.append((int(r), ind))
 
     def _unusable(self, col: str) -> np.ndarray:
         ci = self.ci
@@ -247,6 +276,10 @@ class _Reporter:
         sep = "、" if lang == "zh" else ", "
         for (r, col), names in sorted(self.missing.items()):
             self.rows.append(self._row("missing", r, col, detail=sep.join(dict.fromkeys(names))))
+        for r, ind in self.unexplained:
+            row = self._row("not_computable", r, ind.id, detail=ind.name(lang))
+            row["indicator"] = ind.id
+            self.rows.append(row)
         for (r, col), names in sorted(self.zero.items()):
             value = float(ci.numbers[col][r]) if col in ci.numbers else None
             self.rows.append(self._row("zero_division", r, col, value=value, detail=sep.join(dict.fromkeys(names))))

@@ -132,6 +132,8 @@ def _locate(result: ScoreResult, gathered: GatheredInputs, scheme: Scheme, lang:
         fld = p.field
         if row is not None and (row, fld) in gathered.where:
             sheet, cell = gathered.where[(row, fld)]
+        elif row is not None and fld not in known and (row, "employee_id") in gathered.where:
+            sheet, cell = gathered.where[(row, "employee_id")]  # about the whole row: point at its id
         else:
             sheet = gathered.field_sheet.get(fld) or owner_sheet.get(known.get(fld, ""), "")
             cell = ""
