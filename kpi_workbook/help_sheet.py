@@ -1,0 +1,200 @@
+"""The help sheet (说明) of the period workbook, generated from the scheme.
+
+Also the scheme-in-words helpers it uses (:func:`rule_words`, :func:`formula_words`), so that
+the help text always says what the scheme computes.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from openpyxl.styles import Alignment, Font, PatternFill
+
+from kpi_engine.explain import fmt, num
+from kpi_engine.scheme import Scheme
+
+from .input_sheets import HEAD_FILL, input_columns
+from .layout import layout
+
+# The seven areas of responsibility (article section 一), in our own words: (zh, en name, zh line, en line)
+AREAS = (
+    ("店铺全域运营管理", "Shop-wide operations", "维护店铺页面、商品上下架、价格与库存同步，守住店铺基础体验与品牌视觉一致。",
+     "Keep pages, listings, prices and stock in order and the brand's look consistent."),
+    ("流量获取与转化提升", "Traffic and conversion", "组合搜索优化、付费推广与内容营销获取流量，沿浏览—加购—支付漏斗提升转化。",
+     "Combine search, paid promotion and content to win traffic; improve each step of the purchase funnel."),
+    ("商品全生命周期管理", "Product lifecycle", "从选品、上新节奏到库存周转与滞销清仓，与供应链协同避免断货或积压。",
+     "From product selection and launches to stock turnover and clearance, with the supply chain."),
+    ("用户运营与复购提升", "Users and repurchase", "按 RFM 分层触达用户，经营私域社群，提升活跃度与复购。",
+     "Reach customers by RFM segment and run private-domain groups to lift activity and repurchase."),
+    ("数据驱动的运营决策", "Data-driven decisions", "每日跟踪 UV、转化率、客单价等核心数据，用 A/B 测试验证策略，关注竞品与行业趋势。",
+     "Track UV, conversion and order value daily, test changes with A/B tests, watch competitors and trends."),
+    ("营销活动与资源整合", "Campaigns and resources", "策划大促全周期节奏，协调设计、客服、物流资源，拓展达人直播与品牌联名等合作。",
+     "Plan big campaigns end to end, line up design, service and logistics, and build outside partnerships."),
+    ("客服与售后协同", "Service and after-sales", "优化客服话术与售后流程，及时处理差评与纠纷，维护店铺评分与口碑。",
+     "Improve service scripts and after-sales flow, handle bad reviews and disputes, protect the shop rating."),
+)
+
+
+_FUNC_WORDS = {"mean": ("平均", "mean"), "coalesce": ("优先取", "first of"), "lookup": ("查表", "lookup"),
+               "min": ("较小值", "min"), "max": ("较大值", "max"), "months": ("月数", "months"),
+               "quarters": ("季度数", "quarters")}
+
+
+def formula_words(text: str, scheme: Scheme, lang: str = "zh") -> str:
+    """A formula with column ids replaced by their names: ``pv / uv`` → ``PV ÷ 本期UV``."""
+    zh = lang == "zh"
+    names = {f.id: f.name(lang) for f in scheme.inputs}
+
+    def word(m: re.Match) -> str:
+        w = m.group(0)
+        return names.get(w) or _FUNC_WORDS.get(w, (w, w))[0 if zh else 1]
+
+    out = re.sub(r"'[^']*'|\"[^\"]*\"|[A-Za-z_]\w*", lambda m: m.group(0) if m.group(0)[0] in "'\"" else word(m), text)
+    return out.replace(" / ", " ÷ ").replace(" * ", " × ")
+
+
+def _target(text: str, unit: str, scheme: Scheme, lang: str) -> str:
+    """A target for people: a number in its unit, a lookup as its table, else the formula in words."""
+    t = str(text).strip()
+    try:
+        return fmt(float(t), unit, exact=True)
+    except ValueError:
+        pass
+    m = re.fullmatch(r"lookup\((\w+),\s*['\"](\w+)['\"]\)", t)
+    if m and m.group(2) in scheme.lookups:
+        field = next((f for f in scheme.inputs if f.id == m.group(1)), None)
+        choices = field.choices if field else {}
+        other = "其他" if lang == "zh" else "other"
+        items = [f"{other if k == '*' else (choices.get(k) or (k,))[0]} {fmt(v, unit, exact=True)}"
+                 for k, v in scheme.lookups[m.group(2)].items()]
+        return f"{scheme.field_name(m.group(1), lang)}（{'，'.join(items)}）" if lang == "zh" else \
+            f"by {scheme.field_name(m.group(1), lang)} ({', '.join(items)})"
+    return formula_words(t, scheme, lang)
+
+
+def rule_words(ind: Any, scheme: Scheme, lang: str = "zh") -> str:
+    """The indicator's rule in words, generated from its parameters and checks."""
+    zh, p = lang == "zh", ind.params
+    metric = formula_words(ind.metric, scheme, lang) if ind.metric else ""
+    parts: list[str] = []
+    if ind.gate is not None:
+        g = ind.gate
+        label = (g.label_zh if zh else g.label_en) or formula_words(g.metric, scheme, lang)
+        limit = fmt(float(g.min), g.unit, exact=True)
+        parts.append(f"仅当{label} ≥ {limit} 时计分，否则 0 分" if zh else f"scores only when {label} ≥ {limit}, else 0")
+    if ind.rule == "bands":
+        unit = ind.unit or "%"
+        for b in p["bands"]:
+            lo = fmt(float(b["min"]), unit, exact=True)
+            if "score" in b:
+                parts.append(f"≥ {lo} 得 {num(b['score'])} 分" if zh else f"≥ {lo}: {num(b['score'])}")
+            else:
+                parts.append(f"≥ {lo} 得 {num(b['factor'])} × 达成值" if zh else f"≥ {lo}: {num(b['factor'])} × value")
+        parts.append(f"否则 {num(float(p.get('below', 0)))} 分" if zh else f"otherwise {num(float(p.get('below', 0)))}")
+        parts[0 if ind.gate is None else 1] = f"{metric}{'：' if zh else ': '}" + parts[0 if ind.gate is None else 1]
+    elif ind.rule == "ratio":
+        target = _target(p["target"], ind.unit or "x", scheme, lang)
+        cap = num(float(p.get("cap", 1)))
+        parts.append(f"得分 = 100 × min({cap}, {metric} ÷ {target})" if zh else f"score = 100 × min({cap}, {metric} / {target})")
+    elif ind.rule == "per_item":
+        parts.append(f"{metric} 每项 {num(p['each'])} 分，以权重为上限" if zh else f"{metric}: {num(p['each'])} points each, up to the weight")
+        if "expected_per_quarter" in p:
+            n = num(p["expected_per_quarter"])
+            parts.append(f"每季度应不少于 {n} 项" if zh else f"at least {n} a quarter expected")
+    elif ind.rule == "overdue":
+        parts.append(f"{metric}：每次扣 {num(p['each'])} 分，每满 {num(p['batch'])} 次扣 {num(p['batch_points'])} 分" if zh
+                     else f"{metric}: −{num(p['each'])} each, −{num(p['batch_points'])} per {num(p['batch'])}")
+    elif ind.rule == "weighted_count":
+        for col, pts in p["counts"].items():
+            name = scheme.field_name(col, lang)
+            parts.append(f"{name}：每次扣 {num(pts)} 分" if zh else f"{name}: −{num(pts)} each")
+    for c in ind.checks:
+        parts.append(_check_words(ind, c, scheme, lang))
+    if ind.penalty:
+        parts.append("扣分项：扣分可超过权重，超出部分从总分扣除" if zh else "penalty item: deductions may exceed the weight")
+    return ("；" if zh else "; ").join(parts)
+
+
+def _check_words(ind: Any, c: Any, scheme: Scheme, lang: str) -> str:
+    zh, below = lang == "zh", c.direction == "below"
+    label = (c.label_zh if zh else c.label_en) or formula_words(c.metric, scheme, lang)
+    target = _target(c.target, c.unit, scheme, lang)
+    if c.gap == "points":
+        step = f"{num(c.step)} 个百分点" if zh else f"{num(c.step)} percentage points"
+    else:
+        step = f"{num(c.step)}%（按目标值的百分比）" if zh else f"{num(c.step)}% of the target"
+    rounding = {"floor": ("", ""), "ceil": ("（不足一档按一档）", " (part steps count)"),
+                "linear": ("（按比例）", " (pro rata)")}[c.rounding][0 if zh else 1]
+    if zh:
+        return (f"{label}：目标{'不低于' if below else '不高于'} {target}，"
+                f"{'低于' if below else '高于'}目标每 {step}扣 {num(c.points)} 分{rounding}")
+    return f"{label}: target {'≥' if below else '≤'} {target}; −{num(c.points)} per {step} {'below' if below else 'above'}{rounding}"
+
+
+def _help_sheet(ws: Any, scheme: Scheme, period: str, lang: str) -> None:
+    zh, lay = lang == "zh", layout()
+    bold = Font(bold=True)
+    r = 1
+
+    def line(*values: Any, font: Font | None = None, fill: PatternFill | None = None, wrap: bool = True) -> None:
+        nonlocal r
+        for c, v in enumerate(values, 1):
+            cell = ws.cell(r, c, v)
+            cell.alignment = Alignment(wrap_text=wrap, vertical="top")
+            if font:
+                cell.font = font
+            if fill:
+                cell.fill = fill
+        r += 1
+
+    def section(title: str) -> None:
+        nonlocal r
+        r += 1
+        line(title, font=Font(bold=True, size=12))
+
+    name = scheme.meta.get("name_zh" if zh else "name_en") or scheme.meta.get("id", "")
+    line(f"{name} · {'考核周期' if zh else 'Period'} {period}", font=Font(bold=True, size=14))
+    results = "/".join(lay.sheet(k, lang) for k in ("scores", "deductions", "guide", "summary", "problems"))
+    section("使用步骤" if zh else "How to use")
+    inputs = "、".join(s.name(lang) for s in lay.inputs) if zh else ", ".join(s.name(lang) for s in lay.inputs)
+    steps = [
+        f"1. 在输入表（{inputs}）中按工号逐行填写本期数据；第 1 行为列名，第 2 行灰色小字为字段编号，请勿修改。" if zh else
+        f"1. Fill the input sheets ({inputs}), one row per employee; row 1 holds labels, the grey row 2 holds field ids: leave it.",
+        f"2. 需要调整指标、权重或阈值时，修改「{lay.sheet('config', lang)}」表。" if zh else
+        f"2. To change indicators, weights or thresholds, edit the '{lay.sheet('config', lang)}' sheet.",
+        "3. 点击「计算」按钮，或运行 kpi compute <文件名>。" if zh else "3. Click Compute, or run kpi compute <file>.",
+        f"4. 查看结果表：{results}。" if zh else f"4. Read the result sheets: {results}.",
+    ]
+    for text in steps:
+        line(text, wrap=False)
+    section("输入表与数据来源" if zh else "Input sheets and data owners")
+    line(*(("输入表", "数据提供方", "本表填写的列") if zh else ("Sheet", "Data owner", "Columns to fill")), font=bold,
+         fill=HEAD_FILL)
+    for sheet, fields in input_columns(scheme):
+        own = ("、" if zh else ", ").join(f.name(lang) for f in fields if f.owner != "roster")
+        line(sheet.name(lang), sheet.source_zh if zh else sheet.source_en, own)
+    section("考核指标" if zh else "Indicators")
+    line(*(("维度", "分组", "指标", "有效权重", "计分规则", "扣分项") if zh else
+           ("Dimension", "Group", "Indicator", "Effective weight", "Rule", "Penalty")), font=bold, fill=HEAD_FILL)
+    for ind in scheme.indicators:
+        top, grp = scheme.top_group(ind.group), scheme.group(ind.group)
+        line(top.name(lang), grp.name(lang) if grp.id != top.id else "", ind.name(lang),
+             round(scheme.effective_weight[ind.id], 4), rule_words(ind, scheme, lang),
+             ("是" if zh else "Yes") if ind.penalty else "")
+        ws.cell(r - 1, 4).number_format = "0.00"
+    line("", "", "合计" if zh else "Total", round(sum(scheme.effective_weight.values()), 4), font=bold)
+    section("等级" if zh else "Grades")
+    for i, (grade, lo) in enumerate(scheme.grades):
+        last = i == len(scheme.grades) - 1
+        line(grade, (f"总分 ≥ {num(lo)}" if zh else f"total ≥ {num(lo)}") if not last or lo > -1e8 else
+             ("其余" if zh else "otherwise"))
+    if scheme.flags:
+        section("标记" if zh else "Flags")
+        for f in scheme.flags:
+            line(f.name(lang), formula_words(f.when, scheme, lang))
+    section("电商运营七大职责（背景）" if zh else "The seven areas of e-commerce operations (context)")
+    for area_zh, area_en, text_zh, text_en in AREAS:
+        line(area_zh if zh else f"{area_en}（{area_zh}）", text_zh if zh else text_en)
+    for letter, width in zip("ABCDEF", (20, 36, 30, 12, 70, 8)):
+        ws.column_dimensions[letter].width = width
