@@ -21,38 +21,41 @@ OK, PROBLEMS, USAGE = 0, 1, 2
 def _parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="kpi", description="电商运营 KPI 考核工作簿 / KPI appraisal workbook for e-commerce operations")
     p.add_argument("--lang", choices=["zh", "en"], default=None, help="界面语言 / language of labels and messages (default: the workbook's, else zh)")
+    # --lang is accepted before or after the command (kpi --lang en new … / kpi new --lang en …)
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--lang", choices=["zh", "en"], default=argparse.SUPPRESS, help="界面语言 / language")
     sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
-    s = sub.add_parser("new", help="生成本期空白工作簿 / create the period's blank workbook")
+    s = sub.add_parser("new", parents=[common], help="生成本期空白工作簿 / create the period's blank workbook")
     s.add_argument("--period", required=True, help="考核周期，如 2026-Q4、2026-11、2026-H2、2026")
     s.add_argument("--roster", help="名单 .csv 或 .xlsx（工号、姓名、团队、品类、商品类型）")
     s.add_argument("-o", "--output", required=True, help="输出 .xlsx 文件")
 
-    s = sub.add_parser("fill", help="从 BI 导出导入数据 / import metrics from a BI export")
+    s = sub.add_parser("fill", parents=[common], help="从 BI 导出导入数据 / import metrics from a BI export")
     s.add_argument("workbook")
     s.add_argument("data", help=".csv 或 .xlsx，列名为字段编号或中英文标题")
     s.add_argument("-o", "--output", help="写入新文件（默认原地写入）")
 
-    s = sub.add_parser("validate", help="校验数据，列出全部问题 / list every problem (exit 1 if any)")
+    s = sub.add_parser("validate", parents=[common], help="校验数据，列出全部问题 / list every problem (exit 1 if any)")
     s.add_argument("workbook")
 
-    s = sub.add_parser("compute", help="计算得分并写入结果表 / score and write the result sheets")
+    s = sub.add_parser("compute", parents=[common], help="计算得分并写入结果表 / score and write the result sheets")
     s.add_argument("workbook")
     s.add_argument("-o", "--output", help="写入新文件（默认原地写入）")
     s.add_argument("--csv", help="另存得分 CSV：employee_id, <指标>.points…, total, grade, flags")
 
-    s = sub.add_parser("next-period", help="生成下期工作簿 / next period's workbook")
+    s = sub.add_parser("next-period", parents=[common], help="生成下期工作簿 / next period's workbook")
     s.add_argument("workbook")
     s.add_argument("-o", "--output", help="输出文件（默认与本期文件同目录）")
 
-    s = sub.add_parser("demo", help="用示例数据生成并计算工作簿 / build and compute the sample workbook")
+    s = sub.add_parser("demo", parents=[common], help="用示例数据生成并计算工作簿 / build and compute the sample workbook")
     s.add_argument("-o", "--output-dir", default="demo_output", help="输出目录（默认 demo_output）")
 
-    s = sub.add_parser("addin", help="Excel 加载项 / the Excel add-in")
+    s = sub.add_parser("addin", parents=[common], help="Excel 加载项 / the Excel add-in")
     addin = s.add_subparsers(dest="addin_command", required=True, metavar="ACTION")
-    b = addin.add_parser("build", help="生成加载项文件 / build the add-in files")
+    b = addin.add_parser("build", parents=[common], help="生成加载项文件 / build the add-in files")
     b.add_argument("-o", "--output-dir", default="addin_build")
-    i = addin.add_parser("install", help="安装到 Excel 启动目录 / install into Excel's startup folder")
+    i = addin.add_parser("install", parents=[common], help="安装到 Excel 启动目录 / install into Excel's startup folder")
     i.add_argument("--from", dest="build_dir", default=None, help="已生成的加载项目录")
     return p
 
