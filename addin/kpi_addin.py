@@ -1,0 +1,323 @@
+"""The add-in's macros: 计算 (compute), 校验 (validate), 生成下期模板 (new period).
+
+Each ribbon button's module (``kpi_compute`` …) calls one of these with the workbook Excel
+has open (``xlwings.Book.caller()``). They run the same pipeline as the ``kpi`` command on
+a live book through :mod:`kpi_xlwings_adapter`, and end with one short message box.
+
+The macros are the user's boundary: whatever goes wrong, the user sees a clear message in
+Chinese (or English for an English workbook), never a Python traceback. Expected problems
+(a workbook without input sheets, a broken scheme sheet, a file that cannot be written) are
+shown as they are; anything else is logged with its traceback to a file in the temp folder,
+and the message says where that file is.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import platform
+import sys
+import tempfile
+import traceback
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from kpi_xlwings_adapter import BookSource, SheetProtectedError, excel_session, write_block, write_blocks
+
+MAX_MESSAGE = 900  # Excel's MsgBox shows about 1024 characters
+MAX_LISTED = 5  # problems listed in a message box
+READ_SHARE = 0.6  # of the status bar's percentage: reading and scoring, then writing
+
+TEXT: dict[str, tuple[str, str]] = {
+    "title": ("KPI 考核", "KPI appraisal"),
+    "compute": ("计算", "Compute"),
+    "validate": ("校验", "Validate"),
+    "new_period": ("生成下期模板", "New period"),
+    "writing": ("写入「{sheet}」…", "Writing '{sheet}'…"),
+    "compute_done": ("计算完成，结果已写入「{sheets}」工作表。\n\n{summary}",
+                     "Done. The results are on the sheets '{sheets}'.\n\n{summary}"),
+    "validate_clean": ("校验完成：未发现问题，可以点击「计算」。", "Validation finished: no problems found. You can click Compute."),
+    "validate_found": ("校验完成：错误 {errors} 个，提示 {warnings} 个。全部问题及所在单元格见「{sheet}」工作表。\n\n{listed}",
+                       "Validation finished: {errors} errors, {warnings} warnings. Every problem and its cell is on "
+                       "the sheet '{sheet}'.\n\n{listed}"),
+    "more": ("……另有 {n} 个", "… and {n} more"),
+    "new_period_done": ("下期（{period}）工作簿已生成：\n{path}\n\n当前工作簿未做任何修改。",
+                        "Next period's ({period}) workbook is ready:\n{path}\n\nThis workbook was not changed."),
+    "not_saved": ("当前工作簿还没有保存到本机文件夹，下期工作簿已保存到：\n{path}",
+                  "This workbook is not saved in a local folder, so next period's workbook was saved to:\n{path}"),
+    "user_error": ("{action}未完成：\n{message}", "{action} did not finish:\n{message}"),
+    "unexpected": ("{action}时出现意外错误（{kind}）。\n详细信息已记录在：\n{log}\n\n请把该文件发给负责本工作簿的同事。",
+                   "{action} failed with an unexpected error ({kind}).\nThe details are in:\n{log}\n\n"
+                   "Please send that file to whoever looks after this workbook."),
+    "unexpected_nolog": ("{action}时出现意外错误（{kind}）：{detail}", "{action} failed with an unexpected error ({kind}): {detail}"),
+    "no_book": ("没有找到要处理的工作簿：请先打开考核工作簿，再点击「KPI 考核」选项卡上的按钮。",
+                "No workbook to work on: open the appraisal workbook first, then click a button on the KPI tab."),
+}
+
+
+def text(key: str, lang: str = "zh", **kw: Any) -> str:
+    """A user-facing message in ``lang`` (zh unless en)."""
+    zh, en = TEXT[key]
+    return (en if lang == "en" else zh).format(**kw)
+
+
+@dataclass
+class Report:
+    """What a macro did: shown to the user as one message box, returned for scripts and tests."""
+
+    ok: bool
+    message: str
+    log: Path | None = None
+    path: Path | None = None
+
+
+class _Run:
+    """State of one macro run: the language of messages, known as soon as the book is read."""
+
+    def __init__(self) -> None:
+        self.lang = "zh"
+        self.path: Path | None = None
+
+
+# -- the macros ----------------------------------------------------------------
+
+
+def compute(book: Any = None) -> Report:
+    """计算: score the workbook and write the result sheets (one write per sheet)."""
+    return _macro("compute", book, _compute)
+
+
+def validate(book: Any = None) -> Report:
+    """校验: list every problem in the inputs and the scheme, without scoring; writes the 校验 sheet."""
+    return _macro("validate", book, _validate)
+
+
+def new_period(book: Any = None) -> Report:
+    """生成下期模板: write next period's workbook beside this one; this workbook is not changed."""
+    return _macro("new_period", book, _new_period)
+
+
+def _compute(book: Any, run: _Run, status: Any) -> str:
+    from kpi_workbook import pipeline
+    from kpi_workbook.reading import read_meta
+
+    def reading(message: str, fraction: float) -> None:  # the pipeline's share of the bar: 0–60%
+        if fraction < 1.0:
+            status(message, READ_SHARE * fraction)
+
+    def writing(sheet: str, fraction: float) -> None:  # writing the sheets: 60–100%
+        status(text("writing", run.lang, sheet=sheet), READ_SHARE + (1 - READ_SHARE) * fraction)
+
+    source = BookSource(book)
+    run.lang = status.lang = pipeline._lang(None, read_meta(source))  # the meta sheet is read once, cached
+    outcome = pipeline.compute(source, lang=None, progress=reading)
+    run.lang = status.lang = outcome.lang
+    blocks = outcome.blocks
+    write_blocks(book, blocks, writing)
+    shown = [b.sheet for b in blocks if getattr(b, "state", "visible") == "visible"]
+    sep = "」「" if run.lang == "zh" else "', '"
+    return text("compute_done", run.lang, sheets=sep.join(shown), summary=outcome.summary.text(run.lang))
+
+
+def _validate(book: Any, run: _Run, status: Any) -> str:
+    from kpi_workbook import pipeline
+    from kpi_workbook.reading import read_meta
+    from kpi_workbook.results import problems_block
+
+    source = BookSource(book)
+    run.lang = status.lang = pipeline._lang(None, read_meta(source))
+    problems = pipeline.validate(source, lang=run.lang)
+    block = problems_block(problems, run.lang)
+    status(text("writing", run.lang, sheet=block.sheet), 0.9)
+    write_block(book, block, protect=True)
+    if not problems:
+        return text("validate_clean", run.lang)
+    errors = sum(p.severity == "error" for p in problems)
+    ordered = sorted(problems, key=lambda p: p.severity != "error")
+    listed = [p.text() for p in ordered[:MAX_LISTED]]
+    if len(problems) > MAX_LISTED:
+        listed.append(text("more", run.lang, n=len(problems) - MAX_LISTED))
+    return text("validate_found", run.lang, errors=errors, warnings=len(problems) - errors, sheet=block.sheet,
+                listed="\n".join(listed))
+
+
+def _new_period(book: Any, run: _Run, status: Any) -> str:
+    from kpi_engine import parse_period
+    from kpi_workbook import pipeline
+    from kpi_workbook.next_period import default_next_path
+    from kpi_workbook.package import atomic_write
+    from kpi_workbook.reading import read_meta
+
+    source = BookSource(book)
+    run.lang = status.lang = pipeline._lang(None, read_meta(source))
+    here, saved_locally = book_folder(book)
+    wb = pipeline.next_period_workbook(source, lang=run.lang)
+    target = unused_path(default_next_path(here / _book_name(book), source))
+    status(target.name, 0.9)
+    atomic_write(target, lambda tmp: wb.save(tmp))
+    run.path = target
+    period = _meta_value(wb, "period") or parse_period(read_meta(source).get("period") or None).next().label
+    message = text("new_period_done", run.lang, period=period, path=target)
+    if not saved_locally:
+        message = text("not_saved", run.lang, path=target) + "\n\n" + message
+    return message
+
+
+# -- helpers -------------------------------------------------------------------
+
+
+def book_folder(book: Any) -> tuple[Path, bool]:
+    """The folder the book is saved in, or the user's Documents folder (and False) when it is not."""
+    fullname = str(getattr(book, "fullname", "") or "")
+    if fullname and "://" not in fullname:
+        path = Path(fullname)
+        if path.is_absolute() and path.parent.is_dir():
+            return path.parent, True
+    docs = Path.home() / "Documents"
+    return (docs if docs.is_dir() else Path.home()), False
+
+
+def _meta_value(wb: Any, key: str) -> str:
+    """A value of the hidden key/value meta sheet of an openpyxl workbook ('' when absent)."""
+    from kpi_workbook.layout import layout
+
+    name = layout().sheet("meta")
+    if name not in wb.sheetnames:
+        return ""
+    for row in wb[name].iter_rows(max_col=2, values_only=True):
+        if row and row[0] == key and row[1] not in (None, ""):
+            return str(row[1])
+    return ""
+
+
+def _book_name(book: Any) -> str:
+    name = Path(str(getattr(book, "fullname", "") or getattr(book, "name", "") or "kpi")).name
+    return name if "." in name else name + ".xlsx"
+
+
+def unused_path(path: Path) -> Path:
+    """``path``, or ``stem (2).xlsx`` … when a file of that name exists (never overwrite HR's work)."""
+    if not path.exists():
+        return path
+    for n in range(2, 1000):
+        candidate = path.with_name(f"{path.stem} ({n}){path.suffix}")
+        if not candidate.exists():
+            return candidate
+    raise FileExistsError(path)
+
+
+def _user_errors() -> tuple[type[BaseException], ...]:
+    """Errors whose message is written for the user: shown as they are, not logged."""
+    from kpi_engine import InputError, PeriodError, SchemeError
+    from kpi_workbook.package import WorkbookBusy, WorkbookWriteError
+    from kpi_workbook.reading import WorkbookError
+
+    return (WorkbookError, InputError, PeriodError, SchemeError, WorkbookWriteError, WorkbookBusy, SheetProtectedError)
+
+
+def _user_message(exc: BaseException, lang: str) -> str:
+    problems = getattr(exc, "problems", None)
+    if problems:  # the scheme sheet's errors, one per line, with their cells
+        head = "指标配置有误：" if lang == "zh" else "The scheme sheet has errors:"
+        lines = [p.text() for p in problems[:MAX_LISTED]]
+        if len(problems) > MAX_LISTED:
+            lines.append(text("more", lang, n=len(problems) - MAX_LISTED))
+        return "\n".join([head, *lines])
+    return str(exc)
+
+
+def log_traceback(command: str, book: Any, exc: BaseException) -> Path:
+    """Write the traceback and versions to a file in the temp folder; return its path."""
+    stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S")
+    path = Path(tempfile.gettempdir()) / f"kpi_addin_{command}_{stamp}_{os.getpid()}.log"
+    try:
+        import xlwings
+
+        xlwings_version = xlwings.__version__
+    except Exception:
+        xlwings_version = "?"
+    lines = [
+        f"command: {command}",
+        f"time: {dt.datetime.now().isoformat(timespec='seconds')}",
+        f"workbook: {getattr(book, 'fullname', '?')}",
+        f"python: {sys.version.split()[0]} ({platform.platform()})",
+        f"xlwings: {xlwings_version}",
+        "",
+        "".join(traceback.format_exception(type(exc), exc, exc.__traceback__)),
+    ]
+    path.write_text("\n".join(lines), encoding="utf-8")
+    return path
+
+
+def _shorten(message: str) -> str:
+    return message if len(message) <= MAX_MESSAGE else message[: MAX_MESSAGE - 1] + "…"
+
+
+def _macro(command: str, book: Any, body: Callable[[Any, _Run, Any], str]) -> Report:
+    """Run ``body`` inside an Excel session and turn every outcome into one message box."""
+    run = _Run()
+    if book is None:
+        try:
+            import xlwings
+
+            book = xlwings.Book.caller()
+        except Exception:
+            _fallback(text("no_book", run.lang))
+    log = None
+    try:
+        with excel_session(book.app, run.lang) as status:
+            active = _active_sheet(book)
+            try:
+                message = body(book, run, status)
+            finally:
+                _activate(active)
+        ok = True
+    except Exception as exc:
+        ok = False
+        message, log = _failure(command, book, exc, run.lang)
+    message = _shorten(message)
+    _alert(book, message, text("title", run.lang), "info" if ok else "critical")
+    return Report(ok, message, log, run.path)
+
+
+def _failure(command: str, book: Any, exc: Exception, lang: str) -> tuple[str, Path | None]:
+    """The message for a failed run: the error's own text for user errors, else a logged traceback."""
+    action = text(command, lang)
+    try:
+        if isinstance(exc, _user_errors()):
+            return text("user_error", lang, action=action, message=_user_message(exc, lang)), None
+        log = log_traceback(command, book, exc)
+        return text("unexpected", lang, action=action, kind=type(exc).__name__, log=log), log
+    except Exception:  # even the log could not be written: say what we know, in one line
+        return text("unexpected_nolog", lang, action=action, kind=type(exc).__name__, detail=str(exc)[:200]), None
+
+
+def _active_sheet(book: Any) -> Any:
+    try:
+        return book.sheets.active
+    except Exception:
+        return None
+
+
+def _activate(sheet: Any) -> None:
+    if sheet is None:
+        return
+    try:
+        sheet.activate()
+    except Exception:
+        pass
+
+
+def _alert(book: Any, message: str, title: str, mode: str) -> None:
+    try:
+        book.app.alert(message, title=title, mode=mode)
+    except Exception:
+        _fallback(message)
+
+
+def _fallback(message: str) -> None:
+    """No message box possible: print the message and exit non-zero, so the VBA side shows it."""
+    print(message, file=sys.stderr)
+    raise SystemExit(1)

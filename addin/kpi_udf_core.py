@@ -1,0 +1,382 @@
+"""What the worksheet functions in :mod:`kpi_udfs` compute, as plain Python.
+
+Every number comes from the engine (:func:`kpi_engine.score` on a one-row or whole-table
+frame, :func:`kpi_engine.rules.gap_of` / :func:`~kpi_engine.rules.count_steps` for a single
+deduction): no rule is implemented twice. Values arrive as xlwings gives them (floats, None
+for blanks, ids such as 1001.0, 2-D lists), results leave as plain cell values, and every
+problem becomes a short text starting ``#KPI!`` (under 255 characters) instead of an
+exception, so a formula never shows a Python traceback.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Callable
+from functools import lru_cache
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from kpi_engine import InputError, PeriodError, Scheme, ScoreResult, default_scheme, normalize_id, parse_period, score
+from kpi_engine.expr import parse as parse_expr
+from kpi_engine.inputs import label_map
+from kpi_engine.rules import RULES, count_steps, gap_of
+from kpi_engine.scheme import DIRECTIONS, GAPS, ROUNDINGS
+
+ERR = "#KPI! "
+MAX_TEXT = 254  # Excel shows up to 255 characters returned by a function
+DEFAULT_PERIOD = "2026-Q4"
+ROW_ID = "ROW"  # the id given to a row that has no employee id of its own
+_CJK = re.compile(r"[\u3400-\u9fff]")
+
+ALIASES: dict[str, dict[str, str]] = {
+    "what": {"points": "points", "point": "points", "折算分": "points", "加权分": "points", "分值": "points",
+             "score": "score", "得分": "score", "分数": "score"},
+    "direction": {"below": "below", "低于": "below", "不足": "below", "<": "below",
+                  "above": "above", "高于": "above", "超出": "above", "超过": "above", ">": "above"},
+    "gap": {"points": "points", "百分点": "points", "pt": "points", "pp": "points",
+            "relative": "relative", "相对": "relative", "%": "relative", "percent": "relative"},
+    "rounding": {"floor": "floor", "向下取整": "floor", "整步": "floor",
+                 "ceil": "ceil", "向上取整": "ceil", "linear": "linear", "按比例": "linear", "线性": "linear"},
+}
+LABELS = {
+    "employee_id": ("工号", "Employee ID"), "name": ("姓名", "Name"), "total": ("总分", "Total"),
+    "grade": ("等级", "Grade"), "flags": ("标记", "Flags"), "status": ("状态", "Status"),
+    "ok": ("已计分", "scored"), "incomplete": ("数据不完整", "incomplete data"),
+}
+MESSAGES: dict[str, tuple[str, str]] = {
+    "blank": ("{what}为空", "{what} is blank"),
+    "not_number": ("{what}不是数字：{value}", "{what} is not a number: {value}"),
+    "not_positive": ("{what}应大于 0", "{what} must be greater than 0"),
+    "choice": ("{what}应为 {choices}，实际为 {value}", "{what} must be one of {choices}, got {value}"),
+    "unknown_indicator": ("未知指标「{value}」，应为指标编号（如 sales_achievement）或名称（如 销售额达成率）",
+                          "unknown indicator '{value}': use its id (e.g. sales_achievement) or name"),
+    "lengths": ("表头有 {h} 列，数据行有 {r} 列，应一一对应", "the header has {h} columns but the row has {r}"),
+    "no_header": ("表格首行应为字段编号或中文标题，并包含“工号”列", "the first row must hold field ids or labels, including employee_id"),
+    "relative_zero": ("目标为 0，无法计算相对差距", "the target is 0, so a relative gap cannot be computed"),
+    "incomplete": ("数据不完整，无法计算", "incomplete data; not computed"),
+    "more": ("（另有 {n} 个问题）", " ({n} more problems)"),
+    "not_finite": ("结果不是有限数字", "the result is not a finite number"),
+    "single": ("{what}应为单个单元格", "{what} must be a single cell"),
+    "unexpected": ("计算出错（{kind}）", "calculation failed ({kind})"),
+}
+WHAT = {"value": ("实际值", "value"), "target": ("目标值", "target"), "step": ("步长", "step"),
+        "points": ("每步扣分", "points per step"), "direction": ("方向", "direction"), "gap": ("差距口径", "gap"),
+        "rounding": ("取整方式", "rounding"), "what": ("返回内容", "what")}
+
+
+class UdfError(Exception):
+    """A problem with a function's arguments or data; ``str`` is the user's message."""
+
+
+def msg(key: str, lang: str = "zh", **kw: Any) -> str:
+    zh, en = MESSAGES[key]
+    return (en if lang == "en" else zh).format(**kw)
+
+
+def error_text(message: str) -> str:
+    """``#KPI! <first line>``, shortened to fit in a cell's function result."""
+    line = " ".join(str(message).split())
+    text = ERR + line
+    return text if len(text) <= MAX_TEXT else text[: MAX_TEXT - 1] + "…"
+
+
+def pick_lang(message: str, lang: str = "zh") -> str:
+    """The zh or en half of an engine message written as ``中文 / English``."""
+    head, sep, tail = str(message).rpartition(" / ")
+    if not sep or _CJK.search(tail):
+        return str(message)
+    return tail if lang == "en" else head
+
+
+def guarded(fn: Callable[..., Any], *args: Any, lang: str = "zh") -> Any:
+    """Call ``fn``; any exception becomes a ``#KPI!`` text (engine messages in ``lang``)."""
+    try:
+        return fn(*args)
+    except UdfError as exc:
+        return error_text(str(exc))
+    except (InputError, PeriodError) as exc:
+        return error_text(pick_lang(str(exc), lang))
+    except Exception as exc:  # the cell's boundary: a short text, never a traceback
+        return error_text(msg("unexpected", lang, kind=type(exc).__name__))
+
+
+# -- values as xlwings passes them ----------------------------------------------
+
+
+def blank(v: Any) -> bool:
+    return v is None or (isinstance(v, float) and math.isnan(v)) or (isinstance(v, str) and not v.strip())
+
+
+def cell(v: Any) -> Any:
+    """A result as a cell value: NaN/None → '', numpy scalars → Python, inf → error text."""
+    if v is None:
+        return ""
+    if hasattr(v, "item") and not isinstance(v, (list, tuple, str)):
+        v = v.item()
+    if isinstance(v, float):
+        if math.isnan(v):
+            return ""
+        if math.isinf(v):
+            return error_text(msg("not_finite"))
+    return v
+
+
+def flat(values: Any) -> list[Any]:
+    """A 1-D list from a scalar, a list, or a 2-D list with one row or one column."""
+    if not isinstance(values, (list, tuple)):
+        return [values]
+    out: list[Any] = []
+    for v in values:
+        out.extend(v if isinstance(v, (list, tuple)) else [v])
+    return out
+
+
+def number(v: Any, what: str, lang: str = "zh", positive: bool = False) -> float:
+    """A finite float from a cell value ('85%' and '1,200' as the engine reads them), else UdfError."""
+    name = WHAT[what][0 if lang != "en" else 1]
+    if blank(v):
+        raise UdfError(msg("blank", lang, what=name))
+    if isinstance(v, bool):
+        raise UdfError(msg("not_number", lang, what=name, value=v))
+    if isinstance(v, str):
+        text = v.strip().replace(",", "").replace("，", "")
+        scale = 0.01 if text.endswith("%") else 1.0
+        try:
+            v = float(text.rstrip("%")) * scale
+        except ValueError:
+            raise UdfError(msg("not_number", lang, what=name, value=v[:40])) from None
+    try:
+        x = float(v)
+    except (TypeError, ValueError):
+        raise UdfError(msg("not_number", lang, what=name, value=str(v)[:40])) from None
+    if not math.isfinite(x):
+        raise UdfError(msg("not_number", lang, what=name, value=x))
+    if positive and x <= 0:
+        raise UdfError(msg("not_positive", lang, what=name))
+    return x
+
+
+def choice(v: Any, what: str, default: str | None = None, lang: str = "zh") -> str:
+    """A keyword argument (direction, gap, rounding, what), in English or Chinese."""
+    if blank(v) and default is not None:
+        return default
+    key = str(v).strip().lower() if not blank(v) else ""
+    found = ALIASES[what].get(key)
+    if found is None:
+        allowed = {"direction": DIRECTIONS, "gap": GAPS, "rounding": ROUNDINGS, "what": ("points", "score")}[what]
+        raise UdfError(msg("choice", lang, what=WHAT[what][0 if lang != "en" else 1], choices="/".join(allowed),
+                           value=str(v)[:40]))
+    return found
+
+
+def period_of(v: Any) -> str:
+    """A period label ('2026-Q4' when blank); a bad one raises the engine's PeriodError."""
+    if blank(v):
+        return DEFAULT_PERIOD
+    if isinstance(v, float) and v.is_integer():  # a year typed as a number: 2026
+        v = str(int(v))
+    return parse_period(str(v)).label
+
+
+def lang_of(v: Any) -> str:
+    return "en" if isinstance(v, str) and v.strip().lower().startswith("en") else "zh"
+
+
+# -- the engine on one row ------------------------------------------------------
+
+
+@lru_cache(maxsize=1)
+def scheme() -> Scheme:
+    return default_scheme()
+
+
+@lru_cache(maxsize=1)
+def labels() -> dict[str, str]:
+    return label_map(scheme())
+
+
+def indicator_id(v: Any, lang: str = "zh") -> str:
+    """An indicator by id or by its Chinese/English name."""
+    key = str(v).strip().lower() if not blank(v) else ""
+    for ind in scheme().indicators:
+        if key in (ind.id.lower(), ind.name_zh.lower(), ind.name_en.lower()):
+            return ind.id
+    raise UdfError(msg("unknown_indicator", lang, value=str(v)[:40]))
+
+
+def row_items(headers: Any, row: Any, lang: str = "zh") -> tuple[tuple[str, Any], ...]:
+    """(header, value) pairs of one employee's row; the row always has an employee id."""
+    hs, vs = flat(headers), flat(row)
+    if len(hs) != len(vs):
+        raise UdfError(msg("lengths", lang, h=len(hs), r=len(vs)))
+    items: list[tuple[str, Any]] = []
+    has_id = False
+    for h, v in zip(hs, vs):
+        if blank(h):
+            continue
+        name = str(int(h)) if isinstance(h, float) and h.is_integer() else str(h).strip()
+        if labels().get(name.lower()) == "employee_id" and not has_id:
+            has_id = True
+            v = ROW_ID if normalize_id(v) is None else v
+        items.append((name, None if blank(v) else v))
+    if not has_id:
+        items.append(("employee_id", ROW_ID))
+    return tuple(items)
+
+
+@lru_cache(maxsize=512)
+def score_items(items: tuple[tuple[str, Any], ...], period: str, lang: str) -> tuple[ScoreResult, str]:
+    """The engine's result for one row, and that row's employee id (cached: a sheet of
+    formulas over the same row scores it once)."""
+    frame = pd.DataFrame([dict(items)])
+    result = score(frame, period=period, lang=lang)
+    eid = str(result.total.index[0]) if len(result.total) else ROW_ID
+    return result, eid
+
+
+def score_row(headers: Any, row: Any, period: Any, lang: str = "zh") -> tuple[ScoreResult, str]:
+    return score_items(row_items(headers, row, lang), period_of(period), lang)
+
+
+def indicator_columns(indicator: str) -> set[str]:
+    """Input columns an indicator reads (from the rule's own formulas)."""
+    ind = scheme().indicator(indicator)
+    texts = [text for _, text in RULES[ind.rule].formulas(ind)]
+    if ind.gate is not None:
+        texts.append(ind.gate.metric)
+    return {col for text in texts for col in parse_expr(text).columns}
+
+
+def row_problem(result: ScoreResult, eid: str, fields: set[str] | None = None, lang: str = "zh") -> str:
+    """The first error of the row (about ``fields`` when given), plus how many more there are."""
+    p = result.problems
+    mine = p[(p["severity"] == "error") & (p["employee_id"].isna() | (p["employee_id"] == eid))]
+    if fields is not None:
+        relevant = mine[mine["field"].isin(fields)]
+        mine = relevant if len(relevant) else mine
+    if mine.empty:
+        return msg("incomplete", lang)
+    text = str(mine["problem"].iloc[0])
+    if len(mine) > 1:
+        text += msg("more", lang, n=len(mine) - 1)
+    return text
+
+
+def value_or_problem(value: Any, result: ScoreResult, eid: str, fields: set[str] | None, lang: str) -> Any:
+    """The value as a cell, or the row's problem as ``#KPI!`` text when it is not computable."""
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        raise UdfError(row_problem(result, eid, fields, lang))
+    return cell(value)
+
+
+# -- the functions ----------------------------------------------------------------
+
+
+def single(v: Any, field: str, lang: str = "zh") -> Any:
+    """One cell's value; a range of several cells is an error, a 1×1 range its value."""
+    if isinstance(v, (list, tuple)):
+        values = flat(v)
+        if len(values) != 1:
+            raise UdfError(msg("single", lang, what=scheme().field_name(field, lang)))
+        v = values[0]
+    return None if blank(v) else v
+
+
+def sales_score(actual: Any, target: Any) -> Any:
+    items = (("employee_id", ROW_ID), ("sales_actual", single(actual, "sales_actual")),
+             ("sales_target", single(target, "sales_target")))
+    result, eid = score_items(items, DEFAULT_PERIOD, "zh")
+    value = float(result.scores.iloc[0]["sales_achievement"]) if len(result.scores) else float("nan")
+    return value_or_problem(value, result, eid, {"sales_actual", "sales_target"}, "zh")
+
+
+def deduction(value: Any, target: Any, direction: Any, gap: Any, step: Any, points: Any, rounding: Any) -> float:
+    v, t = number(value, "value"), number(target, "target")
+    d, g = choice(direction, "direction"), choice(gap, "gap")
+    s, p = number(step, "step", positive=True), number(points, "points", positive=True)
+    r = choice(rounding, "rounding", default="floor")
+    with np.errstate(all="ignore"):
+        gaps = gap_of(np.array([v]), np.array([t]), d, g)
+        amount = float((count_steps(gaps, s, r) * p)[0])
+    if math.isnan(amount):
+        raise UdfError(msg("relative_zero"))
+    if not math.isfinite(amount):
+        raise UdfError(msg("not_finite"))
+    return amount
+
+
+def indicator_value(headers: Any, row: Any, indicator: Any, what: Any, period: Any) -> Any:
+    ind = indicator_id(indicator)
+    kind = choice(what, "what", default="points")
+    result, eid = score_row(headers, row, period)
+    frame = result.points if kind == "points" else result.scores
+    value = float(frame.iloc[0][ind]) if len(frame) else float("nan")
+    return value_or_problem(value, result, eid, indicator_columns(ind), "zh")
+
+
+def total(headers: Any, row: Any, period: Any) -> Any:
+    result, eid = score_row(headers, row, period)
+    value = float(result.total.iloc[0]) if len(result.total) else float("nan")
+    return value_or_problem(value, result, eid, None, "zh")
+
+
+def grade(headers: Any, row: Any, period: Any) -> Any:
+    result, eid = score_row(headers, row, period)
+    value = result.grade.iloc[0] if len(result.grade) else None
+    return value_or_problem(value, result, eid, None, "zh")
+
+
+def explain(headers: Any, row: Any, indicator: Any, period: Any) -> str:
+    ind = indicator_id(indicator)
+    result, eid = score_row(headers, row, period)
+    if not len(result.scores) or math.isnan(float(result.scores.iloc[0][ind])):
+        raise UdfError(row_problem(result, eid, indicator_columns(ind), "zh"))
+    return result.explain(eid, ind)
+
+
+def table(grid: Any, period: Any, lang: str) -> list[list[Any]]:
+    """Header + one row per scored employee: id, name, points per indicator, total, grade, flags, status."""
+    from kpi_workbook.reading import find_header
+
+    rows = [list(r) if isinstance(r, (list, tuple)) else [r] for r in (grid if isinstance(grid, (list, tuple)) else [[grid]])]
+    found = find_header(rows, scheme()) if rows else None
+    if found is None:
+        raise UdfError(msg("no_header", lang))
+    columns, first_data, _ = found
+    records = [{fid: (r[c] if c < len(r) else None) for fid, c in columns.items()}
+               for r in rows[first_data:] if any(not blank(v) for v in r)]
+    frame = pd.DataFrame.from_records(records, columns=list(columns)).astype(object)
+    result = score(frame, period=period_of(period), lang=lang)
+    return result_table(result, frame, lang)
+
+
+def result_table(result: ScoreResult, frame: pd.DataFrame, lang: str) -> list[list[Any]]:
+    i = 0 if lang == "zh" else 1
+    inds = list(result.scheme.indicators)
+    header = [LABELS["employee_id"][i], LABELS["name"][i]] + [ind.name(lang) for ind in inds]
+    header += [LABELS[k][i] for k in ("total", "grade", "flags", "status")]
+    names: dict[str, Any] = {}
+    if "name" in frame:
+        for v, n in zip(frame["employee_id"], frame["name"]):
+            names.setdefault(normalize_id(v), n)
+    flag_names = {f.id: f.name(lang) for f in result.scheme.flags}
+    sep = "、" if lang == "zh" else ", "
+    out = [header]
+    for eid in result.total.index:
+        total_value = result.total[eid]
+        status = LABELS["ok"][i]
+        if pd.isna(total_value):
+            status = f"{LABELS['incomplete'][i]}：{row_problem(result, eid, None, lang)}"[:MAX_TEXT]
+        line = [eid, cell(names.get(eid))] + [cell(result.points.at[eid, ind.id]) for ind in inds]
+        line += [cell(total_value), cell(result.grade[eid]), sep.join(flag_names.get(f, f) for f in result.flags[eid]),
+                 status]
+        out.append(line)
+    return out
+
+
+def as_table(value: Any) -> list[list[Any]]:
+    """A function result that must be 2-D: an error text becomes a 1×1 table."""
+    return [[value]] if isinstance(value, str) else value

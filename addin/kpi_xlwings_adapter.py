@@ -1,0 +1,277 @@
+"""The live-Excel edge of the add-in: read whole sheets, write whole result blocks.
+
+Every round trip to Excel costs milliseconds, so the adapter makes as few as the job
+allows, and never one per employee:
+
+- a sheet is read in ONE call (its used range from A1, as a 2-D list);
+- a result block is written in ONE value write at A1;
+- number formats and column widths are set per run of equal columns, charts per chart
+  spec: a count bounded by the block's columns, independent of headcount.
+
+Screen updating and automatic calculation are off while the macro runs and restored
+afterwards, also when it fails; progress goes to Excel's status bar, which is handed back
+to Excel at the end.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from kpi_workbook.layout import RESULT_KEYS, layout
+
+XL_SHEET_VERY_HIDDEN = 2  # Excel's xlSheetVeryHidden
+STATUS_PREFIX = {"zh": "KPI 考核：", "en": "KPI appraisal: "}
+CHART_TYPES = {"bar": "bar_clustered", "column": "column_clustered"}
+CHART_SIZE = (420.0, 240.0)  # points
+
+
+class SheetProtectedError(Exception):
+    """A result sheet is protected with a password: the user must lift it (message zh / en)."""
+
+    def __init__(self, sheet: str):
+        self.sheet = sheet
+        super().__init__(f"工作表「{sheet}」设置了密码保护，无法写入结果：请在「审阅」→「撤销工作表保护」后重试 / "
+                         f"the sheet '{sheet}' is protected with a password; unprotect it (Review → Unprotect Sheet) "
+                         f"and try again")
+
+
+class BookSource:
+    """A :class:`kpi_workbook.sources.SheetSource` over a live xlwings Book.
+
+    Each sheet is read at most once per macro run (the grid is kept), in one call.
+    """
+
+    def __init__(self, book: Any):
+        self.book = book
+        self._names: list[str] | None = None
+        self._grids: dict[str, list[list[Any]]] = {}
+
+    def sheet_names(self) -> list[str]:
+        """All sheet names in workbook order (hidden ones included)."""
+        if self._names is None:
+            self._names = [sheet.name for sheet in self.book.sheets]
+        return list(self._names)
+
+    def read(self, name: str) -> list[list[Any]]:
+        """The sheet's used range from A1 as a rectangular 2-D list (``[]`` when empty)."""
+        if name not in self._grids:
+            sheet = self.book.sheets[name]
+            last = sheet.used_range.last_cell
+            rng = sheet.range((1, 1), (last.row, last.column))
+            grid = rng.options(ndim=2, err_to_str=True).value or []
+            self._grids[name] = _trim(grid)
+        return self._grids[name]
+
+
+def _trim(grid: list[list[Any]]) -> list[list[Any]]:
+    """Drop trailing blank rows (Excel's used range often runs past the data)."""
+    end = len(grid)
+    while end and all(v is None or (isinstance(v, str) and not v.strip()) for v in grid[end - 1]):
+        end -= 1
+    return [list(row) for row in grid[:end]]
+
+
+class StatusBar:
+    """Progress messages in Excel's status bar (the pipeline's ``progress`` callback)."""
+
+    def __init__(self, app: Any, lang: str = "zh"):
+        self.app = app
+        self.lang = lang
+        self.shown: list[str] = []
+
+    def show(self, message: str, fraction: float | None = None) -> None:
+        text = STATUS_PREFIX.get(self.lang, STATUS_PREFIX["zh"]) + message
+        if fraction is not None and math.isfinite(fraction):
+            text += f"（{min(max(fraction, 0.0), 1.0):.0%}）" if self.lang == "zh" else f" ({min(max(fraction, 0.0), 1.0):.0%})"
+        self.shown.append(text)
+        try:
+            self.app.status_bar = text
+        except Exception:  # the status bar is a courtesy; never fail a run over it
+            pass
+
+    __call__ = show
+
+    def reset(self) -> None:
+        """Give the status bar back to Excel."""
+        try:
+            self.app.status_bar = False
+        except Exception:
+            pass
+
+
+@contextmanager
+def excel_session(app: Any, lang: str = "zh") -> Iterator[StatusBar]:
+    """Screen updating and automatic calculation off; status bar reset afterwards, always."""
+    status = StatusBar(app, lang)
+    try:
+        with app.properties(screen_updating=False, calculation="manual"):
+            yield status
+    finally:
+        status.reset()
+
+
+# -- writing -------------------------------------------------------------------
+
+
+def write_blocks(book: Any, blocks: list[Any], status: Callable[[str, float], None] | None = None) -> None:
+    """Write each result block to its sheet (created when absent), one value write each."""
+    result_names = layout().all_result_names()
+    for i, block in enumerate(blocks):
+        if status is not None and getattr(block, "state", "visible") == "visible":
+            status(block.sheet, i / max(len(blocks), 1))
+        write_block(book, block, protect=block.sheet in result_names or block.key in RESULT_KEYS)
+
+
+def write_block(book: Any, block: Any, protect: bool = True) -> Any:
+    """Clear the block's sheet and write it: values, formats, widths, charts, visibility."""
+    sheet = _sheet(book, block.sheet)
+    _unprotect(sheet)
+    _delete_charts(sheet)
+    sheet.clear()
+    rows = cell_rows(block.rows)
+    if rows:
+        sheet.range("A1").value = rows
+        n_rows, n_cols = len(rows), len(rows[0])
+        header_rows = min(int(getattr(block, "header_rows", 0) or 0), n_rows)
+        if header_rows:
+            sheet.range((1, 1), (header_rows, n_cols)).font.bold = True
+        if n_rows > header_rows:
+            for first, last, fmt in _runs(block.number_formats, n_cols):
+                sheet.range((header_rows + 1, first + 1), (n_rows, last + 1)).number_format = fmt
+        for first, last, width in _runs(block.widths, n_cols):
+            sheet.range((1, first + 1), (1, last + 1)).column_width = width
+        for spec in getattr(block, "charts", []) or []:
+            _add_chart(sheet, spec)
+    _set_state(sheet, getattr(block, "state", "visible"))
+    if protect:
+        _protect(sheet)
+    return sheet
+
+
+def cell_rows(rows: list[list[Any]]) -> list[list[Any]]:
+    """Rows padded to one width, with values Excel takes as they are.
+
+    Strings get a leading apostrophe: Excel reads an assigned string like typed input
+    ("1001" would become a number, "=…" a formula, "2026-11" a date); the apostrophe
+    keeps the text as text and is not part of the cell's value.
+    """
+    width = max((len(r) for r in rows), default=0)
+    return [[_cell(v) for v in row] + [None] * (width - len(row)) for row in rows]
+
+
+def _cell(v: Any) -> Any:
+    if v is None:
+        return None
+    if isinstance(v, str):
+        return "'" + v if v else None
+    if isinstance(v, bool):
+        return v
+    if hasattr(v, "item") and callable(v.item):  # numpy scalar
+        v = v.item()
+    if isinstance(v, float) and not math.isfinite(v):
+        return None
+    if isinstance(v, (int, float)):
+        return v
+    if hasattr(v, "isoformat"):  # datetime / date
+        return v
+    return "'" + str(v)
+
+
+def _runs(by_col: dict[int, Any], n_cols: int) -> list[tuple[int, int, Any]]:
+    """Consecutive columns (0-based, inside the block) with the same setting → one call each."""
+    runs: list[tuple[int, int, Any]] = []
+    for col in sorted(c for c in by_col if 0 <= c < n_cols):
+        value = by_col[col]
+        if runs and runs[-1][1] == col - 1 and runs[-1][2] == value:
+            runs[-1] = (runs[-1][0], col, value)
+        else:
+            runs.append((col, col, value))
+    return runs
+
+
+def _sheet(book: Any, name: str) -> Any:
+    """The sheet called ``name``; a new one after the last visible sheet when absent."""
+    sheets = list(book.sheets)
+    for sheet in sheets:
+        if sheet.name.lower() == name.lower():
+            return sheet
+    visible = [s for s in sheets if _visible(s)]
+    after = (visible or sheets)[-1] if sheets else None
+    return book.sheets.add(name, after=after) if after is not None else book.sheets.add(name)
+
+
+def _visible(sheet: Any) -> bool:
+    try:
+        return bool(sheet.visible)
+    except Exception:
+        return True
+
+
+def _delete_charts(sheet: Any) -> None:
+    charts = getattr(sheet, "charts", None)
+    if charts is None:
+        return
+    for chart in list(charts):
+        chart.delete()
+
+
+def _add_chart(sheet: Any, spec: Any) -> None:
+    """A native chart from 0-based (first_row, last_row, col) ranges of the block's rows."""
+    def rng(ref: tuple[int, int, int]) -> Any:
+        first, last, col = ref
+        return sheet.range((first + 1, col + 1), (last + 1, col + 1))
+
+    width, height = CHART_SIZE
+    chart = sheet.charts.add(width=width, height=height, chart_type=CHART_TYPES.get(spec.kind, "column_clustered"),
+                             anchor=sheet.range(spec.anchor))
+    values = list(spec.values)
+    source = rng(values[0])
+    cols = [v[2] for v in values]
+    if len(values) > 1 and cols == list(range(cols[0], cols[0] + len(cols))) and len({v[:2] for v in values}) == 1:
+        # adjacent value columns over the same rows: one rectangular source, one series each
+        source = sheet.range((values[0][0] + 1, cols[0] + 1), (values[0][1] + 1, cols[-1] + 1))
+    chart.set_source_data(source, plot_by="columns")
+    chart.set_x_axis_values(rng(spec.categories))
+    chart.title = spec.title
+
+
+def _set_state(sheet: Any, state: str) -> None:
+    if state == "veryHidden":
+        try:
+            sheet.api.Visible = XL_SHEET_VERY_HIDDEN
+            return
+        except Exception:  # macOS (appscript) has no such property: plain hidden
+            pass
+        sheet.visible = False
+    elif not sheet.visible:
+        sheet.visible = True
+
+
+def _unprotect(sheet: Any) -> None:
+    """Lift the (password-free) protection compute put on; a password we don't know is the user's to lift."""
+    try:
+        sheet.api.Unprotect()
+    except Exception:
+        if _protected(sheet):
+            raise SheetProtectedError(sheet.name) from None
+
+
+def _protected(sheet: Any) -> bool:
+    try:
+        return bool(sheet.api.ProtectContents)
+    except Exception:  # macOS (appscript): no such property; let the write tell
+        return False
+
+
+def _protect(sheet: Any) -> None:
+    """Protect a result sheet without a password (a guard against typing, not security);
+    column widths and row heights stay adjustable."""
+    for kwargs in ({"AllowFormattingColumns": True, "AllowFormattingRows": True}, {}):
+        try:
+            sheet.api.Protect(**kwargs)
+            return
+        except Exception:  # named arguments need the COM type library; macOS has no Protect here
+            continue

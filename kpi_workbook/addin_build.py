@@ -1,0 +1,385 @@
+"""`kpi addin build` and `kpi addin install`: the three ribbon add-ins from xlwings' template.
+
+Each command (计算, 校验, 生成下期模板) is one small add-in file, because the template's VBA
+runs ``import <add-in file name>; <name>.main()``. Every file is a copy of
+``quickstart_addin_ribbon.xlam`` from the installed xlwings package (open-source, BSD: its
+VBA is xlwings' own RunPython code), with exactly these parts changed:
+
+- ``customUI/customUI.xml`` ← our ribbon XML (``addin/ribbon/<command>.xml``): one button on
+  the shared tab 「KPI 考核」;
+- the config sheet ``_myaddin.conf`` is renamed ``myaddin.conf``, the name the VBA looks for
+  (``PROJECT_NAME & ".conf"`` with PROJECT_NAME = "myaddin"; the leading underscore is how
+  the template ships it switched off), and its rows are set (:func:`config_rows`);
+- ``xl/sharedStrings.xml`` holds that sheet's text.
+
+The VBA project (``xl/vbaProject.bin``) and every other part are copied byte for byte. The
+Python modules the add-ins import are copied beside them (the VBA puts the add-in's folder
+on PYTHONPATH); they are also installed with the package, which is what an add-in in
+Excel's startup folder uses.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib.util
+import os
+import re
+import shutil
+import sys
+import zipfile
+from collections.abc import Sequence
+from importlib import resources
+from pathlib import Path, PurePosixPath
+from xml.sax.saxutils import escape
+
+from defusedxml import ElementTree
+
+COMMANDS = ("kpi_compute", "kpi_validate", "kpi_new_period")
+UDF_MODULE = "kpi_udfs"
+MODULES = ("kpi_addin", "kpi_xlwings_adapter", *COMMANDS, UDF_MODULE, "kpi_udf_core")
+TEMPLATE = "quickstart_addin_ribbon.xlam"
+PROJECT_NAME = "myaddin"  # Public Const PROJECT_NAME in the template's xlwings VBA module
+CONFIG_SHEET = f"{PROJECT_NAME}.conf"
+TEMPLATE_CONFIG_SHEET = f"_{PROJECT_NAME}.conf"
+CUSTOM_UI = "customUI/customUI.xml"
+DEFAULT_BUILD_DIR = Path("addin_build")
+
+NS = {
+    "main": "http://schemas.openxmlformats.org/spreadsheetml/2006/main",
+    "r": "http://schemas.openxmlformats.org/officeDocument/2006/relationships",
+    "rel": "http://schemas.openxmlformats.org/package/2006/relationships",
+}
+REL_UI = "http://schemas.microsoft.com/office/2006/relationships/ui/extensibility"
+REL_UI_2007 = "http://schemas.microsoft.com/office/2007/relationships/ui/extensibility"
+REL_SHARED_STRINGS = "http://schemas.openxmlformats.org/officeDocument/2006/relationships/sharedStrings"
+
+
+class AddinBuildError(RuntimeError):
+    """The xlwings template is missing or not shaped as expected (message zh / en)."""
+
+
+# -- what goes into each add-in ---------------------------------------------------
+
+
+def config_rows(command: str, interpreter_win: str = "", interpreter_mac: str = "") -> list[tuple[str, str | bool]]:
+    """The rows of the add-in's ``myaddin.conf`` sheet (A: key, B: value).
+
+    Only what the add-in must pin is set, so that anything left out can still come from a
+    ``myaddin.conf`` file (``%USERPROFILE%\\.myaddin\\myaddin.conf``, or beside the
+    workbook), which the VBA reads when a key is not on the sheet:
+
+    - ADD_WORKBOOK_TO_PYTHONPATH = true: the add-in's own folder goes on sys.path, so the
+      modules copied beside the .xlam are found (the installed package is found anyway);
+    - Use UDF Server / Debug UDFs / Show Console = FALSE: each click runs a fresh Python,
+      hidden, that exits when done;
+    - UDF Modules = kpi_udfs, on the compute add-in only (its functions are imported once
+      into that add-in, see addin/README.md);
+    - Interpreter_Win / Interpreter_Mac only when given: without them the VBA runs
+      ``python`` from PATH.
+    """
+    rows: list[tuple[str, str | bool]] = []
+    if interpreter_win:
+        rows.append(("Interpreter_Win", interpreter_win))
+    if interpreter_mac:
+        rows.append(("Interpreter_Mac", interpreter_mac))
+    rows.append(("ADD_WORKBOOK_TO_PYTHONPATH", "true"))
+    if command == "kpi_compute":
+        rows.append(("UDF Modules", UDF_MODULE))
+    rows += [("Use UDF Server", False), ("Debug UDFs", False), ("Show Console", False)]
+    return rows
+
+
+def ribbon_xml(command: str) -> bytes:
+    """Our ribbon XML for one add-in, checked to be well-formed customUI."""
+    data = resources.files("kpi_workbook.addin_ribbon").joinpath(f"{command}.xml").read_bytes()
+    root = ElementTree.fromstring(data)
+    if not root.tag.endswith("}customUI"):
+        raise AddinBuildError(f"{command}.xml 不是 customUI / is not a customUI document")
+    return data
+
+
+def template_path() -> Path:
+    """``quickstart_addin_ribbon.xlam`` of the installed xlwings package."""
+    path = Path(str(resources.files("xlwings").joinpath(TEMPLATE)))
+    if not path.is_file():
+        raise AddinBuildError(f"找不到 xlwings 的加载项模板 {path}，请重新安装 xlwings / "
+                              f"xlwings' add-in template {path} is missing; reinstall xlwings")
+    return path
+
+
+def module_path(name: str) -> Path:
+    """Where the Python module ``name`` of the add-in is installed (or sits in addin/)."""
+    spec = importlib.util.find_spec(name)
+    if spec is None or not spec.origin:
+        raise AddinBuildError(f"找不到模块 {name}，请先 pip install 本项目 / module {name} not found; pip install the project")
+    return Path(spec.origin)
+
+
+# -- editing the template's parts ----------------------------------------------------
+
+
+def _part(base: str, target: str) -> str:
+    """A relationship target resolved against the folder of the part that owns it."""
+    if target.startswith("/"):
+        return target.lstrip("/")
+    parts: list[str] = []
+    for piece in (PurePosixPath(base) / target).parts:
+        if piece == "..":
+            parts.pop()
+        elif piece != ".":
+            parts.append(piece)
+    return "/".join(parts)
+
+
+def _rels(zf: zipfile.ZipFile, name: str) -> dict[str, tuple[str, str]]:
+    root = ElementTree.fromstring(zf.read(name))
+    return {r.get("Id"): (r.get("Type"), r.get("Target")) for r in root.findall("rel:Relationship", NS)}
+
+
+def _config_sheet_part(zf: zipfile.ZipFile) -> tuple[str, str]:
+    """(worksheet part, shared strings part) of the template's config sheet."""
+    book = ElementTree.fromstring(zf.read("xl/workbook.xml"))
+    sheets = {s.get("name"): s.get(f"{{{NS['r']}}}id") for s in book.findall("main:sheets/main:sheet", NS)}
+    if TEMPLATE_CONFIG_SHEET not in sheets:
+        raise AddinBuildError(f"模板中没有 {TEMPLATE_CONFIG_SHEET} 工作表 / the template has no {TEMPLATE_CONFIG_SHEET} sheet")
+    rels = _rels(zf, "xl/_rels/workbook.xml.rels")
+    sheet_part = _part("xl", rels[sheets[TEMPLATE_CONFIG_SHEET]][1])
+    strings = [_part("xl", t) for kind, t in rels.values() if kind == REL_SHARED_STRINGS]
+    if not strings:
+        raise AddinBuildError("模板中没有 sharedStrings / the template has no shared strings part")
+    return sheet_part, strings[0]
+
+
+def _custom_ui_part(zf: zipfile.ZipFile) -> str:
+    for kind, target in _rels(zf, "_rels/.rels").values():
+        if kind in (REL_UI, REL_UI_2007):
+            return _part("", target)
+    raise AddinBuildError("模板没有 customUI 关系 / the template has no customUI relationship")
+
+
+def _config_sheet_xml(original: bytes, rows: list[tuple[str, str | bool]], strings: list[str]) -> bytes:
+    """The config sheet with ``rows`` in A:B; text cells index into ``strings`` (appended)."""
+    def text_cell(ref: str, value: str) -> str:
+        if value not in strings:
+            strings.append(value)
+        return f'<c r="{ref}" s="1" t="s"><v>{strings.index(value)}</v></c>'
+
+    xml_rows = []
+    for i, (key, value) in enumerate(rows, 1):
+        cells = text_cell(f"A{i}", key)
+        if isinstance(value, bool):
+            cells += f'<c r="B{i}" s="1" t="b"><v>{int(value)}</v></c>'
+        elif value != "":
+            cells += text_cell(f"B{i}", value)
+        xml_rows.append(f'<row r="{i}" spans="1:2">{cells}</row>')
+    text = original.decode("utf-8")
+    text, n_data = re.subn(r"<sheetData\s*/>|<sheetData>.*?</sheetData>", "<sheetData>" + "".join(xml_rows) + "</sheetData>",
+                           text, count=1, flags=re.S)
+    text, n_dim = re.subn(r'<dimension ref="[^"]*"\s*/>', f'<dimension ref="A1:B{len(rows)}" />', text, count=1)
+    if not (n_data and n_dim):
+        raise AddinBuildError("模板的配置表结构无法识别 / the template's config sheet is not as expected")
+    data = text.encode("utf-8")
+    ElementTree.fromstring(data)  # still well-formed
+    return data
+
+
+def _shared_strings_xml(strings: list[str]) -> bytes:
+    keep = ' xml:space="preserve"'
+    items = "".join(f"<si><t{keep if s != s.strip() else ''}>{escape(s)}</t></si>" for s in strings)
+    data = ('<?xml version="1.0" encoding="UTF-8" standalone="yes"?>'
+            f'<sst xmlns="{NS["main"]}" count="{len(strings)}" uniqueCount="{len(strings)}">{items}</sst>').encode()
+    ElementTree.fromstring(data)
+    return data
+
+
+def _workbook_xml(original: bytes) -> bytes:
+    """The config sheet switched on: ``_myaddin.conf`` → ``myaddin.conf``."""
+    text = original.decode("utf-8")
+    old, new = f'name="{TEMPLATE_CONFIG_SHEET}"', f'name="{CONFIG_SHEET}"'
+    if text.count(old) != 1:
+        raise AddinBuildError(f"模板中 {TEMPLATE_CONFIG_SHEET} 出现 {text.count(old)} 次 / unexpected template workbook.xml")
+    data = text.replace(old, new).encode("utf-8")
+    ElementTree.fromstring(data)
+    return data
+
+
+def build_addin(command: str, out: Path, template: Path | None = None, *, interpreter_win: str = "",
+                interpreter_mac: str = "") -> Path:
+    """One add-in file: the template with our ribbon and config sheet; VBA untouched."""
+    template = template or template_path()
+    with zipfile.ZipFile(template) as zf:
+        sheet_part, strings_part = _config_sheet_part(zf)
+        strings: list[str] = []
+        rows = config_rows(command, interpreter_win, interpreter_mac)
+        changed = {
+            _custom_ui_part(zf): ribbon_xml(command),
+            "xl/workbook.xml": _workbook_xml(zf.read("xl/workbook.xml")),
+            sheet_part: _config_sheet_xml(zf.read(sheet_part), rows, strings),
+        }
+        changed[strings_part] = _shared_strings_xml(strings)
+        missing = set(changed) - set(zf.namelist())
+        if missing:
+            raise AddinBuildError(f"模板缺少部件 {sorted(missing)} / template parts missing")
+        tmp = out.with_name(f".~{out.name}.tmp")
+        try:
+            with zipfile.ZipFile(tmp, "w", zipfile.ZIP_DEFLATED) as dst:
+                for info in zf.infolist():
+                    data = changed.get(info.filename)
+                    item = zipfile.ZipInfo(info.filename, date_time=info.date_time)
+                    item.compress_type = zipfile.ZIP_DEFLATED
+                    item.external_attr = info.external_attr
+                    dst.writestr(item, data if data is not None else zf.read(info.filename))
+            os.replace(tmp, out)
+        finally:
+            tmp.unlink(missing_ok=True)
+    return out
+
+
+INSTALL_TXT = """KPI 考核 Excel 加载项
+====================
+
+本文件夹由 `kpi addin build` 生成：
+  kpi_compute.xlam     「计算」按钮（另含工作表函数 KPI_TOTAL、KPI_TABLE 等）
+  kpi_validate.xlam    「校验」按钮
+  kpi_new_period.xlam  「生成下期模板」按钮
+  *.py                 加载项调用的 Python 模块（与 pip 安装的本项目相同）
+
+三个按钮出现在同一个「KPI 考核」选项卡上，可以只装需要的几个。
+
+前提（Windows 或 macOS 上的 Excel）
+  1. 安装 Python 3.10 或更高版本（Windows 安装时勾选 "Add python.exe to PATH"）。
+  2. 用这个 Python 安装本项目：pip install <项目文件夹或 .whl>（会一并装好 xlwings）。
+  3. 仅 macOS：在终端运行一次 xlwings runpython install。
+  不需要 xlwings 自带的加载项（xlwings addin install），也不需要任何许可证。
+
+安装
+  kpi addin install            （复制 .xlam 到 Excel 启动文件夹，按当前 Python 固定解释器）
+  或手动把 .xlam 复制到：
+    Windows：%APPDATA%\\Microsoft\\Excel\\XLSTART
+    macOS：  ~/Library/Group Containers/UBF8T346G9.Office/User Content/Startup/Excel
+  然后重新打开 Excel，打开考核工作簿，点「KPI 考核」→「计算」。
+
+出错时会弹出中文提示；意外错误的详细记录保存在临时文件夹，提示中会给出文件位置。
+详细说明见项目的 addin/README.md。
+"""
+
+
+def build_addins(outdir: Path, *, interpreter_win: str = "", interpreter_mac: str = "") -> list[Path]:
+    """Build the three add-ins into ``outdir``, copy their Python modules beside them, write INSTALL.txt.
+
+    Returns the paths of the three .xlam files.
+    """
+    outdir = Path(outdir)
+    outdir.mkdir(parents=True, exist_ok=True)
+    template = template_path()
+    built = [build_addin(c, outdir / f"{c}.xlam", template, interpreter_win=interpreter_win,
+                         interpreter_mac=interpreter_mac) for c in COMMANDS]
+    for name in MODULES:
+        shutil.copyfile(module_path(name), outdir / f"{name}.py")
+    (outdir / "INSTALL.txt").write_text(INSTALL_TXT, encoding="utf-8")
+    return built
+
+
+# -- install -------------------------------------------------------------------------
+
+
+def startup_folder(system: str | None = None) -> Path | None:
+    """Excel's per-user startup folder (XLSTART) on Windows and macOS; None elsewhere."""
+    system = system or sys.platform
+    if system.startswith("win"):
+        appdata = os.environ.get("APPDATA") or str(Path.home() / "AppData" / "Roaming")
+        return Path(appdata) / "Microsoft" / "Excel" / "XLSTART"
+    if system == "darwin":
+        return Path.home() / "Library" / "Group Containers" / "UBF8T346G9.Office" / "User Content" / "Startup" / "Excel"
+    return None
+
+
+def install_addins(builddir: Path | None = None, *, system: str | None = None) -> str:
+    """Copy the built add-ins into Excel's startup folder; returns what was done (zh + en).
+
+    Without ``builddir`` the add-ins are (re)built into ./addin_build first, pinned to the
+    Python running this command, which is the one that has the package installed. Never
+    raises: every failure comes back as a message.
+    """
+    system = system or sys.platform
+    folder = startup_folder(system)
+    where = Path(builddir) if builddir else DEFAULT_BUILD_DIR
+    if folder is None:
+        built = sorted(p.name for p in where.glob("kpi_*.xlam")) if where.is_dir() else []
+        files = (f"已生成的加载项在 {where.resolve()}：{', '.join(built)}" if built
+                 else "可先运行 kpi addin build 生成加载项文件")
+        files_en = (f"The built add-ins are in {where.resolve()}: {', '.join(built)}" if built
+                    else "Run `kpi addin build` to build the add-in files")
+        return (f"Excel 加载项需要 Windows 或 macOS 上的 Excel，本机（{system}）无法安装，未复制任何文件。{files}，"
+                f"请复制到 Windows 或 macOS 电脑后在那里运行 kpi addin install。\n"
+                f"Excel add-ins need Excel on Windows or macOS; nothing was installed on this {system} machine. "
+                f"{files_en}; copy them to a Windows or Mac computer and run `kpi addin install` there.")
+    try:
+        if builddir is None:
+            pin = {"interpreter_win": sys.executable} if system.startswith("win") else {"interpreter_mac": sys.executable}
+            addins = build_addins(where, **pin)
+        else:
+            addins = [where / f"{c}.xlam" for c in COMMANDS if (where / f"{c}.xlam").is_file()]
+            if not addins:
+                return (f"{where} 中没有加载项文件，请先运行 kpi addin build -o {where}\n"
+                        f"No add-in files in {where}; run `kpi addin build -o {where}` first.")
+        folder.mkdir(parents=True, exist_ok=True)
+        for path in addins:
+            shutil.copyfile(path, folder / path.name)
+        extra = ""
+        if system == "darwin":
+            extra = _enable_runpython_mac()
+    except PermissionError as exc:
+        return (f"无法写入 {exc.filename or folder}：请关闭 Excel（它会锁住已打开的加载项）并确认有写入权限，"
+                f"然后重新运行 kpi addin install。\n"
+                f"Cannot write {exc.filename or folder}: close Excel (it locks open add-ins) and check the "
+                f"permissions, then run `kpi addin install` again.")
+    except Exception as exc:
+        return f"安装未完成：{exc}\nInstallation did not finish: {exc}"
+    names = "、".join(p.name for p in addins)
+    return (f"已安装 {names} 到 {folder}。{extra}请重新启动 Excel，打开考核工作簿后使用「KPI 考核」选项卡。"
+            f"Python 模块来自已安装的本项目（pip install），启动文件夹里只放 .xlam。\n"
+            f"Installed {', '.join(p.name for p in addins)} into {folder}. Restart Excel and use the KPI 考核 tab; "
+            f"the Python modules come from the installed package.")
+
+
+def _enable_runpython_mac() -> str:
+    """What `xlwings runpython install` does: put xlwings' AppleScript where Excel may run it."""
+    import xlwings
+
+    script = Path(xlwings.__file__).parent / f"xlwings-{xlwings.__version__}.applescript"
+    target = Path.home() / "Library" / "Application Scripts" / "com.microsoft.Excel"
+    target.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(script, target / script.name)
+    return "已启用 RunPython（等同于 xlwings runpython install）。"
+
+
+# -- standalone command line -----------------------------------------------------------
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """``python -m kpi_workbook.addin_build build [-o DIR] | install [--from DIR]``."""
+    p = argparse.ArgumentParser(prog="kpi addin", description="KPI 考核 Excel 加载项 / the KPI Excel add-ins")
+    sub = p.add_subparsers(dest="action", required=True)
+    b = sub.add_parser("build", help="生成加载项 / build the add-ins")
+    b.add_argument("-o", "--output-dir", default=str(DEFAULT_BUILD_DIR))
+    b.add_argument("--interpreter-win", default="", help="Windows 上 python.exe 的完整路径（默认用 PATH 中的 python）")
+    b.add_argument("--interpreter-mac", default="", help="macOS 上 python 的完整路径（默认 python）")
+    i = sub.add_parser("install", help="安装到 Excel 启动文件夹 / install into Excel's startup folder")
+    i.add_argument("--from", dest="build_dir", default=None)
+    args = p.parse_args(argv)
+    if args.action == "build":
+        try:
+            paths = build_addins(Path(args.output_dir), interpreter_win=args.interpreter_win,
+                                 interpreter_mac=args.interpreter_mac)
+        except (AddinBuildError, OSError) as exc:
+            print(f"错误：{exc}", file=sys.stderr)
+            return 2
+        print("已生成加载项 / built: " + ", ".join(str(x) for x in paths))
+        return 0
+    print(install_addins(Path(args.build_dir) if args.build_dir else None))
+    return 0
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

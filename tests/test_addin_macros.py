@@ -1,0 +1,379 @@
+"""The add-in's macros (计算, 校验, 生成下期模板) on a stand-in xlwings Book (tests/fakebook.py).
+
+The sample workbook is built the way HR builds it (template + BI export), opened in the
+fake Excel, and the macros run exactly as the ribbon buttons run them.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+import shutil
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import pytest
+from fakebook import FakeBook, FakeComError
+
+pytest.importorskip("kpi_workbook.template", reason="kpi_workbook.template (workbook builder) not written yet")
+pytest.importorskip("kpi_workbook.pipeline", reason="kpi_workbook.pipeline not written yet")
+
+import kpi_addin  # noqa: E402
+import kpi_compute  # noqa: E402
+import kpi_new_period  # noqa: E402
+import kpi_validate  # noqa: E402
+import kpi_xlwings_adapter as adapter  # noqa: E402
+
+from kpi_workbook import pipeline  # noqa: E402
+from kpi_workbook.demo import sample_file  # noqa: E402
+from kpi_workbook.file_source import FileSource  # noqa: E402
+from kpi_workbook.fill import fill_workbook  # noqa: E402
+from kpi_workbook.layout import RESULT_KEYS, layout  # noqa: E402
+from kpi_workbook.results import Block  # noqa: E402
+from kpi_workbook.template import write_new  # noqa: E402
+
+ROSTER = ["employee_id", "name", "team", "category", "product_type"]
+
+
+@pytest.fixture(scope="module")
+def workbooks(tmp_path_factory):
+    """``make(n, folder)``: a copy of a filled (not computed) 2026-Q4 workbook with ``n`` employees."""
+    built: dict[int, Path] = {}
+    metrics = pd.read_csv(sample_file("metrics_2026Q4.csv"), dtype=str, keep_default_na=False, encoding="utf-8-sig")
+
+    def make(n: int, folder: Path) -> Path:
+        if n not in built:
+            work = tmp_path_factory.mktemp(f"workbook_{n}")
+            rows = metrics.iloc[[i % len(metrics) for i in range(n)]].copy()
+            rows["employee_id"] = [f"E{3000 + i}" for i in range(n)]
+            export = work / "export.csv"
+            rows.to_csv(export, index=False, encoding="utf-8-sig")
+            path = work / "kpi_2026-Q4.xlsx"
+            write_new(path, "2026-Q4", roster=rows[ROSTER])
+            fill_workbook(path, export)
+            built[n] = path
+        dst = folder / built[n].name
+        shutil.copyfile(built[n], dst)
+        return dst
+
+    return make
+
+
+def same(a: Any, b: Any) -> bool:
+    """Cell equality as Excel holds values: '' is blank, numbers are doubles."""
+    a = None if a == "" else a
+    b = None if b == "" else b
+    if isinstance(a, (int, float)) and isinstance(b, (int, float)) and not isinstance(a, bool):
+        return math.isclose(float(a), float(b), rel_tol=1e-12, abs_tol=1e-12)
+    return a == b
+
+
+def grid_equal(got: list[list[Any]], want: list[list[Any]]) -> bool:
+    width = max([len(r) for r in got + want] or [0])
+    pad = [r + [None] * (width - len(r)) for r in got]
+    exp = [list(r) + [None] * (width - len(r)) for r in want]
+    while exp and all(v in (None, "") for v in exp[-1]):
+        exp.pop()
+    return len(pad) == len(exp) and all(same(x, y) for ra, rb in zip(pad, exp) for x, y in zip(ra, rb))
+
+
+def without_stamp(rows: list[list[Any]]) -> list[list[Any]]:
+    return [r for r in rows if r and r[0] != "computed_at"]
+
+
+@pytest.fixture
+def book(workbooks, tmp_path: Path) -> FakeBook:
+    return FakeBook.from_xlsx(workbooks(60, tmp_path))
+
+
+# -- compute -----------------------------------------------------------------------
+
+
+def test_compute_writes_the_pipelines_blocks(book: FakeBook, tmp_path: Path) -> None:
+    with FileSource(book.fullname) as source:
+        expected = pipeline.compute(source)
+    report = kpi_addin.compute(book)
+    assert report.ok, report.message
+    for block in expected.blocks:
+        got = book.values(block.sheet)
+        want = block.rows
+        if block.key == "meta":
+            got, want = without_stamp(got), without_stamp(want)
+        assert grid_equal(got, want), block.key
+    assert not any(s.formulas for s in book.sheets)  # no text was taken for a formula
+
+
+def test_compute_matches_the_command_line_file(book: FakeBook, tmp_path: Path) -> None:
+    from openpyxl import load_workbook
+
+    from kpi_workbook.files import compute_file
+
+    copy = tmp_path / "cli.xlsx"
+    shutil.copyfile(book.fullname, copy)
+    compute_file(copy)
+    kpi_addin.compute(book)
+    wb = load_workbook(copy, data_only=True)
+    for key in (*RESULT_KEYS, "meta"):
+        name = layout().sheet(key)
+        rows = [list(r) for r in wb[name].iter_rows(values_only=True)]
+        got = book.values(name)
+        if key == "meta":
+            rows, got = without_stamp(rows), without_stamp(got)
+        assert grid_equal(got, rows), key
+
+
+def test_round_trips_do_not_grow_with_headcount(workbooks, tmp_path: Path) -> None:
+    counts = {}
+    for n in (10, 200):
+        (tmp_path / str(n)).mkdir()
+        book = FakeBook.from_xlsx(workbooks(n, tmp_path / str(n)))
+        report = kpi_addin.compute(book)
+        assert report.ok, report.message
+        assert f"共 {n} 人" in report.message
+        read_sheets = [name for name, _ in book.read_log]
+        assert len(read_sheets) == len(set(read_sheets)) == book.reads  # one read per sheet read
+        assert book.writes == len(RESULT_KEYS) + 1  # one value write per block (+ the meta block)
+        counts[n] = (book.reads, book.writes, sum(s.format_calls for s in book.sheets),
+                     sum(s.charts.created for s in book.sheets))
+    assert counts[10] == counts[200]
+
+
+def test_excel_state_is_restored_and_status_bar_reset(book: FakeBook) -> None:
+    kpi_addin.compute(book)
+    app = book.app
+    assert app.properties_calls == [{"screen_updating": False, "calculation": "manual"}]
+    assert app.screen_updating is True and app.calculation == "automatic"
+    shown = [s for s in app.status_history if s is not False]
+    assert shown and all(s.startswith("KPI 考核：") for s in shown)
+    percents = [int(s.rsplit("（", 1)[1].rstrip("%）")) for s in shown]
+    assert percents == sorted(percents) and percents[-1] <= 100
+    assert app.status_history[-1] is False and app.status_bar is False
+
+
+def test_result_sheets_protected_meta_very_hidden(book: FakeBook) -> None:
+    kpi_addin.compute(book)
+    for key in RESULT_KEYS:
+        api = book.sheets[layout().sheet(key)].api
+        assert api.ProtectContents and api.calls[-1] == "Protect"  # no password
+    assert book.sheets[layout().sheet("meta")].api.Visible == 2
+    summary = book.sheets[layout().sheet("summary")]
+    assert [c.chart_type for c in summary.charts] == ["column_clustered", "bar_clustered"]
+    assert all(c.source and c.x_values and c.title for c in summary.charts)
+
+
+def test_compute_twice_replaces_results(book: FakeBook) -> None:
+    kpi_addin.compute(book)
+    names = [s.name for s in book.sheets]
+    first = book.values(layout().sheet("scores"))
+    report = kpi_addin.compute(book)
+    assert report.ok, report.message
+    assert [s.name for s in book.sheets] == names
+    assert book.values(layout().sheet("scores")) == first
+    assert len(book.sheets[layout().sheet("summary")].charts) == 2
+
+
+def test_the_user_stays_on_their_sheet(book: FakeBook) -> None:
+    start = book.sheets[1]
+    start.activate()
+    kpi_addin.compute(book)
+    assert book.active is start
+
+
+def test_a_failure_mid_way_restores_excel_and_says_where_the_log_is(book: FakeBook, monkeypatch) -> None:
+    calls = []
+    real = adapter.write_block
+
+    def flaky(*args: Any, **kwargs: Any) -> Any:
+        calls.append(1)
+        if len(calls) == 3:
+            raise RuntimeError("disk on fire")
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(adapter, "write_block", flaky)
+    report = kpi_addin.compute(book)
+    app = book.app
+    assert not report.ok
+    assert app.screen_updating is True and app.calculation == "automatic" and app.status_bar is False
+    (alert,) = app.alerts
+    assert alert.mode == "critical" and alert.title == "KPI 考核"
+    assert "意外错误" in alert.prompt and str(report.log) in alert.prompt
+    assert "Traceback" not in alert.prompt and 'File "' not in alert.prompt
+    assert report.log is not None and "Traceback" in report.log.read_text(encoding="utf-8")
+    assert "disk on fire" in report.log.read_text(encoding="utf-8")
+    report.log.unlink()
+
+
+def test_an_engine_failure_is_caught_too(book: FakeBook, monkeypatch) -> None:
+    def boom(*args: Any, **kwargs: Any) -> Any:
+        raise ZeroDivisionError("x")
+
+    monkeypatch.setattr(pipeline, "score", boom)
+    report = kpi_addin.compute(book)
+    assert not report.ok and "ZeroDivisionError" in book.app.alerts[0].prompt
+    assert book.app.screen_updating is True and book.app.calculation == "automatic"
+    report.log.unlink()
+
+
+def test_a_book_without_inputs_gets_a_chinese_message_and_no_log() -> None:
+    book = FakeBook.from_dicts({"Sheet1": [["你好"]]}, fullname="/tmp/other.xlsx")
+    report = kpi_addin.compute(book)
+    (alert,) = book.app.alerts
+    assert not report.ok and report.log is None
+    assert alert.mode == "critical" and "计算未完成" in alert.prompt and "输入表" in alert.prompt
+    assert book.writes == 0
+
+
+def test_no_message_box_possible_exits_with_the_message(book: FakeBook, capsys) -> None:
+    book.app.fail_alert = True
+    with pytest.raises(SystemExit) as exc:
+        kpi_addin.compute(book)
+    assert exc.value.code == 1
+    assert "计算完成" in capsys.readouterr().err
+
+
+def test_without_excel_the_buttons_say_so(capsys) -> None:
+    with pytest.raises(SystemExit):
+        kpi_compute.main()  # xlwings.Book.caller() has no Excel here
+    assert "请先打开考核工作簿" in capsys.readouterr().err
+
+
+def test_buttons_run_their_macro_on_the_calling_book(book: FakeBook, monkeypatch) -> None:
+    import xlwings
+
+    monkeypatch.setattr(xlwings.Book, "caller", classmethod(lambda cls: book))
+    kpi_compute.main()
+    kpi_validate.main()
+    assert [a.mode for a in book.app.alerts] == ["info", "info"]
+    assert book.app.alerts[0].prompt.startswith("计算完成")
+    assert book.app.alerts[1].prompt.startswith("校验完成")
+    kpi_new_period.main()
+    assert book.app.alerts[2].prompt.startswith("下期")
+
+
+def test_alert_summarises_headcount_grades_and_problems(book: FakeBook) -> None:
+    report = kpi_addin.compute(book)
+    prompt = book.app.alerts[0].prompt
+    assert "共 60 人" in prompt and "等级分布" in prompt and "校验问题" in prompt
+    assert report.message == prompt and len(prompt) < 1024
+
+
+# -- validate ---------------------------------------------------------------------
+
+
+def test_validate_writes_only_the_problem_sheet(book: FakeBook) -> None:
+    with FileSource(book.fullname) as source:
+        expected = pipeline.validate(source)
+    before = [s.name for s in book.sheets]
+    report = kpi_addin.validate(book)
+    name = layout().sheet("problems")
+    assert sorted(s.name for s in book.sheets) == sorted(before + [name])
+    assert book.writes == 1
+    assert len(book.values(name)) == 2 + len(expected)
+    errors = sum(p.severity == "error" for p in expected)
+    first_error = next(p for p in expected if p.severity == "error")
+    assert f"错误 {errors} 个" in report.message and first_error.text() in report.message
+    assert book.app.screen_updating is True and book.app.status_bar is False
+
+
+# -- new period -------------------------------------------------------------------
+
+
+def test_new_period_writes_beside_the_book_and_never_overwrites(book: FakeBook) -> None:
+    folder = Path(book.fullname).parent
+    first = kpi_addin.new_period(book)
+    assert first.ok, first.message
+    assert first.path == folder / "kpi_2027-Q1.xlsx" and first.path.is_file()
+    assert str(first.path) in book.app.alerts[0].prompt and "2027-Q1" in book.app.alerts[0].prompt
+    second = kpi_addin.new_period(book)
+    assert second.path == folder / "kpi_2027-Q1 (2).xlsx"
+    assert book.writes == 0  # the current workbook is not changed
+    with FileSource(first.path) as source:
+        assert pipeline.compute(source).period == "2027-Q1"
+
+
+def test_new_period_of_an_unsaved_book_goes_to_documents(book: FakeBook, tmp_path: Path, monkeypatch) -> None:
+    home = tmp_path / "home"
+    (home / "Documents").mkdir(parents=True)
+    monkeypatch.setenv("HOME", str(home))
+    unsaved = FakeBook.from_dicts({s.name: s.grid() for s in book.sheets}, fullname="Book1")
+    report = kpi_addin.new_period(unsaved)
+    assert report.ok, report.message
+    assert report.path.parent == home / "Documents"
+    assert "还没有保存" in report.message
+
+
+# -- the adapter on its own ---------------------------------------------------------
+
+
+def test_strings_stay_text_and_are_never_formulas(tmp_path: Path) -> None:
+    book = FakeBook.from_dicts({"Sheet1": [[None]]}, fullname=str(tmp_path / "b.xlsx"))
+    rows = [["工号", "值"], ["employee_id", "value"], ["1001", "=1+1"], ["2026-11", "85%"],
+            ["TRUE", float("nan")], [dt.datetime(2026, 1, 2), 3]]
+    adapter.write_block(book, Block("scores", "得分", rows, header_rows=2), protect=True)
+    got = book.values("得分")
+    assert got[2] == ["1001", "=1+1"] and got[3] == ["2026-11", "85%"] and got[4] == ["TRUE", None]
+    assert got[5] == [dt.datetime(2026, 1, 2), 3.0]
+    assert not book.sheets["得分"].formulas
+    assert book.writes == 1
+
+
+def test_reading_gives_the_pipeline_whole_grids(tmp_path: Path) -> None:
+    book = FakeBook.from_dicts({"A": [[1, None, "x"], [None, None, None], [1001, "#DIV/0!", None]],
+                                "Empty": []}, fullname=str(tmp_path / "b.xlsx"))
+    source = adapter.BookSource(book)
+    assert source.sheet_names() == ["A", "Empty"]
+    assert source.read("A") == [[1.0, None, "x"], [None, None, None], [1001.0, "#DIV/0!", None]]
+    assert source.read("Empty") == []
+    source.read("A")
+    assert book.reads == 2
+
+
+def test_protected_sheets_are_unprotected_before_writing(tmp_path: Path) -> None:
+    book = FakeBook.from_dicts({"得分": [["old"]]}, fullname=str(tmp_path / "b.xlsx"))
+    book.sheets["得分"].api.Protect()
+    with pytest.raises(FakeComError):
+        book.sheets["得分"].range("A1").value = "x"
+    adapter.write_block(book, Block("scores", "得分", [["new"]], header_rows=1))
+    assert book.values("得分") == [["new"]]
+
+
+def test_a_password_protected_result_sheet_is_the_users_to_unlock(book: FakeBook) -> None:
+    kpi_addin.compute(book)
+    scores = book.sheets[layout().sheet("scores")].api
+    scores.Unprotect()
+    scores.Protect("secret")
+    report = kpi_addin.compute(book)
+    assert not report.ok and report.log is None
+    assert "设置了密码保护" in book.app.alerts[-1].prompt and "撤销工作表保护" in book.app.alerts[-1].prompt
+
+
+def test_new_sheets_go_after_the_last_visible_sheet(book: FakeBook) -> None:
+    kpi_addin.compute(book)
+    names = [s.name for s in book.sheets]
+    assert names[-1] == layout().sheet("meta")  # the hidden meta sheet stays last
+    assert names.index(layout().sheet("scores")) == names.index(layout().sheet("config")) + 1
+
+
+def test_traceback_logs_go_to_the_temp_folder(book: FakeBook) -> None:
+    try:
+        raise ValueError("boom")
+    except ValueError as exc:
+        path = kpi_addin.log_traceback("compute", book, exc)
+    assert path.parent == Path(tempfile.gettempdir()) and "ValueError: boom" in path.read_text(encoding="utf-8")
+    path.unlink()
+
+
+def test_messages_in_english_for_an_english_workbook(tmp_path: Path) -> None:
+    metrics = pd.read_csv(sample_file("metrics_2026Q4.csv"), dtype=str, keep_default_na=False, encoding="utf-8-sig")
+    rows = metrics.head(5)
+    export = tmp_path / "export.csv"
+    rows.to_csv(export, index=False, encoding="utf-8-sig")
+    path = tmp_path / "kpi_en.xlsx"
+    write_new(path, "2026-Q4", roster=rows[ROSTER], lang="en")
+    fill_workbook(path, export, lang="en")
+    book = FakeBook.from_xlsx(path)
+    report = kpi_addin.compute(book)
+    assert report.ok and report.message.startswith("Done.") and book.app.alerts[0].title == "KPI appraisal"
+    assert all(s.startswith("KPI appraisal: ") for s in book.app.status_history if s is not False)
