@@ -10,6 +10,8 @@ from __future__ import annotations
 import math
 from typing import TYPE_CHECKING, Any
 
+import numpy as np
+
 if TYPE_CHECKING:  # pragma: no cover
     from .rules import Outcome, Part
     from .scheme import Indicator, Scheme
@@ -82,13 +84,84 @@ def part_reason(ind: Indicator, part: Part, i: int, lang: str, scheme: Scheme) -
     raise ValueError(part.kind)  # pragma: no cover
 
 
-def indicator_reason(ind: Indicator, out: Outcome, i: int, lang: str, scheme: Scheme) -> str:
-    """One line that explains an indicator's score at row ``i``."""
+def _memo(fn: Any) -> Any:
+    """``fn`` of one argument, remembered per value (amounts, targets and scores repeat a lot)."""
+    cache: dict[Any, str] = {}
+
+    def call(x: Any) -> str:
+        try:
+            return cache[x]
+        except KeyError:
+            if x == 0:  # 0.0 and -0.0 are one key but may not be one text
+                return fn(x)
+            text = cache[x] = fn(x)
+            return text
+
+    return call
+
+
+def part_reasons(ind: Indicator, part: Part, rows: Any, lang: str, scheme: Scheme) -> list[str]:
+    """:func:`part_reason` for many rows at once: the same texts, formatted column-wise."""
+    zh = lang == "zh"
+    if not len(rows):
+        return []
+    amount = _memo(num)
+    d = [amount(x) for x in part.amount[rows].tolist()]
+    if part.kind == "check":
+        c = part.data["spec"]
+        value = _memo(lambda x: fmt(x, c.unit))
+        target = _memo(lambda x: fmt(x, c.unit, exact=True))
+        if c.gap == "points":
+            gap = _memo((lambda x: f"{x:.1f} 个百分点") if zh else (lambda x: f"{x:.1f} points"))
+        else:
+            gap = _memo(lambda x: f"{x:.1f}%")
+        label = _label(c, ind, lang)
+        vs = part.data["value"][rows].tolist()
+        ts = np.broadcast_to(part.data["target"], part.amount.shape)[rows].tolist()
+        gs = part.data["gap"][rows].tolist()
+        if zh:
+            verb = "低于" if c.direction == "below" else "超出"
+            return [f"{label} {value(v)} {verb} {target(t)} 目标 {gap(g)} → 扣 {x} 分" for v, t, g, x in zip(vs, ts, gs, d)]
+        verb = "below" if c.direction == "below" else "above"
+        return [f"{label} {value(v)} is {gap(g)} {verb} the {target(t)} target → −{x}" for v, t, g, x in zip(vs, ts, gs, d)]
+    if part.kind == "gate":
+        g = part.data["spec"]
+        value = _memo(lambda x: fmt(x, g.unit))
+        label = _label(g, ind, lang)
+        limit = fmt(float(g.min), g.unit, exact=True)
+        vs = part.data["value"][rows].tolist()
+        if zh:
+            return [f"{label} {value(v)} 低于 {limit} 门槛 → 本项不得分（扣 {x} 分）" for v, x in zip(vs, d)]
+        return [f"{label} {value(v)} is under the {limit} threshold → indicator scores 0 (−{x})" for v, x in zip(vs, d)]
+    if part.kind == "overdue":
+        p = part.data["params"]
+        batch, batch_points, each = num(p["batch"]), num(p["batch_points"]), num(p["each"])
+        counts = zip(*(np.asarray(part.data[k])[rows].astype(int).tolist() for k in ("count", "full", "rest")), d)
+        if zh:
+            return [f"超时 {n} 次（每满 {batch} 次扣 {batch_points} 分 × {full}，其余每次扣 {each} 分 × {rest}）→ 扣 {x} 分"
+                    for n, full, rest, x in counts]
+        return [f"{n} late (each full {batch} costs {batch_points} × {full}, others {each} each × {rest}) → −{x}"
+                for n, full, rest, x in counts]
+    if part.kind == "violations":
+        name = scheme.field_name(part.data["column"], lang)
+        each = num(part.data["each"])
+        ns = np.asarray(part.data["count"])[rows].astype(int).tolist()
+        if zh:
+            return [f"{name} {n} 次 × {each} 分 → 扣 {x} 分" for n, x in zip(ns, d)]
+        return [f"{name} {n} × {each} → −{x}" for n, x in zip(ns, d)]
+    raise ValueError(part.kind)  # pragma: no cover
+
+
+def indicator_reason(ind: Indicator, out: Outcome, i: int, lang: str, scheme: Scheme,
+                     reasons: list[str] | None = None) -> str:
+    """One line that explains an indicator's score at row ``i`` (``reasons``: its parts' reasons
+    at that row when the caller already has them, see :func:`part_reasons`)."""
     zh = lang == "zh"
     score = float(out.score[i])
     if math.isnan(score):
         return "数据不完整，无法计算" if zh else "incomplete data; not computed"
-    reasons = [part_reason(ind, p, i, lang, scheme) for p in out.parts if float(p.amount[i]) > 0]
+    if reasons is None:
+        reasons = [part_reason(ind, p, i, lang, scheme) for p in out.parts if float(p.amount[i]) > 0]
     score_text = f"得分 {num(score, 1)}" if zh else f"score {num(score, 1)}"
     if reasons:
         return "；".join(reasons) + ("，" if zh else "; ") + score_text if zh else "; ".join(reasons) + "; " + score_text

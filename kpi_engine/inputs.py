@@ -100,7 +100,8 @@ def clean(df: pd.DataFrame, scheme: Scheme, lang: str = "zh") -> CleanInput:
     df = df.loc[:, ~df.columns.duplicated()]
     n = len(df)
     problems: list[dict[str, Any]] = []
-    ids = np.array([normalize_id(v) for v in df["employee_id"].tolist()], dtype=object)
+    codes, distinct = _distinct(df["employee_id"])
+    ids = np.array(_normalize_ids(distinct), dtype=object)[codes]
 
     def add(code: str, row: int | None, fld: str, value: Any = None, severity: str = "error", **kw: Any) -> None:
         problems.append({
@@ -115,7 +116,7 @@ def clean(df: pd.DataFrame, scheme: Scheme, lang: str = "zh") -> CleanInput:
         })
 
     excluded = np.zeros(n, dtype=bool)
-    for row in np.flatnonzero([isinstance(v, str) and v.upper() in EXCEL_ERRORS for v in ids]):
+    for row in np.flatnonzero(_excel_errors(ids)):
         add("excel_error", int(row), "employee_id", ids[row], expected="工号" if lang == "zh" else "an employee ID")
         ids[row] = None
         excluded[row] = True
@@ -255,13 +256,48 @@ def _expected(f: InputField, lang: str = "zh") -> str:
     return "数字" if zh else "a number"
 
 
+# kinds of column (pandas.api.types.infer_dtype) whose equal values normalize equally: a column
+# of them is cleaned once per distinct value (bools, dates and mixtures are cleaned cell by cell)
+_BY_DISTINCT = {"string", "empty", "floating", "integer", "mixed-integer-float"}
+
+
+def _distinct(raw: pd.Series) -> tuple[np.ndarray, list[Any]]:
+    """(codes, values) with ``raw[i] == values[codes[i]]``: blanks (NaN/None) share one None slot."""
+    kind = pd.api.types.infer_dtype(raw, skipna=True) if len(raw) else "empty"
+    if kind not in _BY_DISTINCT:
+        return np.arange(len(raw)), raw.tolist()
+    codes, uniques = pd.factorize(raw, use_na_sentinel=True)
+    values = list(uniques.tolist()) + [None]
+    return np.where(codes < 0, len(values) - 1, codes), values
+
+
+def _normalize_ids(values: list[Any]) -> list[str | None]:
+    """:func:`normalize_id` of each value; plain text that needs no change is only stripped."""
+    if not all(v is None or isinstance(v, str) for v in values):
+        return [normalize_id(v) for v in values]
+    out: list[str | None] = [v if v is None else v.strip() for v in values]
+    # only blanks, "nan" and numbers written as text ("1001.0") change beyond the strip
+    for i in [i for i, v in enumerate(out) if not v or "." in v or len(v) == 3]:
+        out[i] = normalize_id(values[i])
+    return out
+
+
+def _excel_errors(values: np.ndarray) -> np.ndarray:
+    return np.array([isinstance(v, str) and v[:1] == "#" and v.upper() in EXCEL_ERRORS for v in values.tolist()],
+                    dtype=bool).reshape(len(values))
+
+
 def _text(raw: pd.Series, f: InputField, add, lang: str) -> tuple[np.ndarray, np.ndarray]:
-    blank = _is_blank_array(raw)
-    values = np.array([normalize_id(v) if not b else None for v, b in zip(raw.tolist(), blank)], dtype=object)
-    for row in np.flatnonzero([isinstance(v, str) and v.upper() in EXCEL_ERRORS for v in values]):
+    codes, distinct = _distinct(raw)
+    d_blank = _is_blank_array(pd.Series(distinct, dtype=object))
+    d_values = np.array(_normalize_ids([None if b else v for v, b in zip(distinct, d_blank)]), dtype=object)
+    d_error = _excel_errors(d_values)
+    values, blank, error = d_values[codes], d_blank[codes], d_error[codes]
+    for row in np.flatnonzero(error):
         expected = ("文本" if lang == "zh" else "text") if f.kind == "text" else "/".join(f.choices) or "text"
         add("excel_error", int(row), f.id, values[row], expected=expected)
-        values[row] = None
+    values[error] = None
+    d_values[d_error] = None
     if f.kind != "choice" or not f.choices:
         return values, blank
     aliases = {}
@@ -269,17 +305,18 @@ def _text(raw: pd.Series, f: InputField, add, lang: str) -> tuple[np.ndarray, np
         aliases[canon.lower()] = canon
         for a in alts:
             aliases[a.strip().lower()] = canon
-    series = pd.Series(values, dtype=object)
+    # the choice mapping, once per distinct value
+    series = pd.Series(d_values, dtype=object)
     lowered = series.map(lambda v: v.lower() if isinstance(v, str) else v)
     mapped = lowered.map(aliases)
-    unknown = mapped.isna() & ~blank
+    d_unknown = (mapped.isna() & ~d_blank).to_numpy()
     if f.open_choice:
-        mapped = mapped.where(~unknown, lowered)
+        mapped = mapped.where(~d_unknown, lowered)
     else:
         names = "/".join(f"{c}（{'、'.join(a[:1])}）" if a else c for c, a in f.choices.items())
-        for row in np.flatnonzero(unknown.to_numpy()):
+        for row in np.flatnonzero(d_unknown[codes]):
             add("unknown_choice", int(row), f.id, values[row], expected=names)
-    return mapped.to_numpy(dtype=object), blank
+    return mapped.to_numpy(dtype=object)[codes], blank
 
 
 def _constraints(scheme: Scheme, numbers: dict[str, np.ndarray], n: int, add, lang: str) -> None:

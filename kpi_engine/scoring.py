@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 
 from . import expr, problems
-from .explain import indicator_reason, part_reason
+from .explain import _memo, indicator_reason, num, part_reasons
 from .inputs import CleanInput, clean
 from .periods import Period, parse_period
 from .rules import RULES, Outcome, apply_gate
@@ -34,9 +34,7 @@ class ScoreResult:
     total: pd.Series
     grade: pd.Series
     flags: pd.Series
-    deductions: pd.DataFrame
     problems: pd.DataFrame
-    guide: pd.DataFrame
     groups: pd.DataFrame
     metrics: pd.DataFrame
     scheme: Scheme
@@ -44,11 +42,38 @@ class ScoreResult:
     lang: str = "zh"
     _outcomes: dict[str, Outcome] = field(default_factory=dict, repr=False)
     _rows: dict[str, int] = field(default_factory=dict, repr=False)
+    # the reason texts (deductions, guide) are built on first access: scoring alone needs none
+    _reasons: _Reasons | None = field(default=None, repr=False)
+    _built: dict[str, pd.DataFrame] = field(default_factory=dict, repr=False)
+
+    @property
+    def deductions(self) -> pd.DataFrame:
+        """One row per part that took points off: employee_id, indicator, amount, reason, row."""
+        if "deductions" not in self._built:
+            self._built["deductions"] = self._reasons.deductions()
+        return self._built["deductions"]
+
+    @deductions.setter
+    def deductions(self, frame: pd.DataFrame) -> None:
+        self._built["deductions"] = frame
+
+    @property
+    def guide(self) -> pd.DataFrame:
+        """Per employee, the indicators that lost the most points, with reason and advice."""
+        if "guide" not in self._built:
+            self._built["guide"] = self._reasons.guide()
+        return self._built["guide"]
+
+    @guide.setter
+    def guide(self, frame: pd.DataFrame) -> None:
+        self._built["guide"] = frame
 
     def explain(self, employee_id: Any, indicator: str, lang: str | None = None) -> str:
         """The reason, in numbers, for one employee's score on one indicator."""
         from .inputs import normalize_id
 
+        if not self._rows and self._reasons is not None:
+            self._rows = self._reasons.rows_by_id()
         row = self._rows[normalize_id(employee_id)]
         ind = self.scheme.indicator(indicator)
         return indicator_reason(ind, self._outcomes[indicator], row, lang or self.lang, self.scheme)
@@ -89,7 +114,10 @@ def score(
     reporter = _Reporter(ci, scheme, lang)
     for j, ind in enumerate(scheme.indicators):
         env.zero_division = []
-        out = apply_gate(ind, env, RULES[ind.rule].apply(ind, env))
+        # a vast but finite metric (a denominator typed as 1E-300) may overflow to ±inf in the rule's
+        # arithmetic; rules floor or reject it, so numpy's warning is noise for the user
+        with np.errstate(over="ignore", invalid="ignore"):
+            out = apply_gate(ind, env, RULES[ind.rule].apply(ind, env))
         # a rejected value is never averaged away or replaced by a default: not scored on it
         # a blank input the indicator needs leaves it uncomputed, even behind a failing gate
         required, optional = _columns_of(ind)
@@ -118,14 +146,10 @@ def score(
     flags = _flags(scheme, env, ci, keep, index)
     metrics = pd.DataFrame({i: outcomes[i].metric[keep] for i in ind_ids}, index=index)
     groups = _group_points(scheme, points)
-    rows = {eid: int(r) for r, eid in zip(np.flatnonzero(keep), index)}
-    deductions = _deductions(scheme, outcomes, ci, keep, lang)
-    guide = _guide(scheme, outcomes, points_mat, weights, keep, ci, lang)
     return ScoreResult(
         points=points, scores=scores, total=total, grade=grade, flags=flags,
-        deductions=deductions, problems=problems.frame(reporter.rows), guide=guide,
-        groups=groups, metrics=metrics, scheme=scheme, period=per, lang=lang,
-        _outcomes=outcomes, _rows=rows,
+        problems=problems.frame(reporter.rows), groups=groups, metrics=metrics, scheme=scheme, period=per,
+        lang=lang, _outcomes=outcomes, _reasons=_Reasons(scheme, outcomes, ci.ids, keep, points_mat, weights, lang),
     )
 
 
@@ -181,36 +205,96 @@ def _group_points(scheme: Scheme, points: pd.DataFrame) -> pd.DataFrame:
     )
 
 
-def _deductions(scheme: Scheme, outcomes: dict[str, Outcome], ci: CleanInput, keep: np.ndarray, lang: str) -> pd.DataFrame:
-    rows: list[tuple] = []
-    for ind in scheme.indicators:
-        out = outcomes[ind.id]
-        valid = keep & ~np.isnan(out.score)
-        for part in out.parts:
-            amount = np.asarray(part.amount, dtype=float)
-            for r in np.flatnonzero(valid & (amount > 0)):
-                rows.append((ci.ids[r], ind.id, float(amount[r]), part_reason(ind, part, int(r), lang, scheme), int(r)))
-    df = pd.DataFrame(rows, columns=["employee_id", "indicator", "amount", "reason", "row"])
-    return df.astype({"employee_id": object, "indicator": object, "reason": object})
+class _Reasons:
+    """The reason texts of a result, built when first asked for, column-wise per rule part.
 
+    Deductions list every part that took points off (indicator by indicator, part by part,
+    row by row); the guide gives each employee the GUIDE_SIZE indicators that lost the most
+    points, with the same part texts joined and the score.
+    """
 
-def _guide(scheme, outcomes, points_mat, weights, keep, ci, lang) -> pd.DataFrame:
-    """Per employee, the indicators that lost the most points, with reason and advice."""
-    lost = weights[None, :] - points_mat
-    lost = np.where(np.isnan(lost), -np.inf, lost)
-    order = np.argsort(-lost, axis=1, kind="stable")[:, :GUIDE_SIZE]
-    inds = scheme.indicators
-    rows: list[tuple] = []
-    for r in np.flatnonzero(keep):
-        for rank, j in enumerate(order[r], 1):
-            amount = lost[r, j]
-            if not amount > LOST_EPS:
-                break
-            ind: Indicator = inds[j]
-            reason = indicator_reason(ind, outcomes[ind.id], int(r), lang, scheme)
-            rows.append((ci.ids[r], rank, ind.id, ind.name(lang), float(amount), reason, ind.advice(lang)))
-    df = pd.DataFrame(rows, columns=["employee_id", "rank", "indicator", "indicator_name", "lost", "reason", "advice"])
-    return df.astype({"employee_id": object})
+    def __init__(self, scheme: Scheme, outcomes: dict[str, Outcome], ids: np.ndarray, keep: np.ndarray,
+                 points_mat: np.ndarray, weights: np.ndarray, lang: str):
+        self.scheme, self.outcomes, self.ids, self.keep = scheme, outcomes, ids, keep
+        self.points_mat, self.weights, self.lang = points_mat, weights, lang
+        self._parts: dict[str, list[tuple[np.ndarray, list[str]]]] = {}
+
+    def rows_by_id(self) -> dict[str, int]:
+        return {eid: int(r) for r, eid in zip(np.flatnonzero(self.keep), self.ids[self.keep])}
+
+    def parts(self, ind: Indicator) -> list[tuple[np.ndarray, list[str]]]:
+        """Per part of the indicator: the rows it took points off (scored rows only), their texts."""
+        if ind.id not in self._parts:
+            out = self.outcomes[ind.id]
+            valid = self.keep & ~np.isnan(out.score)
+            found = []
+            for part in out.parts:
+                rows = np.flatnonzero(valid & (np.asarray(part.amount, dtype=float) > 0))
+                found.append((rows, part_reasons(ind, part, rows, self.lang, self.scheme)))
+            self._parts[ind.id] = found
+        return self._parts[ind.id]
+
+    def deductions(self) -> pd.DataFrame:
+        cols: dict[str, list] = {"employee_id": [], "indicator": [], "amount": [], "reason": [], "row": []}
+        for ind in self.scheme.indicators:
+            out = self.outcomes[ind.id]
+            for part, (rows, texts) in zip(out.parts, self.parts(ind)):
+                cols["employee_id"] += self.ids[rows].tolist()
+                cols["indicator"] += [ind.id] * len(rows)
+                cols["amount"] += np.asarray(part.amount, dtype=float)[rows].tolist()
+                cols["reason"] += texts
+                cols["row"] += rows.tolist()
+        df = pd.DataFrame(cols) if cols["row"] else pd.DataFrame([], columns=list(cols))
+        return df.astype({"employee_id": object, "indicator": object, "reason": object})
+
+    def guide(self) -> pd.DataFrame:
+        lang, inds = self.lang, self.scheme.indicators
+        lost = self.weights[None, :] - self.points_mat
+        lost = np.where(np.isnan(lost), -np.inf, lost)
+        kept = np.flatnonzero(self.keep)
+        order = np.argsort(-lost[kept], axis=1, kind="stable")[:, :GUIDE_SIZE]
+        top = np.take_along_axis(lost[kept], order, axis=1)
+        # sorted from the most lost down: once one is not above LOST_EPS, none after it is
+        take = top > LOST_EPS
+        rows = np.repeat(kept[:, None], order.shape[1], axis=1)[take]  # row-major: employee, then rank
+        ranks = np.repeat(np.arange(1, order.shape[1] + 1)[None, :], len(kept), axis=0)[take]
+        js = order[take]
+        reasons = np.empty(len(rows), dtype=object)
+        for j in np.unique(js):
+            at = np.flatnonzero(js == j)
+            reasons[at] = self._indicator_reasons(inds[j], rows[at])
+        cols = {
+            "employee_id": self.ids[rows].tolist(),
+            "rank": ranks.tolist(),
+            "indicator": [inds[j].id for j in js],
+            "indicator_name": [inds[j].name(lang) for j in js],
+            "lost": top[take].tolist(),
+            "reason": reasons.tolist(),
+            "advice": [inds[j].advice(lang) for j in js],
+        }
+        df = pd.DataFrame(cols) if len(rows) else pd.DataFrame([], columns=list(cols))
+        return df.astype({"employee_id": object})
+
+    def _indicator_reasons(self, ind: Indicator, rows: np.ndarray) -> list[str]:
+        """:func:`indicator_reason` at each of ``rows`` (all scored), from the cached part texts."""
+        per_row: list[list[str]] = [[] for _ in range(len(rows))]
+        for part_rows, texts in self.parts(ind):
+            if not len(part_rows):
+                continue
+            pos = np.minimum(np.searchsorted(part_rows, rows), len(part_rows) - 1)
+            for k in np.flatnonzero(part_rows[pos] == rows):
+                per_row[k].append(texts[pos[k]])
+        out = self.outcomes[ind.id]
+        zh = self.lang == "zh"
+        score_text = _memo(lambda s: f"得分 {num(s, 1)}" if zh else f"score {num(s, 1)}")
+        scores = out.score[rows].tolist()
+        texts: list[str] = []
+        for r, reasons, s in zip(rows.tolist(), per_row, scores):
+            if reasons:
+                texts.append("；".join(reasons) + "，" + score_text(s) if zh else "; ".join(reasons) + "; " + score_text(s))
+            else:
+                texts.append(indicator_reason(ind, out, r, self.lang, self.scheme, reasons=[]))
+        return texts
 
 
 class _Reporter:
@@ -253,7 +337,12 @@ class _Reporter:
             self._note_missing(col, bad, name)
             by_optional |= bad
         explained |= by_optional
-        explained |= np.zeros(ci.n, bool) if not set(required) & set(ci.absent) else nan
+        if set(required) & set(ci.absent):
+            explained |= nan
+        absent_optional = [c for c in optional if c in ci.absent]
+        if absent_optional and (nan & ~explained).any():  # e.g. every rating column is missing
+            self.needed_absent.update(absent_optional)
+            explained |= nan
         for r in np.flatnonzero(nan & ~explained):
             self.unexplained.append((int(r), ind))
 

@@ -34,3 +34,11 @@ class CellProblem:
     def text(self) -> str:
         where = f"{self.sheet}!{self.cell}" if self.cell else self.sheet
         return f"{where}: {self.problem}"
+
+
+def set_value(cell: Any, value: Any) -> None:
+    """Put a value in an openpyxl cell; text stays text even when it starts with '='
+    (a roster name like '=HYPERLINK(…)' must never become a live formula)."""
+    cell.value = value
+    if isinstance(value, str) and cell.data_type == "f":
+        cell.data_type = "s"

@@ -1,8 +1,8 @@
 """The `kpi` command line: new, fill, validate, compute, next-period, demo, addin.
 
-Exit codes: 0 ok, 1 problems found in the data or scheme, 2 usage or file error. No
-traceback reaches the user; an unexpected error is logged to a file whose path is shown
-(set KPI_DEBUG=1 to see it on the terminal).
+Exit codes: 0 ok, 1 problems found in the data or scheme, 2 usage or file error, 130
+interrupted (Ctrl-C). No traceback reaches the user; an unexpected error is logged to a file
+whose path is shown (set KPI_DEBUG=1 to see it on the terminal).
 """
 
 from __future__ import annotations
@@ -16,6 +16,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 OK, PROBLEMS, USAGE = 0, 1, 2
+INTERRUPTED = 130  # the shell's code for Ctrl-C
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -69,13 +70,18 @@ def main(argv: Sequence[str] | None = None) -> int:
     lang = args.lang or "zh"
     try:
         return _run(args)
+    except KeyboardInterrupt:  # Ctrl-C: saves are atomic, so nothing is left half-written
+        print("已中断：正在写入的文件保持原样 / interrupted: the file being written was left as it was",
+              file=sys.stderr)
+        return INTERRUPTED
     except Exception as exc:  # the user's boundary: no traceback
-        code, message = _explain(exc, lang)
+        code, message = _explain(exc, lang, getattr(args, "workbook", None))
         print(message, file=sys.stderr)
         return code
 
 
-def _explain(exc: Exception, lang: str) -> tuple[int, str]:
+def _explain(exc: Exception, lang: str, workbook: str | None = None) -> tuple[int, str]:
+    """(exit code, message) for an exception; ``workbook`` is the file the command was given."""
     from kpi_engine import InputError, PeriodError
 
     from .fill import FillRefused
@@ -92,17 +98,27 @@ def _explain(exc: Exception, lang: str) -> tuple[int, str]:
     known = (WorkbookError, NotAWorkbook, UnsafeFile, WorkbookBusy, WorkbookWriteError, FillRefused,
              RosterError, PeriodError, InputError)
     if isinstance(exc, known):
-        return USAGE, f"错误：{exc}" if zh else f"error: {exc}"
+        text = str(exc)
+        if isinstance(exc, (WorkbookError, InputError)) and workbook and Path(workbook).name not in text:
+            text = f"{workbook}：{text}" if zh else f"{workbook}: {text}"  # which file, when several are run
+        return USAGE, f"错误：{text}" if zh else f"error: {text}"
     if isinstance(exc, FileNotFoundError):
         name = exc.filename or str(exc)
+        folder = Path(str(name)).parent if exc.filename else None
+        if folder is not None and str(folder) not in ("", ".") and not folder.exists():
+            # a temp or lock file beside the output: the folder is what is missing
+            return USAGE, (f"错误：文件夹不存在 {folder}" if zh else f"error: no such folder: {folder}")
         return USAGE, (f"错误：找不到文件或文件夹 {name}" if zh else f"error: no such file or folder: {name}")
     if isinstance(exc, IsADirectoryError):
         return USAGE, (f"错误：{exc.filename} 是文件夹，不是文件" if zh else f"error: {exc.filename} is a folder")
     if isinstance(exc, PermissionError):
         return USAGE, (f"错误：没有权限读写 {exc.filename}（文件是否只读或正被其他程序打开？）" if zh
                        else f"error: no permission for {exc.filename} (read-only, or open in another program?)")
-    if isinstance(exc, OSError):
-        return USAGE, f"错误：{exc.strerror or exc}" if zh else f"error: {exc.strerror or exc}"
+    if isinstance(exc, OSError):  # disk full, I/O error…: say on which file
+        name, reason = exc.filename or workbook, exc.strerror or str(exc)
+        if name:
+            return USAGE, f"错误：{name}：{reason}" if zh else f"error: {name}: {reason}"
+        return USAGE, f"错误：{reason}" if zh else f"error: {reason}"
     log = Path(tempfile.gettempdir()) / "kpi_error.log"
     try:
         log.write_text(traceback.format_exc(), encoding="utf-8")
@@ -133,7 +149,8 @@ def _progress(enabled: bool):
 
 def _print_problems(problems, limit: int = 200) -> None:
     for p in problems[:limit]:
-        print(f"[{p.severity}] {p.text()}  (值/value: {p.value if p.value is not None else ''})")
+        who = f"  (工号/ID {p.employee_id})" if not p.cell and p.employee_id else ""  # no cell: say whose
+        print(f"[{p.severity}] {p.text()}{who}  (值/value: {p.value if p.value is not None else ''})")
     if len(problems) > limit:
         print(f"… 另有 {len(problems) - limit} 个问题 / {len(problems) - limit} more")
 

@@ -8,7 +8,9 @@ package (every other part stays byte-identical). Saves are atomic and locked.
 from __future__ import annotations
 
 import csv
+import errno
 import math
+import os
 import tempfile
 from pathlib import Path
 from typing import Any
@@ -37,6 +39,19 @@ def open_source(path: str | Path) -> FileSource:
     return FileSource(path)
 
 
+def require_folder(*paths: str | Path | None) -> None:
+    """Fail before any work when the folder an output goes to does not exist.
+
+    Checked up front so that a mistyped --csv folder does not fail after the workbook was
+    already written, and so that the error names the folder, not a temp or lock file in it.
+    """
+    for p in paths:
+        if p is None:
+            continue
+        if not Path(p).parent.is_dir():  # the CLI names the missing folder
+            raise FileNotFoundError(errno.ENOENT, os.strerror(errno.ENOENT), str(p))
+
+
 def validate_file(path: str | Path, lang: str | None = None) -> list[CellProblem]:
     with open_source(path) as source:
         return validate(source, lang=lang)
@@ -47,6 +62,7 @@ def compute_file(path: str | Path, out: str | Path | None = None, *, csv_path: s
     """Score the workbook at ``path`` and write the result sheets (in place unless ``out``)."""
     path = Path(path)
     target = Path(out) if out else path
+    require_folder(target, csv_path)
     with file_lock(target, timeout=lock_timeout):
         with open_source(path) as source:
             outcome = compute(source, lang=lang, progress=progress)
@@ -101,6 +117,7 @@ def next_period_file(path: str | Path, out: str | Path | None = None, lang: str 
     with open_source(path) as source:
         wb = next_period_workbook(source, lang=lang)
         target = Path(out) if out else default_next_path(path, source)
+    require_folder(target)
     from .package import atomic_write
 
     atomic_write(target, lambda tmp: wb.save(tmp))

@@ -17,14 +17,15 @@ from pathlib import Path
 from typing import Any
 
 import pandas as pd
-from openpyxl import load_workbook
 
 from kpi_engine import Scheme, default_scheme, normalize_id
 from kpi_engine.inputs import label_map
 
+from .cells import set_value
+from .file_source import load_for_edit
 from .files import owned_sheet_names
 from .package import atomic_write, file_lock
-from .reading import find_header, is_blank, skip_sheets
+from .reading import WorkbookError, find_header, is_blank, skip_sheets
 from .safety import check_package, parse_xml
 from .template import read_roster
 
@@ -94,6 +95,9 @@ def droppable_parts(path: Path, lang: str = "zh") -> list[str]:
                 if pattern.match(name):
                     found.append(f"{zh if lang == 'zh' else en} ({name})")
                     break
+        for name in sorted(n for n in names - owned_parts if n.endswith(".vml")):
+            if re.search(rb'ObjectType="(Button|Checkbox|Drop|List|Radio|Spin|Scroll|GBox|Label|Edit)"', zf.read(name)):
+                found.append(f"{'表单控件（按钮等）' if lang == 'zh' else 'form controls (buttons…)'} ({name})")
         for sheet_name, target in sheets.items():
             if sheet_name in owned or target not in names:
                 continue
@@ -168,7 +172,7 @@ def fill_workbook(path: str | Path, data: str | Path, out: str | Path | None = N
             values[eid] = {fid: rec[col] for fid, col in columns.items() if fid != "employee_id"}
     keep_vba = path.suffix.lower() == ".xlsm"
     with file_lock(target):
-        wb = load_workbook(path, keep_vba=keep_vba)
+        wb = load_for_edit(path, keep_vba=keep_vba)
         owned = set(owned_sheet_names()) - {"_kpi_meta"}
         for name in list(wb.sheetnames):
             if name in owned:
@@ -176,6 +180,7 @@ def fill_workbook(path: str | Path, data: str | Path, out: str | Path | None = N
                 wb.remove(wb[name])
         matched: set[str] = set()
         skip = skip_sheets()
+        input_sheets = 0
         for ws in wb.worksheets:
             if ws.title in skip:
                 continue
@@ -183,6 +188,7 @@ def fill_workbook(path: str | Path, data: str | Path, out: str | Path | None = N
             found = find_header(grid, scheme)
             if found is None or "employee_id" not in found[0]:
                 continue
+            input_sheets += 1
             cols, first_data, _ = found
             id_col = cols["employee_id"] + 1
             for r in range(first_data + 1, ws.max_row + 1):
@@ -194,8 +200,13 @@ def fill_workbook(path: str | Path, data: str | Path, out: str | Path | None = N
                     new = values[eid].get(fid)
                     if fid == "employee_id" or new is None or is_blank(new):
                         continue
-                    ws.cell(r, c + 1).value = _cell_value(new)
+                    set_value(ws.cell(r, c + 1), _cell_value(new))
                     report.cells_written += 1
+        if not input_sheets:  # as compute says: nothing to fill, and the file is left alone
+            raise WorkbookError(
+                "工作簿中没有找到任何输入表（表头应含“工号”或 employee_id）/ "
+                "no input sheet found (a header with 工号 / employee_id is expected)"
+            )
         report.employees_matched = len(matched)
         report.unknown_ids = sorted(set(values) - matched)
         atomic_write(target, lambda tmp: wb.save(tmp))

@@ -20,7 +20,7 @@ from openpyxl.worksheet.datavalidation import DataValidation
 from kpi_engine.explain import num
 from kpi_engine.scheme import InputField, Scheme
 
-from .cells import cell_ref
+from .cells import cell_ref, set_value
 from .layout import InputSheet, layout
 
 BLANK_ROWS = 50  # formatted empty rows when there is no roster
@@ -73,7 +73,8 @@ def _input_sheet(ws: Any, sheet: InputSheet, fields: list[InputField], roster: p
         number_format = FORMATS.get(f.kind, "General")
         for i, r in enumerate(range(first, last + 1)):
             v = values[i] if i < len(values) else None
-            cell = ws.cell(r, c, None if isinstance(v, float) and v != v else v)
+            cell = ws.cell(r, c)
+            set_value(cell, None if isinstance(v, float) and v != v else v)
             cell.fill, cell.number_format = INPUT_FILL, number_format
         _validation(ws, f, f"{letter}{first}:{letter}{last}", lang)
     ws.row_dimensions[lay.label_row].height = 30

@@ -18,6 +18,7 @@ import pandas as pd
 
 import kpi_engine
 from kpi_engine import PeriodError, Scheme, ScoreResult, default_scheme, parse_period, score
+from kpi_engine.problems import render, show_value
 
 from .cells import CellProblem
 from .layout import layout
@@ -127,6 +128,7 @@ def _locate(result: ScoreResult, gathered: GatheredInputs, scheme: Scheme, lang:
     owner_sheet = {s.owner: s.name(lang) for s in layout().inputs}
     known = {f.id: f.owner for f in scheme.inputs}
     out = []
+    dup_cells = _duplicate_cells(result, gathered, lang)
     for p in result.problems.itertuples(index=False):
         row = None if pd.isna(p.row) else int(p.row)
         fld = p.field
@@ -137,8 +139,23 @@ def _locate(result: ScoreResult, gathered: GatheredInputs, scheme: Scheme, lang:
         else:
             sheet = gathered.field_sheet.get(fld) or owner_sheet.get(known.get(fld, ""), "")
             cell = ""
-        out.append(CellProblem(sheet, cell, p.employee_id, fld, p.value, p.problem, p.severity, p.code))
+        text = p.problem
+        if p.code == "duplicate_id" and p.employee_id in dup_cells:  # the engine counts frame rows, HR sees cells
+            text = render("duplicate_id", lang, value=show_value(p.employee_id), detail=dup_cells[p.employee_id])
+        out.append(CellProblem(sheet, cell, p.employee_id, fld, p.value, text, p.severity, p.code))
     return out
+
+
+def _duplicate_cells(result: ScoreResult, gathered: GatheredInputs, lang: str) -> dict[str, str]:
+    """employee id -> the cells that hold it ('A5、A6'), for the engine's duplicate_id problems."""
+    dups = result.problems[result.problems["code"] == "duplicate_id"]
+    cells: dict[str, list[str]] = {}
+    for eid, row in zip(dups["employee_id"], dups["row"]):
+        where = gathered.where.get((int(row), "employee_id")) if not pd.isna(row) else None
+        if where is not None:
+            cells.setdefault(eid, []).append(where[1])
+    sep = "、" if lang == "zh" else ", "
+    return {eid: sep.join(c) for eid, c in cells.items()}
 
 
 def _roster(frame: pd.DataFrame, result: ScoreResult) -> pd.DataFrame:

@@ -206,6 +206,8 @@ def gather(source: SheetSource, scheme: Scheme, lang: str = "zh") -> GatheredInp
 
 
 def _differs(a: Any, b: Any) -> bool:
+    if type(a) is str and a == b:  # the roster columns repeated on every input sheet: same text
+        return False
     if isinstance(a, (int, float)) and isinstance(b, (int, float)):
         return not math.isclose(float(a), float(b), rel_tol=1e-12, abs_tol=1e-12)
     return normalize_id(a) != normalize_id(b)

@@ -69,6 +69,11 @@ def plain(value: Any) -> Any:
     """A value a cell can hold: NaN/None → None, numpy scalars → Python numbers."""
     if value is None:
         return None
+    kind = type(value)
+    if kind is str:
+        return value
+    if kind is float:
+        return value if value - value == 0.0 else None  # NaN and ±inf → None
     if isinstance(value, (np.floating, float)):
         return None if math.isnan(float(value)) or math.isinf(float(value)) else float(value)
     if isinstance(value, (np.integer,)):
@@ -99,14 +104,11 @@ def scores_block(result: ScoreResult, roster: pd.DataFrame, lang: str) -> Block:
     name = roster.reindex(idx)["name"] if "name" in roster else pd.Series(None, index=idx)
     team = roster.reindex(idx)["team"] if "team" in roster else pd.Series(None, index=idx)
     status = result.status.map({"ok": t("ok", lang), "incomplete": t("incomplete", lang)})
-    body = []
-    groups = result.groups
-    points = result.points
-    for eid in idx:
-        row = [eid, name[eid], team[eid], result.total[eid], result.grade[eid], rank[eid],
-               sep.join(flag_names.get(f, f) for f in result.flags[eid]), status[eid]]
-        row += [groups.at[eid, g.id] for g in tops] + [points.at[eid, i] for i in inds]
-        body.append(row)
+    columns = [idx.tolist(), name.tolist(), team.tolist(), result.total.tolist(), result.grade.tolist(),
+               rank.tolist(), [sep.join(flag_names.get(f, f) for f in fl) for fl in result.flags.tolist()],
+               status.tolist()]
+    columns += [result.groups[g.id].tolist() for g in tops] + [result.points[i].tolist() for i in inds]
+    body = [list(row) for row in zip(*columns)]  # column-wise: one pass per column, not per cell
     formats = {3: NUM2, 5: INT} | {c: NUM2 for c in range(8, len(ids))}
     widths = {0: 10, 1: 10, 2: 14, 3: 9, 4: 6, 5: 6, 6: 14, 7: 12} | {c: 11 for c in range(8, len(ids))}
     return _block("scores", lang, ids, labels, body, number_formats=formats, widths=widths)
@@ -118,8 +120,10 @@ def deductions_block(result: ScoreResult, roster: pd.DataFrame, lang: str) -> Bl
     labels = [t(k, lang) for k in ids]
     d = result.deductions
     names = roster["name"].to_dict() if "name" in roster else {}
-    body = [[r.employee_id, names.get(r.employee_id), scheme.indicator(r.indicator).name(lang), r.indicator,
-             r.amount, r.reason] for r in d.itertuples(index=False)]
+    ind_names = {i.id: i.name(lang) for i in scheme.indicators}
+    eids, inds = d["employee_id"].tolist(), d["indicator"].tolist()
+    body = [[e, names.get(e), ind_names[i], i, a, r]
+            for e, i, a, r in zip(eids, inds, d["amount"].tolist(), d["reason"].tolist())]
     return _block("deductions", lang, ids, labels, body, number_formats={4: NUM2},
                   widths={0: 10, 1: 10, 2: 16, 3: 22, 4: 12, 5: 70})
 
@@ -129,8 +133,10 @@ def guide_block(result: ScoreResult, roster: pd.DataFrame, lang: str) -> Block:
     labels = [t(k, lang) for k in ids]
     labels[2] = "序号" if lang == "zh" else "No."
     names = roster["name"].to_dict() if "name" in roster else {}
-    body = [[g.employee_id, names.get(g.employee_id), g.rank, g.indicator_name, g.lost, g.reason, g.advice]
-            for g in result.guide.itertuples(index=False)]
+    g = result.guide
+    body = [[e, names.get(e), k, n, x, r, a] for e, k, n, x, r, a in zip(
+        g["employee_id"].tolist(), g["rank"].tolist(), g["indicator_name"].tolist(), g["lost"].tolist(),
+        g["reason"].tolist(), g["advice"].tolist())]
     return _block("guide", lang, ids, labels, body, number_formats={4: NUM2},
                   widths={0: 10, 1: 10, 2: 6, 3: 16, 4: 9, 5: 70, 6: 60})
 

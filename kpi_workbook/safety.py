@@ -165,6 +165,8 @@ def atomic_write(path: Path, write: Callable[[Path], None]) -> None:
     WorkbookWriteError.
     """
     path = Path(path)
+    if not path.parent.is_dir():  # name the missing folder, not the temp file we would create in it
+        raise FileNotFoundError(errno.ENOENT, os.strerror(errno.ENOENT), str(path))
     _check_writable(path)
     tmp = path.with_name(f".~{path.name}.{secrets.token_hex(4)}.tmp")
     try:

@@ -8,8 +8,6 @@ from __future__ import annotations
 
 import datetime as dt
 import io
-import os
-import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -64,7 +62,7 @@ def roster_frame(df: pd.DataFrame, scheme: Scheme | None = None, source: str = "
             rename[col] = canon
     if require_id and "employee_id" not in rename.values():
         found = "、".join(str(c) for c in df.columns) or "（无）"
-        raise RosterError(f"花名册 {source} 中没有工号列（列名应为「工号」或 employee_id），现有列：{found} / "
+        raise RosterError(f"{source} 中没有工号列（列名应为「工号」或 employee_id），现有列：{found} / "
                           f"roster {source} has no employee ID column (工号 or employee_id); columns found: {found}")
     out = df.rename(columns=rename).astype(object)
     out = out.mask(out.map(lambda v: v is None or (isinstance(v, float) and v != v) or str(v).strip() == ""), None)
@@ -97,7 +95,7 @@ def read_roster(path: str | Path, scheme: Scheme | None = None, *, require_id: b
     p = Path(path)
     suffix = p.suffix.lower()
     if suffix not in (".csv", ".xlsx", ".xlsm"):
-        raise RosterError(f"花名册 {p.name} 应为 .csv 或 .xlsx 文件 / roster {p.name} must be a .csv or .xlsx file")
+        raise RosterError(f"{p.name} 应为 .csv 或 .xlsx 文件 / {p.name} must be a .csv or .xlsx file")
     try:
         if suffix == ".csv":
             raw = p.read_bytes()
@@ -107,9 +105,14 @@ def read_roster(path: str | Path, scheme: Scheme | None = None, *, require_id: b
                 text = raw.decode("gbk")
             df = pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False)
         else:
+            from .safety import check_package
+
+            check_package(p)  # refuses damaged or hostile files before any parsing
             df = pd.read_excel(p, dtype=object, engine="openpyxl")
     except (OSError, ValueError) as exc:
-        raise RosterError(f"无法读取花名册 {p.name}：{exc} / cannot read roster {p.name}: {exc}") from exc
+        if type(exc).__name__ in ("NotAWorkbook", "UnsafeFile"):
+            raise
+        raise RosterError(f"无法读取 {p.name}：{exc} / cannot read {p.name}: {exc}") from exc
     return roster_frame(df, scheme, p.name, require_id=require_id)
 
 
@@ -144,13 +147,8 @@ def write_new(path: str | Path, period: str, roster: pd.DataFrame | None = None,
     """Build the workbook and save it atomically (temp file beside ``path``, then replace)."""
     path = Path(path)
     wb = new_workbook(period, roster, lang, scheme)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.stem}.", suffix=".xlsx", dir=path.parent)
-    os.close(fd)
-    try:
-        wb.save(tmp)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    from .safety import atomic_write
+
+    atomic_write(path, wb.save)
     return path
 
