@@ -70,8 +70,12 @@ def build_donor(blocks: list[Block], path: Path) -> None:
         ws.protection.autoFilter = False
         ws.protection.sort = False
         ws.protection.formatColumns = False
-    wb.save(path)
-    _write_data_rows(path, probes)
+    base = path.with_name(path.name + ".openpyxl.xlsx")  # beside the donor, in its temp folder
+    try:
+        wb.save(base)
+        _write_data_rows(base, path, probes)
+    finally:
+        base.unlink(missing_ok=True)
 
 
 def _style(ws, block: Block) -> None:
@@ -112,23 +116,37 @@ def _chart(ws, block: Block, spec) -> None:
 
 _ROW_START = re.compile(r'<row r="(\d+)"')
 _STYLE_OF_CELL = re.compile(r'<c r="([A-Z]+)\d+"[^>]*?\ss="(\d+)"')
+_BATCH = 2000  # rows per write
 _ILLEGAL_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f]")  # not allowed in XML 1.0 (openpyxl refuses them)
 
 
-def _write_data_rows(path: Path, probes: list[tuple[Block, int]]) -> None:
-    """Replace each sheet's rows from its probe row on by the block's data rows, in the zip."""
-    with zipfile.ZipFile(path) as zf:
-        members = [(info, zf.read(info)) for info in zf.infolist()]
-    sheets = _sheet_parts(dict((i.filename, d) for i, d in members))
-    with zipfile.ZipFile(path, "w", zipfile.ZIP_STORED) as out:  # a temp file: no time on compression
-        for info, data in members:
-            index = sheets.get(info.filename)
-            if index is not None and index < len(probes):
-                block, probe = probes[index]
-                data = _with_rows(data.decode("utf-8"), block, probe).encode("utf-8")
+def _write_data_rows(base: Path, path: Path, probes: list[tuple[Block, int]]) -> None:
+    """``path`` = ``base`` (openpyxl's file) with each sheet's rows from its probe row on
+    replaced by the block's data rows.
+
+    The rows are streamed into the new zip a batch at a time, so the text of a whole sheet is
+    never held in memory (the zip is a temp file: stored, no time spent on compression).
+    """
+    with zipfile.ZipFile(base) as zin, zipfile.ZipFile(path, "w", zipfile.ZIP_STORED) as out:
+        sheets = _sheet_parts({n: zin.read(n) for n in ("xl/workbook.xml", "xl/_rels/workbook.xml.rels")})
+        for info in zin.infolist():
             zi = zipfile.ZipInfo(info.filename, info.date_time)
             zi.external_attr = info.external_attr
-            out.writestr(zi, data)
+            index = sheets.get(info.filename)
+            if index is None or index >= len(probes):
+                out.writestr(zi, zin.read(info))
+                continue
+            block, probe = probes[index]
+            head, styles, tail = _split_sheet(zin.read(info).decode("utf-8"), block, probe)
+            with out.open(zi, "w") as fh:
+                fh.write(head.encode("utf-8"))
+                rows = block.rows[probe - 1:]
+                for first in range(0, len(rows), _BATCH):
+                    text = _data_rows(rows[first:first + _BATCH], probe + first, styles)
+                    if _ILLEGAL_XML.search(text):
+                        text = _ILLEGAL_XML.sub("", text)
+                    fh.write(text.encode("utf-8"))
+                fh.write(tail.encode("utf-8"))
 
 
 def _sheet_parts(parts: dict[str, bytes]) -> dict[str, int]:
@@ -148,37 +166,30 @@ def _sheet_parts(parts: dict[str, bytes]) -> dict[str, int]:
     return out
 
 
-def _with_rows(xml: str, block: Block, probe: int) -> str:
-    """The sheet XML with every row from ``probe`` on replaced by the block's rows ``probe``…"""
-    start = xml.find("<sheetData")
-    if start < 0:
-        return xml
-    open_end = xml.index(">", start) + 1
-    if xml[open_end - 2] == "/":  # <sheetData/>: no rows at all
-        body, close = "", open_end
-        head = xml[:start] + "<sheetData>"
-    else:
-        close = xml.index("</sheetData>", open_end)
-        body, head = xml[open_end:close], xml[:open_end]
-        close += len("</sheetData>")
-    kept, styles = body, {}
-    for m in _ROW_START.finditer(body):
-        if int(m[1]) >= probe:
-            kept, rest = body[:m.start()], body[m.start():]
-            end = rest.find("</row>")
-            if int(m[1]) == probe and end >= 0:
-                styles = {_col_index(c): s for c, s in _STYLE_OF_CELL.findall(rest[:end])}
-            break
-    rows = block.rows[probe - 1:]
-    new = _data_rows(rows, probe, styles)
-    if _ILLEGAL_XML.search(new):
-        new = _ILLEGAL_XML.sub("", new)
-    xml = head + kept + new + "</sheetData>" + xml[close:]
+def _split_sheet(xml: str, block: Block, probe: int) -> tuple[str, dict[int, str], str]:
+    """(the sheet XML up to the data rows, the probe row's style per column, the rest from
+    ``</sheetData>`` on), with the dimension set to the whole block."""
     width = max((len(r) for r in block.rows), default=0)
     if width and block.rows:
         ref = f"A1:{get_column_letter(width)}{len(block.rows)}"
         xml = re.sub(r'<dimension ref="[^"]*"\s*/>', f'<dimension ref="{ref}"/>', xml, count=1)
-    return xml
+    start = xml.find("<sheetData")
+    if start < 0:
+        raise ValueError("openpyxl wrote a sheet without sheetData")
+    open_end = xml.index(">", start) + 1
+    if xml[open_end - 2] == "/":  # <sheetData/>: no rows at all
+        return xml[:start] + "<sheetData>", {}, "</sheetData>" + xml[open_end:]
+    close = xml.index("</sheetData>", open_end)
+    body, styles = xml[open_end:close], {}
+    for m in _ROW_START.finditer(body):
+        if int(m[1]) >= probe:
+            rest = body[m.start():]
+            end = rest.find("</row>")
+            if int(m[1]) == probe and end >= 0:
+                styles = {_col_index(c): s for c, s in _STYLE_OF_CELL.findall(rest[:end])}
+            body = body[:m.start()]
+            break
+    return xml[:open_end] + body, styles, xml[close:]
 
 
 def _col_index(letters: str) -> int:
@@ -209,7 +220,8 @@ def _data_rows(rows: list[list[Any]], first: int, styles: dict[int, str]) -> str
                     if style[c]:
                         add(f'<c r="{letters[c]}{r}"{style[c]}/>')
                     continue
-                add(f'<c r="{letters[c]}{r}"{style[c]} t="inlineStr"><is><t xml:space="preserve">{esc(v)}</t></is></c>')
+                space = ' xml:space="preserve"' if v != v.strip() else ""  # as openpyxl writes it
+                add(f'<c r="{letters[c]}{r}"{style[c]} t="inlineStr"><is><t{space}>{esc(v)}</t></is></c>')
             elif kind is float or kind is int:
                 if kind is float and not math.isfinite(v):
                     if style[c]:
@@ -225,7 +237,9 @@ def _data_rows(rows: list[list[Any]], first: int, styles: dict[int, str]) -> str
                 elif style[c]:
                     add(f'<c r="{letters[c]}{r}"{style[c]}/>')
             else:
-                add(f'<c r="{letters[c]}{r}"{style[c]} t="inlineStr"><is><t xml:space="preserve">{esc(str(v))}</t></is></c>')
+                text = str(v)
+                space = ' xml:space="preserve"' if text != text.strip() else ""
+                add(f'<c r="{letters[c]}{r}"{style[c]} t="inlineStr"><is><t{space}>{esc(text)}</t></is></c>')
         add("</row>")
     return "".join(out)
 

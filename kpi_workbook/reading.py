@@ -10,6 +10,8 @@ field f is reported at the sheet and cell where HR typed it.
 from __future__ import annotations
 
 import math
+from array import array
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -46,7 +48,7 @@ class GatheredInputs:
     """The engine frame plus where each value came from."""
 
     frame: pd.DataFrame
-    where: dict[tuple[int, str], tuple[str, str]]  # (frame row, field) -> (sheet, cell)
+    where: Mapping[tuple[int, str], tuple[str, str]]  # (frame row, field) -> (sheet, cell), see CellMap
     tables: list[InputTable]
     problems: list[CellProblem]
     field_sheet: dict[str, str]  # field -> sheet that holds it (for whole-column problems)
@@ -134,7 +136,7 @@ def gather(source: SheetSource, scheme: Scheme, lang: str = "zh") -> GatheredInp
     zh = lang == "zh"
     order: list[str | None] = []
     records: list[dict[str, Any]] = []
-    where: dict[tuple[int, str], tuple[str, str]] = {}
+    where = CellMap([t.sheet for t in tables])
     index_of: dict[str, int] = {}
     field_sheet: dict[str, str] = {}
     for t_i, table in enumerate(tables):
@@ -155,6 +157,7 @@ def gather(source: SheetSource, scheme: Scheme, lang: str = "zh") -> GatheredInp
                     continue
                 pos = len(records)
                 records.append({})
+                where.add_row()
                 order.append(eid)
                 if eid is not None and eid not in index_of:
                     index_of[eid] = pos
@@ -166,9 +169,9 @@ def gather(source: SheetSource, scheme: Scheme, lang: str = "zh") -> GatheredInp
                          else f"employee ID {eid} repeats on this sheet (row {seen[eid] + 1}); its data here is not used"),
                         "error", "duplicate_id"))
                     for fid in table.columns:
-                        if fid != "employee_id" and (index_of.get(eid), fid) in where and where[(index_of[eid], fid)][0] == table.sheet:
+                        if fid != "employee_id" and where.sheet_of(index_of.get(eid), fid) == table.sheet:
                             records[index_of[eid]].pop(fid, None)
-                            where.pop((index_of[eid], fid), None)
+                            where.drop(index_of[eid], fid)
                     continue
                 seen[eid] = r
                 if eid not in index_of:
@@ -179,6 +182,7 @@ def gather(source: SheetSource, scheme: Scheme, lang: str = "zh") -> GatheredInp
                         "warning", "not_in_roster"))
                     index_of[eid] = len(records)
                     records.append({})
+                    where.add_row()
                     order.append(eid)
                 pos = index_of[eid]
             rec = records[pos]
@@ -186,7 +190,8 @@ def gather(source: SheetSource, scheme: Scheme, lang: str = "zh") -> GatheredInp
                 value = row[c] if c < len(row) else None
                 if fid == "employee_id":
                     rec.setdefault(fid, value)
-                    where.setdefault((pos, fid), (table.sheet, cell_ref(r + 1, c + 1)))
+                    if where.sheet_of(pos, fid) is None:
+                        where.put(pos, fid, t_i, r, c)
                     continue
                 if fid in rec and not is_blank(rec[fid]):
                     if not is_blank(value) and _differs(rec[fid], value):
@@ -198,11 +203,91 @@ def gather(source: SheetSource, scheme: Scheme, lang: str = "zh") -> GatheredInp
                             "warning", "conflict"))
                     continue
                 rec[fid] = value
-                where[(pos, fid)] = (table.sheet, cell_ref(r + 1, c + 1))
+                where.put(pos, fid, t_i, r, c)
     columns = list(dict.fromkeys(f for t in tables for f in t.columns))
     frame = pd.DataFrame.from_records(records, columns=columns) if records else pd.DataFrame(columns=columns)
     frame = frame.astype(object)
     return GatheredInputs(frame, where, tables, problems, field_sheet)
+
+
+class CellMap(Mapping):
+    """(frame row, field) -> (sheet, cell 'B7'): where each value of the engine frame was typed.
+
+    A read-only mapping kept as one array of packed (sheet, row, column) per field, and the
+    address text made when asked for: a dict of tuples and strings for every input cell took
+    more memory at 10,000 employees than the sheets' values themselves.
+    """
+
+    _ROW_BITS = _COL_BITS = 21  # Excel: 1,048,576 rows and 16,384 columns
+
+    def __init__(self, sheets: list[str]):
+        self._sheets = sheets
+        self._cols: dict[str, array] = {}
+        self._n = 0
+        self._far: dict[tuple[int, str], tuple[int, int, int]] = {}  # beyond Excel's grid (a crafted file)
+
+    def add_row(self) -> None:
+        self._n += 1
+        for values in self._cols.values():
+            values.append(-1)
+
+    def put(self, pos: int, fid: str, sheet: int, row: int, col: int) -> None:
+        """The value at frame row ``pos`` of ``fid`` came from grid (row, col), both 0-based, of sheet ``sheet``."""
+        values = self._cols.get(fid)
+        if values is None:
+            values = self._cols[fid] = array("q", [-1]) * self._n
+        if row >> self._ROW_BITS or col >> self._COL_BITS:
+            self._far[(pos, fid)] = (sheet, row, col)
+            values[pos] = -2
+            return
+        self._far.pop((pos, fid), None)
+        values[pos] = (sheet << (self._ROW_BITS + self._COL_BITS)) | (row << self._COL_BITS) | col
+
+    def drop(self, pos: int, fid: str) -> None:
+        if self._packed(pos, fid) != -1:
+            self._cols[fid][pos] = -1
+            self._far.pop((pos, fid), None)
+
+    def sheet_of(self, pos: Any, fid: str) -> str | None:
+        packed = self._packed(pos, fid)
+        if packed == -2:
+            return self._sheets[self._far[(int(pos), fid)][0]]
+        return None if packed < 0 else self._sheets[packed >> (self._ROW_BITS + self._COL_BITS)]
+
+    def _packed(self, pos: Any, fid: Any) -> int:
+        values = self._cols.get(fid) if isinstance(fid, str) else None
+        if values is None or isinstance(pos, bool):
+            return -1
+        if isinstance(pos, float) and pos.is_integer():
+            pos = int(pos)
+        try:
+            return values[pos] if 0 <= pos < self._n else -1
+        except TypeError:
+            return -1
+
+    def __getitem__(self, key: tuple[int, str]) -> tuple[str, str]:
+        try:
+            pos, fid = key
+        except (TypeError, ValueError):
+            raise KeyError(key) from None
+        packed = self._packed(pos, fid)
+        if packed == -2:
+            sheet, row, col = self._far[(int(pos), fid)]
+            return self._sheets[sheet], cell_ref(row + 1, col + 1)
+        if packed < 0:
+            raise KeyError(key)
+        col_mask = (1 << self._COL_BITS) - 1
+        row = (packed >> self._COL_BITS) & ((1 << self._ROW_BITS) - 1)
+        return self._sheets[packed >> (self._ROW_BITS + self._COL_BITS)], cell_ref(row + 1, (packed & col_mask) + 1)
+
+    def __iter__(self) -> Iterator[tuple[int, str]]:
+        for fid, values in self._cols.items():
+            for pos, packed in enumerate(values):
+                if packed != -1:
+                    yield pos, fid
+
+    def __len__(self) -> int:
+        return sum(1 for _ in self)
 
 
 def _differs(a: Any, b: Any) -> bool:
