@@ -183,10 +183,12 @@ def _flags(scheme: Scheme, env: expr.Env, ci: CleanInput, keep: np.ndarray, inde
         env.zero_division = []
         mask = np.asarray(expr.parse(f.when).evaluate(env), dtype=bool) & ~ci.excluded
         hits.append((f.id, mask[keep]))
-    lists: list[list[str]] = [[] for _ in range(int(keep.sum()))]
-    for fid, mask in hits:
-        for r in np.flatnonzero(mask):
-            lists[r].append(fid)
+    # each row's set of flags as a bit code; one list is built per row from its code's tuple
+    code = np.zeros(int(keep.sum()), dtype=np.int64)
+    for bit, (_, mask) in enumerate(hits):
+        code |= mask.astype(np.int64) << bit
+    combos = {c: tuple(fid for bit, (fid, _) in enumerate(hits) if c >> bit & 1) for c in np.unique(code).tolist()}
+    lists = [list(combos[c]) for c in code.tolist()]
     return pd.Series(lists, index=index, name="flags", dtype=object)
 
 
