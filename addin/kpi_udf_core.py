@@ -353,6 +353,33 @@ def table(grid: Any, period: Any, lang: str) -> list[list[Any]]:
     return result_table(result, frame, lang)
 
 
+def first_problems(result: ScoreResult) -> Callable[[str], tuple[str, int] | None]:
+    """``eid -> (first error text, number of errors)`` as :func:`row_problem` finds them with no
+    ``fields`` (errors without an employee id count for every row), from one pass over the
+    problems frame rather than one filter per row."""
+    p = result.problems
+    errors = p[p["severity"] == "error"]
+    general: list[tuple[int, str]] = []  # (position, text) of the errors that concern every row
+    own: dict[Any, list[Any]] = {}  # eid -> [first position, first text, count]
+    for pos, (eid, text) in enumerate(zip(errors["employee_id"].tolist(), errors["problem"].tolist())):
+        if pd.isna(eid):
+            general.append((pos, str(text)))
+        elif eid in own:
+            own[eid][2] += 1
+        else:
+            own[eid] = [pos, str(text), 1]
+
+    def lookup(eid: str) -> tuple[str, int] | None:
+        mine = own.get(eid)
+        if mine is None:
+            return (general[0][1], len(general)) if general else None
+        if general and general[0][0] < mine[0]:
+            return general[0][1], len(general) + mine[2]
+        return mine[1], len(general) + mine[2]
+
+    return lookup
+
+
 def result_table(result: ScoreResult, frame: pd.DataFrame, lang: str) -> list[list[Any]]:
     i = 0 if lang == "zh" else 1
     inds = list(result.scheme.indicators)
@@ -364,15 +391,23 @@ def result_table(result: ScoreResult, frame: pd.DataFrame, lang: str) -> list[li
             names.setdefault(normalize_id(v), n)
     flag_names = {f.id: f.name(lang) for f in result.scheme.flags}
     sep = "、" if lang == "zh" else ", "
+    # whole columns at once, aligned on the totals' employee ids (a lookup per cell is slow)
+    ids = result.total.index
+    columns = [result.points.loc[ids, ind.id].tolist() for ind in inds]
+    point_rows = list(zip(*columns)) if columns else [()] * len(ids)
+    problems: Callable[[str], tuple[str, int] | None] | None = None
     out = [header]
-    for eid in result.total.index:
-        total_value = result.total[eid]
+    for eid, total_value, grade_value, flags, row_points in zip(
+            ids, result.total.tolist(), result.grade.loc[ids].tolist(), result.flags.loc[ids].tolist(), point_rows):
         status = LABELS["ok"][i]
         if pd.isna(total_value):
-            status = f"{LABELS['incomplete'][i]}：{row_problem(result, eid, None, lang)}"[:MAX_TEXT]
-        line = [eid, cell(names.get(eid))] + [cell(result.points.at[eid, ind.id]) for ind in inds]
-        line += [cell(total_value), cell(result.grade[eid]), sep.join(flag_names.get(f, f) for f in result.flags[eid]),
-                 status]
+            problems = problems or first_problems(result)
+            found = problems(eid)
+            text = msg("incomplete", lang) if found is None else \
+                found[0] + (msg("more", lang, n=found[1] - 1) if found[1] > 1 else "")
+            status = f"{LABELS['incomplete'][i]}：{text}"[:MAX_TEXT]
+        line = [eid, cell(names.get(eid))] + [cell(v) for v in row_points]
+        line += [cell(total_value), cell(grade_value), sep.join(flag_names.get(f, f) for f in flags), status]
         out.append(line)
     return out
 

@@ -13,8 +13,10 @@ import re
 from typing import Any
 
 import pandas as pd
+from openpyxl.cell.cell import Cell
 from openpyxl.comments import Comment
 from openpyxl.styles import Alignment, Font, PatternFill
+from openpyxl.styles.cell_style import StyleArray
 from openpyxl.worksheet.datavalidation import DataValidation
 
 from kpi_engine.explain import num
@@ -70,12 +72,20 @@ def _input_sheet(ws: Any, sheet: InputSheet, fields: list[InputField], roster: p
         letter = cell_ref(1, c)[:-1]
         ws.column_dimensions[letter].width = max(10, min(24, _width(f.name(lang)) + 4))
         values = roster[f.id].tolist() if roster is not None and f.id in roster.columns else []
-        number_format = FORMATS.get(f.kind, "General")
+        # Style one detached prototype cell, then give each cell of the column a copy of its
+        # style array: openpyxl's fill/number_format setters look the style up in the
+        # workbook's lists on every assignment, which dominated `kpi new` on large rosters.
+        proto = Cell(ws)
+        proto.fill, proto.number_format = INPUT_FILL, FORMATS.get(f.kind, "General")
+        style = proto._style
         for i, r in enumerate(range(first, last + 1)):
             v = values[i] if i < len(values) else None
-            cell = ws.cell(r, c)
-            set_value(cell, None if isinstance(v, float) and v != v else v)
-            cell.fill, cell.number_format = INPUT_FILL, number_format
+            cell = Cell(ws, row=r, column=c, style_array=StyleArray(style))
+            if v is not None and not (isinstance(v, float) and v != v):
+                set_value(cell, v)
+                if cell._style != style:  # a date value sets its own number format: the column's wins
+                    cell._style = StyleArray(style)
+            ws._add_cell(cell)
         _validation(ws, f, f"{letter}{first}:{letter}{last}", lang)
     ws.row_dimensions[lay.label_row].height = 30
     ws.row_dimensions[lay.id_row].height = 11
