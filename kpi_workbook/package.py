@@ -15,12 +15,14 @@ from __future__ import annotations
 
 import posixpath
 import re
+import shutil
 import zipfile
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from functools import partial
 from pathlib import Path
 
 from .package_parts import _donor_rels, _edit_content_types, _edit_rels, _edit_workbook
-from .package_styles import _merge_styles, _rewrite_sheet, _shared_strings
+from .package_styles import _merge_styles, _shared_strings, sheet_chunks, sheet_has_formula
 from .package_xml import NS_MAIN, _Package, _relative, _rels_name, _sheets
 from .safety import (
     WorkbookBusy,
@@ -36,6 +38,10 @@ __all__ = ["WorkbookBusy", "WorkbookWriteError", "atomic_write", "file_lock", "t
 
 STATES = ("visible", "hidden", "veryHidden")
 ZIP_EPOCH = (1980, 1, 1, 0, 0, 0)  # new members get a fixed time: same input, same bytes
+COPY_BUFFER = 1 << 20
+
+# a new part's content: bytes, or (for a donor sheet) its pieces, made from the donor while written
+Part = bytes | Callable[[_Package], Iterable[bytes]]
 
 
 # ---------------------------------------------------------------- the transplant
@@ -57,31 +63,43 @@ def transplant_sheets(target: str | Path, donor: str | Path, owned: Sequence[str
         parts, deleted = _plan(_Package(tz), _Package(dz), {n.casefold() for n in owned}, states)
 
     def write(tmp: Path) -> None:
-        with zipfile.ZipFile(target) as tz, zipfile.ZipFile(tmp, "w", zipfile.ZIP_DEFLATED) as zout:
+        # each member is made, written and dropped in turn: the donor sheets are rewritten here,
+        # a chunk at a time, and the target's members are copied through a buffer
+        with (zipfile.ZipFile(target) as tz, zipfile.ZipFile(donor) as dz,
+              zipfile.ZipFile(tmp, "w", zipfile.ZIP_DEFLATED) as zout):
             zout.comment = tz.comment
             pending = {name.lower(): name for name in parts}
             for info in tz.infolist():
                 key = info.filename.lower()
-                if key in pending:
-                    name = pending.pop(key)
-                    data = parts[name]
-                elif key in deleted:
+                if key in deleted:
                     continue
-                else:
-                    name, data = info.filename, tz.read(info)
-                zi = zipfile.ZipInfo(name, info.date_time)
+                zi = zipfile.ZipInfo(pending.get(key, info.filename), info.date_time)
                 zi.compress_type, zi.external_attr = info.compress_type, info.external_attr
-                zout.writestr(zi, data)
+                if key in pending:
+                    _put(zout, zi, parts.pop(pending.pop(key)), dz)
+                else:
+                    zi.file_size = info.file_size  # as writestr sets it (it decides on ZIP64)
+                    with tz.open(info) as src, zout.open(zi, "w") as dst:
+                        shutil.copyfileobj(src, dst, COPY_BUFFER)
             for name in pending.values():
                 zi = zipfile.ZipInfo(name, ZIP_EPOCH)
                 zi.compress_type = zipfile.ZIP_DEFLATED
-                zout.writestr(zi, parts[name])
+                _put(zout, zi, parts.pop(name), dz)
 
     atomic_write(out, write)
 
 
-def _plan(t: _Package, d: _Package, owned: set[str], states: dict[str, str]) -> tuple[dict[str, bytes], set[str]]:
-    """The new or changed parts (zip name -> bytes) and the deleted parts (lower-case names)."""
+def _put(zout: zipfile.ZipFile, zi: zipfile.ZipInfo, part: Part, donor: zipfile.ZipFile) -> None:
+    if isinstance(part, bytes):
+        zout.writestr(zi, part)
+        return
+    with zout.open(zi, "w") as dst:
+        for chunk in part(_Package(donor)):
+            dst.write(chunk)
+
+
+def _plan(t: _Package, d: _Package, owned: set[str], states: dict[str, str]) -> tuple[dict[str, Part], set[str]]:
+    """The new or changed parts (zip name -> content) and the deleted parts (lower-case names)."""
     wb_part, wb_root = t.workbook()
     dwb_part, dwb_root = d.workbook()
     sheets, dsheets = _sheets(t, wb_part, wb_root), _sheets(d, dwb_part, dwb_root)
@@ -106,7 +124,7 @@ def _plan(t: _Package, d: _Package, owned: set[str], states: dict[str, str]) -> 
     deleted |= {_rels_name(p) for p in deleted if t.has(_rels_name(p))}
     used = set(t.names) - deleted
 
-    parts: dict[str, bytes] = {}
+    parts: dict[str, Part] = {}
     copied: dict[str, str] = {}  # new zip name -> donor part, for content types
     new_rels: list[tuple[str, str, str]] = []  # (id, type, part) added to the workbook rels
     rel_ids = {r.id for r in t.rels(wb_part)}
@@ -137,10 +155,12 @@ def _plan(t: _Package, d: _Package, owned: set[str], states: dict[str, str]) -> 
     sheet_parts = {ds.part.lower() for _, _, ds in layout if ds}
     strings, table_id = _shared_strings(d, dwb_part), _max_table_id(t, deleted)
     d_overrides = d.content_types()[1]
+    formulas = False
     for p in donor_parts:
         new, data = names[p.lower()], d.read(p)
-        if p.lower() in sheet_parts:
-            data = _rewrite_sheet(data.decode("utf-8"), strings, xfs, dxfs).encode("utf-8")
+        if p.lower() in sheet_parts:  # rewritten while written (see write); only checked here
+            formulas = sheet_has_formula(data, strings, xfs, dxfs) or formulas
+            data = partial(_donor_sheet, p, strings, xfs, dxfs)
         elif d_overrides.get(p.lower(), "").endswith("table+xml"):
             table_id += 1  # table ids are unique across the workbook
             data = re.sub(rb'(<(?:\w+:)?table\b[^>]*?\sid=")\d+"', b'\\g<1>%d"' % table_id, data, count=1)
@@ -153,12 +173,17 @@ def _plan(t: _Package, d: _Package, owned: set[str], states: dict[str, str]) -> 
             for _, s, ds in layout if ds}
     retarget = {s.rid: (donor_rel_types[ds.rid], _relative(wb_part, names[ds.part.lower()]))
                 for _, s, ds in layout if s and ds}
-    formulas = any(re.search(rb"<f[\s/>]", parts[names[p]]) for p in sheet_parts)
     parts[wb_part] = _edit_workbook(t.text(wb_part), d.text(dwb_part), sheets, dsheets, layout, final_states,
                                     rids, formulas).encode("utf-8")
     parts[_rels_name(wb_part)] = _edit_rels(t, wb_part, deleted, retarget, new_rels).encode("utf-8")
     parts["[Content_Types].xml"] = _edit_content_types(t, d, deleted, copied)
     return parts, deleted - {n.lower() for n in parts}
+
+
+def _donor_sheet(part: str, strings: list[str], xfs: list[int], dxfs: list[int], d: _Package) -> Iterable[bytes]:
+    """A donor sheet with the merged style indices and inline strings, in pieces."""
+    return sheet_chunks(d.read(part), strings, xfs, dxfs)
+
 
 def _alloc(part: str, used: set[str]) -> str:
     """A free zip name like ``part``: same folder, same stem without its digits, lowest free number."""

@@ -4,8 +4,10 @@ rewrite the donor's sheets to the merged style indices and inline strings.
 
 from __future__ import annotations
 
+import codecs
 import copy
 import re
+from collections.abc import Iterator
 from xml.etree.ElementTree import Element
 
 from .package_xml import BODY, NS_MAIN, _attrs, _esc, _local, _Package, _prefix, _set_attr
@@ -139,6 +141,142 @@ def _rewrite_sheet(xml: str, strings: list[str], xfs: list[int], dxfs: list[int]
     xml = _ROWCOL.sub(rowcol, _CELL.sub(cell, xml))
     xml = re.sub(r'\bdxfId="(\d+)"', lambda m: f'dxfId="{dxfs[int(m[1])] if int(m[1]) < len(dxfs) else 0}"', xml)
     return re.sub(r"""\stabSelected\s*=\s*["'](?:1|true)["']""", "", xml)
+
+
+# A donor sheet (tens of MB at 10,000 employees) is rewritten as bytes, a row-aligned chunk of
+# about 1 MB at a time, and never decoded whole: in the rows only s="N" of <c> and <row> changes,
+# by targeted regexes and a precomputed index map. What those cannot be sure to treat exactly as
+# _rewrite_sheet does (a cell type that may be "s", dxfId, tabSelected, <col>, s="N" spelt
+# otherwise) goes through _rewrite_sheet itself, on the smallest row-aligned span around it, and
+# so do the parts before and after <sheetData>. Cutting only at row and sheetData boundaries keeps
+# every match of _rewrite_sheet's regexes whole: the result is the bytes _rewrite_sheet gives on
+# the whole text (for well-formed XML; what could break that assumption is rewritten whole).
+_CHUNK = 1 << 20
+_CELL_S = re.compile(rb'(<c r="[A-Z]+\d+" s=")(\d+)(?=")')  # as openpyxl and file_writer write it
+_ROW_S = re.compile(rb'(<row\s[^>]*?\ss=")(\d+)(?=")')
+_WS = (b"\t", b"\n", b"\r", b"\f", b"\v")  # chunks without them ("plain") get literal-led regexes
+# what only _rewrite_sheet handles, and (_ODD) s attributes the count check would miss or single-
+# quoted values (in which ' s="1"' could hide); each in general form and for plain chunks
+_SLOW = re.compile(rb'\st\s*=\s*(?!"(?:inlineStr|n|b|e|str|d)")|dxfId|tabSelected|<col')
+_TYPE_PLAIN = re.compile(rb' t *= *(?!"(?:inlineStr|n|b|e|str|d)")')
+_SLOW_WORDS = (b"dxfId", b"tabSelected", b"<col")
+_ODD = re.compile(rb"[\t\n\r\f\v]s\s*=|\ss\s+=|=\s*'")
+_ODD_PLAIN = (re.compile(rb" s +="), re.compile(rb"= *'"))
+_CELL_START = re.compile(rb"<c[\s/>]")
+_FORMULA = re.compile(rb"<f[\s/>]")
+
+
+class _XfMap(dict):
+    """Donor xf index (digits) -> merged index, as _rewrite_sheet computes it."""
+
+    def __init__(self, xfs: list[int]):
+        super().__init__()
+        self.xfs = xfs
+
+    def __missing__(self, key: bytes) -> bytes:
+        i = int(key)
+        value = self[key] = str(self.xfs[i] if i < len(self.xfs) else 0).encode()
+        return value
+
+    def sub(self, m: re.Match[bytes]) -> bytes:
+        return m[1] + self[m[2]]
+
+
+def _sheet_data(data: bytes) -> tuple[int, int] | None:
+    """(end of the <sheetData> start tag, start of </sheetData>), or None when the sheet must be
+    rewritten whole: no such pair, comments/CDATA/processing instructions, a cell outside it."""
+    start = data.find(b"<sheetData")
+    open_end = data.find(b">", start) + 1
+    close = data.find(b"</sheetData>", open_end)
+    if start < 0 or open_end <= 0 or data[open_end - 2:open_end] == b"/>" or close < 0:
+        return None
+    if b"<!" in data or data.find(b"<?", 4 if data.startswith(codecs.BOM_UTF8) else 1) >= 0:
+        return None
+    if _CELL_START.search(data, 0, start) or _CELL_START.search(data, close):
+        return None
+    return open_end, close
+
+
+def _spans(data: bytes, start: int, end: int, plain: bool) -> Iterator[tuple[int, int, bool]]:
+    """Row-aligned (start, end, needs _rewrite_sheet) spans covering the rows data[start:end]."""
+    if plain:
+        marks = [m.span() for m in _TYPE_PLAIN.finditer(data, start, end)]
+        for word in _SLOW_WORDS:
+            i = data.find(word, start, end)
+            while i >= 0:
+                marks.append((i, i + len(word)))
+                i = data.find(word, i + 1, end)
+        marks.sort()
+    else:
+        marks = [m.span() for m in _SLOW.finditer(data, start, end)]
+    pos, slow_from = start, None
+    for m_start, m_end in marks:
+        if m_start < pos:
+            continue
+        a = data.rfind(b"<row", pos, m_start)
+        a = pos if a < 0 else a
+        if a > pos and slow_from is not None:
+            yield slow_from, pos, True
+            slow_from = None
+        if a > pos:
+            yield pos, a, False
+        slow_from = a if slow_from is None else slow_from
+        b = data.find(b"</row>", m_end, end)
+        pos = end if b < 0 else b + 6
+    if slow_from is not None:
+        yield slow_from, pos, True
+    if pos < end:
+        yield pos, end, False
+
+
+def _fast(rows: bytes, xf: _XfMap, plain: bool) -> bytes | None:
+    """The rows with their style indices remapped, or None when the regexes may not see them all."""
+    if any(p.search(rows) for p in _ODD_PLAIN) if plain else _ODD.search(rows):
+        return None
+    expected = rows.count(b" s=")
+    rows, cells = _CELL_S.subn(xf.sub, rows)
+    rows, styled_rows = _ROW_S.subn(xf.sub, rows)
+    return rows if cells + styled_rows == expected else None
+
+
+def sheet_chunks(data: bytes, strings: list[str], xfs: list[int], dxfs: list[int]) -> Iterator[bytes]:
+    """_rewrite_sheet(data) as UTF-8, in pieces whose concatenation is exactly its bytes."""
+
+    def slow(a: int, b: int) -> bytes:
+        return _rewrite_sheet(data[a:b].decode("utf-8"), strings, xfs, dxfs).encode("utf-8")
+
+    bounds = _sheet_data(data)
+    if bounds is None:
+        yield slow(0, len(data))
+        return
+    start, end = bounds
+    yield slow(0, start)
+    xf = _XfMap(xfs)
+    while start < end:
+        cut = data.find(b"</row>", start + _CHUNK, end) if end - start > _CHUNK else -1
+        cut = end if cut < 0 else cut + 6
+        plain = all(data.find(w, start, cut) < 0 for w in _WS)
+        for a, b, needs_slow in _spans(data, start, cut, plain):
+            out = None if needs_slow else _fast(data[a:b], xf, plain)
+            yield slow(a, b) if out is None else out
+        start = cut
+    yield slow(end, len(data))
+
+
+def sheet_has_formula(data: bytes, strings: list[str], xfs: list[int], dxfs: list[int]) -> bool:
+    """Whether the rewritten sheet has a formula (``<f``). Raises UnicodeDecodeError as
+    _rewrite_sheet would on a sheet that is not UTF-8, but without decoding it whole."""
+    decoder = codecs.getincrementaldecoder("utf-8")()
+    view = memoryview(data)
+    for i in range(0, len(data), _CHUNK):
+        decoder.decode(view[i:i + _CHUNK])
+    decoder.decode(b"", True)
+    m = _FORMULA.search(data)
+    if m is None and not any(_FORMULA.search(s.encode("utf-8")) for s in strings):
+        return False  # shared strings are the only text the rewrite inserts
+    if m is not None and not _SLOW.search(data, max(data.rfind(b"<c", 0, m.start()), 0), m.start()):
+        return True  # the formula's cell is not a shared-string cell, whose content is replaced
+    return any(_FORMULA.search(chunk) for chunk in sheet_chunks(data, strings, xfs, dxfs))
 
 
 def _shared_strings(pkg: _Package, wb_part: str) -> list[str]:

@@ -6,6 +6,7 @@ import importlib.util
 import io
 import os
 import posixpath
+import random
 import re
 import struct
 import subprocess
@@ -25,6 +26,7 @@ from openpyxl.chart import BarChart, Reference
 from openpyxl.styles import Font, PatternFill
 from openpyxl.worksheet.table import Table
 
+from kpi_workbook import package_styles
 from kpi_workbook.package import WorkbookBusy, WorkbookWriteError, file_lock, transplant_sheets
 from kpi_workbook.safety import NotAWorkbook, UnsafeFile, check_package, parse_xml
 
@@ -457,3 +459,58 @@ def test_billion_laughs_is_refused(books, tmp_path):
     with pytest.raises(UnsafeFile):
         transplant_sheets(hostile, books["donor"], OWNED, tmp_path / "out.xlsx")
     assert not (tmp_path / "out.xlsx").exists()
+
+
+# ---------------------------------------------------------------- the donor sheet rewrite, in chunks
+
+SHARED = ["<t>共享</t>", '<t>dxfId="3"</t>', "<r><rPr><b/></rPr><t>粗</t></r>", "<t>&lt;f&gt;</t>"]
+TEXTS = ["张三", 'a s="3" b', 'x dxfId="1"', 'tabSelected="1"', "tab\there", "line\nbreak", "it's", "='x'",
+         'a t="s"', "é😀", " t=", "<col"]
+
+
+def random_sheet(rng: random.Random) -> bytes:
+    """Sheet XML mixing what the product writes (r then s, one space, double quotes) with what it
+    does not (shared strings, odd spacing and quotes, row styles, comments, dxfId and tabSelected)."""
+    plain = rng.random() < 0.6
+
+    def attr(name: str, value: str) -> str:
+        if plain:
+            return f' {name}="{value}"'
+        q = rng.choice(['"'] * 6 + ["'"])
+        return f"{rng.choice([' ', ' ', chr(10), chr(9)])}{name}{rng.choice(['=', '=', ' = '])}{q}{value}{q}"
+
+    def cell(ref: str, r: int) -> str:
+        s = rng.choice([None, "0", "1", "3", "03", "99"])
+        attrs = [attr("r", ref)] + ([attr("s", s)] if s else [])
+        attrs = "".join(attrs if plain or rng.random() < 0.7 else attrs[::-1])
+        kind = rng.choice(["num", "num", "inline", "inline", "shared", "formula", "empty", "shared formula"])
+        shared = rng.choice(['t="s"', "t='s'"]) + f"><v>{rng.randrange(len(SHARED))}</v>"
+        return {"num": f"<c{attrs}><v>{r / 4}</v></c>", "empty": f"<c{attrs}/>",
+                "inline": f'<c{attrs} t="inlineStr"><is><t>{rng.choice(TEXTS)}</t></is></c>',
+                "formula": f"<c{attrs}><f>SUM(A1:A{r})</f><v>3</v></c>", "shared": f"<c{attrs} {shared}</c>",
+                "shared formula": f"<c{attrs} {shared.replace('><v>', '><f>1</f><v>')}</c>"}[kind]
+
+    rows = []
+    for r in range(1, rng.randint(1, 30)):
+        style = rng.choice(["", "", "", ' s="2" customFormat="1"', " s='1'"])
+        rows.append(f'<row r="{r}"{style}>' + "".join(cell(f"{c}{r}", r) for c in "ABCDE"[:rng.randint(0, 5)])
+                    + "</row>")
+        rows += ["<!-- note -->"] if rng.random() < 0.02 else []
+    selected = rng.choice([' tabSelected="1"', ""])
+    return ('<worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"><sheetViews><sheetView'
+            f'{selected} workbookViewId="0"/></sheetViews><cols><col min="1" max="1" '
+            f'style="2"/></cols><sheetData>{"".join(rows)}</sheetData><conditionalFormatting sqref="A1"><cfRule '
+            'type="cellIs" dxfId="1" priority="1"><formula>1</formula></cfRule></conditionalFormatting></worksheet>'
+            ).encode()
+
+
+def test_donor_sheets_rewritten_in_chunks_are_the_same_bytes(monkeypatch):
+    rng = random.Random(20261128)
+    for _ in range(400):
+        data, xfs = random_sheet(rng), [rng.randint(0, 30) for _ in range(rng.randint(0, 8))]
+        whole = package_styles._rewrite_sheet(data.decode(), SHARED, xfs, [4, 9]).encode()
+        for chunk in (1, 50, 1 << 20):  # one row per chunk, a few rows, the whole sheet
+            monkeypatch.setattr(package_styles, "_CHUNK", chunk)
+            assert b"".join(package_styles.sheet_chunks(data, SHARED, xfs, [4, 9])) == whole
+            formula = package_styles.sheet_has_formula(data, SHARED, xfs, [4, 9])
+            assert formula == bool(re.search(rb"<f[\s/>]", whole))
