@@ -29,7 +29,6 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "blank_id": ("工号为空，该行不予计分", "employee ID is blank; the row is not scored"),
     "zero_division": ("「{field}」为 0，无法作为分母，{detail}无法计算", "'{field}' is 0 and cannot be divided by, so {detail} cannot be computed"),
     "not_computable": ("{detail}无法计算：目标为 0 或数据组合不合理，请核对该行数据", "{detail} cannot be computed: the target is 0 or the values do not fit together; check this row"),
-    "no_target": ("「{field}」的值 {value} 没有对应的目标（{detail}）", "'{field}' value {value} has no target ({detail})"),
 }
 
 
