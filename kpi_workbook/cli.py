@@ -150,14 +150,37 @@ def _progress(enabled: bool):
 def _print_problems(problems, limit: int = 200) -> None:
     for p in problems[:limit]:
         who = f"  (工号/ID {p.employee_id})" if not p.cell and p.employee_id else ""  # no cell: say whose
-        print(f"[{p.severity}] {p.text()}{who}  (值/value: {p.value if p.value is not None else ''})")
+        print(f"[{p.severity}] {p.text()}{who}  (值/value: {_shown(p.value)})")
     if len(problems) > limit:
         print(f"… 另有 {len(problems) - limit} 个问题 / {len(problems) - limit} more")
+
+
+def _book_lang(path: str) -> str | None:
+    """The language the workbook was made in (its hidden meta sheet), for our messages."""
+    try:
+        from .files import open_source
+        from .reading import read_meta
+
+        with open_source(path) as source:
+            value = read_meta(source).get("lang", "")
+    except Exception:  # an unreadable file is reported by the command itself
+        return None
+    return "en" if value.lower().startswith("en") else ("zh" if value else None)
+
+
+def _shown(value) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, float) and value.is_integer() and abs(value) < 1e15:
+        return str(int(value))
+    return str(value)
 
 
 def _run(args: argparse.Namespace) -> int:
     cmd = args.command
     lang = args.lang
+    if lang is None and cmd in ("fill", "validate", "next-period") and Path(args.workbook).is_file():
+        lang = _book_lang(args.workbook)
     zh = (lang or "zh") == "zh"
     if cmd == "new":
         from .template import read_roster, write_new

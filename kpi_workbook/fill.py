@@ -62,16 +62,17 @@ class FillReport:
 
     def text(self, lang: str = "zh") -> str:
         zh = lang == "zh"
+        sep = "、" if zh else ", "
         lines = [f"已写入 {self.cells_written} 个单元格，匹配员工 {self.employees_matched} 人" if zh
                  else f"{self.cells_written} cells written for {self.employees_matched} employees"]
         if self.unknown_columns:
-            lines.append(("未识别的列（已忽略）：" if zh else "unrecognised columns (ignored): ") + "、".join(self.unknown_columns))
+            lines.append(("未识别的列（已忽略）：" if zh else "unrecognised columns (ignored): ") + sep.join(self.unknown_columns))
         if self.unknown_ids:
-            lines.append(("不在名单中的工号（已忽略）：" if zh else "IDs not in the roster (ignored): ") + "、".join(self.unknown_ids))
+            lines.append(("不在名单中的工号（已忽略）：" if zh else "IDs not in the roster (ignored): ") + sep.join(self.unknown_ids))
         if self.removed_sheets:
-            lines.append(("旧的结果表已移除，请重新计算：" if zh else "old result sheets removed; compute again: ") + "、".join(self.removed_sheets))
+            lines.append(("旧的结果表已移除，请重新计算：" if zh else "old result sheets removed; compute again: ") + sep.join(self.removed_sheets))
         if self.lost_parts:
-            lines.append(("新文件中未保留：" if zh else "not kept in the new file: ") + "、".join(self.lost_parts))
+            lines.append(("新文件中未保留：" if zh else "not kept in the new file: ") + sep.join(self.lost_parts))
         return "\n".join(lines)
 
 

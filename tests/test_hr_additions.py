@@ -161,3 +161,14 @@ def test_fill_matches_by_label_reports_unknowns_and_never_blanks(tmp_path, capsy
     assert t.at["E1", "uv"] == 1000  # a blank in the export never overwrites
     assert t.at["E1", "pv"] == 3500  # a value does
     assert t.at["E2", "uv"] == 2000
+
+
+def test_messages_follow_the_workbooks_language(tmp_path, capsys):
+    from kpi_workbook.template import write_new
+
+    path = write_new(tmp_path / "en.xlsx", "2026-Q4", lang="en")
+    assert main(["validate", str(path)]) == 0
+    out = capsys.readouterr().out
+    assert "0 errors" in out and "个错误" not in out
+    assert main(["--lang", "zh", "validate", str(path)]) == 0
+    assert "个错误" in capsys.readouterr().out
