@@ -19,7 +19,7 @@ from .cells import CellProblem
 from .file_source import FileSource
 from .file_writer import build_donor
 from .layout import layout
-from .package import file_lock, transplant_sheets
+from .package import atomic_write, file_lock, transplant_sheets
 from .pipeline import Outcome, Progress, compute, next_period_workbook, validate
 from .safety import check_package
 
@@ -103,8 +103,6 @@ def write_csv(outcome: Outcome, path: str | Path) -> Path:
                 row += [number(result.total[eid]), safe_text(result.grade[eid] or ""), safe_text(";".join(result.flags[eid]))]
                 w.writerow(row)
 
-    from .package import atomic_write
-
     atomic_write(path, write)
     return path
 
@@ -118,7 +116,5 @@ def next_period_file(path: str | Path, out: str | Path | None = None, lang: str 
         wb = next_period_workbook(source, lang=lang)
         target = Path(out) if out else default_next_path(path, source)
     require_folder(target)
-    from .package import atomic_write
-
     atomic_write(target, lambda tmp: wb.save(tmp))
     return target

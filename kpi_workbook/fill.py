@@ -9,7 +9,6 @@ refuses to write in place (writing to a new file with -o is allowed and says wha
 
 from __future__ import annotations
 
-import posixpath
 import re
 import zipfile
 from dataclasses import dataclass, field
@@ -25,8 +24,9 @@ from .cells import set_value
 from .file_source import load_for_edit
 from .files import owned_sheet_names
 from .package import atomic_write, file_lock
+from .package_xml import _Package, _sheets
 from .reading import WorkbookError, find_header, is_blank, skip_sheets
-from .safety import check_package, parse_xml
+from .safety import check_package
 from .template import read_roster
 
 # Parts openpyxl does not carry through load_workbook(...).save(...)
@@ -43,8 +43,6 @@ SHEET_EXTENSIONS = (
     ("sparklineGroups", "迷你图", "sparklines"),
     ("x14:conditionalFormatting", "扩展条件格式（数据条等）", "extended conditional formats (data bars…)"),
 )
-NS_MAIN = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
-NS_REL = "{http://schemas.openxmlformats.org/officeDocument/2006/relationships}"
 
 
 class FillRefused(ValueError):
@@ -78,61 +76,31 @@ class FillReport:
 
 def droppable_parts(path: Path, lang: str = "zh") -> list[str]:
     """Descriptions of parts outside our own result sheets that openpyxl would drop."""
-    owned = set(owned_sheet_names())
+    owned = {n.lower() for n in owned_sheet_names()}
     with zipfile.ZipFile(path) as zf:
-        names = set(zf.namelist())
-        wb = parse_xml(zf.read("xl/workbook.xml"))
-        rels = _rels(zf, "xl/workbook.xml")
-        owned_parts: set[str] = set()
-        sheets: dict[str, str] = {}
-        for sheet in wb.iter(f"{NS_MAIN}sheet"):
-            target = rels.get(sheet.get(f"{NS_REL}id"), "")
-            sheets[sheet.get("name")] = target
-            if sheet.get("name") in owned:
-                owned_parts |= _reachable(zf, target, names)
+        pkg = _Package(zf)
+        wb_part, root = pkg.workbook()
+        sheets = _sheets(pkg, wb_part, root)
+        ours = [s.part for s in sheets if s.name.lower() in owned and s.part]
+        owned_parts = {p.lower() for p in pkg.closure(ours)}
+        theirs = sorted(n for n in pkg.names.values() if n.lower() not in owned_parts)
         found: list[str] = []
-        for name in sorted(names - owned_parts):
+        for name in theirs:
             for pattern, zh, en in DROPPED_PARTS:
                 if pattern.match(name):
                     found.append(f"{zh if lang == 'zh' else en} ({name})")
                     break
-        for name in sorted(n for n in names - owned_parts if n.endswith(".vml")):
-            if re.search(rb'ObjectType="(Button|Checkbox|Drop|List|Radio|Spin|Scroll|GBox|Label|Edit)"', zf.read(name)):
+        for name in (n for n in theirs if n.endswith(".vml")):
+            if re.search(rb'ObjectType="(Button|Checkbox|Drop|List|Radio|Spin|Scroll|GBox|Label|Edit)"', pkg.read(name)):
                 found.append(f"{'表单控件（按钮等）' if lang == 'zh' else 'form controls (buttons…)'} ({name})")
-        for sheet_name, target in sheets.items():
-            if sheet_name in owned or target not in names:
+        for sheet in sheets:
+            if sheet.name.lower() in owned or not sheet.part or not pkg.has(sheet.part):
                 continue
-            xml = zf.read(target)
+            xml = pkg.read(sheet.part)
             for marker, zh, en in SHEET_EXTENSIONS:
                 if marker.encode() in xml:
-                    found.append(f"{zh if lang == 'zh' else en} ({sheet_name})")
+                    found.append(f"{zh if lang == 'zh' else en} ({sheet.name})")
     return found
-
-
-def _rels(zf: zipfile.ZipFile, part: str) -> dict[str, str]:
-    folder, base = posixpath.split(part)
-    rels_name = posixpath.join(folder, "_rels", base + ".rels")
-    if rels_name not in zf.namelist():
-        return {}
-    out = {}
-    for rel in parse_xml(zf.read(rels_name)):
-        if rel.get("TargetMode") == "External":
-            continue
-        target = rel.get("Target", "")
-        full = target.lstrip("/") if target.startswith("/") else posixpath.normpath(posixpath.join(folder, target))
-        out[rel.get("Id")] = full
-    return out
-
-
-def _reachable(zf: zipfile.ZipFile, part: str, names: set[str]) -> set[str]:
-    seen, todo = set(), [part]
-    while todo:
-        cur = todo.pop()
-        if cur in seen or cur not in names:
-            continue
-        seen.add(cur)
-        todo.extend(_rels(zf, cur).values())
-    return seen
 
 
 def read_data(path: str | Path) -> pd.DataFrame:
