@@ -1,189 +1,182 @@
 """The transplant's edits of the target's package parts: workbook.xml (sheet list, defined
 names, calcPr, active tab), the workbook rels, copied parts' rels and [Content_Types].xml.
+
+Every edit goes through :mod:`.xml_text`: elements are found by namespace as in scope, and
+every element written is namespace-correct where it is put, whatever prefixes the producer
+chose (and wherever it declared them).
 """
 
 from __future__ import annotations
 
 import posixpath
-import re
 
-from .package_xml import (
-    BODY,
-    NS_PKG_RELS,
-    NS_R,
-    XML_DECL,
-    Rel,
-    _attrs,
-    _elements,
-    _esc,
-    _Package,
-    _prefix,
-    _relative,
-    _rels_name,
-    _set_attr,
-    _Sheet,
-)
-from .safety import NotAWorkbook
+from .package_xml import NS_MAIN, NS_PKG_RELS, NS_R, XML_DECL, Rel, _Package, _relative, _rels_name, _Sheet
+from .safety import NotAWorkbook, parse_xml
+from .xml_text import XmlDoc, append_children, apply_edits, escape, new_element, set_attr
+
+NS_CT = "http://schemas.openxmlformats.org/package/2006/content-types"
+# CT_Workbook's children after which calcPr / definedNames may come, in schema order
+_BEFORE_DEFINED_NAMES = ("fileVersion", "fileSharing", "workbookPr", "workbookProtection", "bookViews", "sheets",
+                         "functionGroups", "externalReferences")
+_BEFORE_CALC = (*_BEFORE_DEFINED_NAMES, "definedNames")
 
 
 def _donor_rels(rels: list[Rel], new: str, names: dict[str, str]) -> bytes:
     """A copied part's rels, with targets pointing at the parts' new names."""
     body = "".join(
-        f'<Relationship Id="{_esc(r.id)}" Type="{_esc(r.type)}" '
-        + (f'Target="{_esc(_relative(new, names[r.part.lower()]))}"/>' if r.part
-           else f'Target="{_esc(r.target)}" TargetMode="External"/>')
+        f'<Relationship Id="{escape(r.id)}" Type="{escape(r.type)}" '
+        + (f'Target="{escape(_relative(new, names[r.part.lower()]))}"/>' if r.part
+           else f'Target="{escape(r.target)}" TargetMode="External"/>')
         for r in rels if not r.part or r.part.lower() in names)
     return f'{XML_DECL}<Relationships xmlns="{NS_PKG_RELS}">{body}</Relationships>'.encode()
 
 
-def _start(element: str) -> str:
-    """The start tag of an element given as text."""
-    return re.match(rf"<[^\s/>]+{BODY}/?>", element)[0]
+def _insert_after(doc: XmlDoc, parent, before: tuple[str, ...], text: str) -> tuple[int, int, str]:
+    """The edit that puts ``text`` among ``parent``'s children after the last of ``before`` present."""
+    ends = [c.end for local in before for c in doc.children(parent, parent.ns, local)]
+    if ends:
+        return max(ends), max(ends), text
+    if parent.empty:
+        return append_children(doc, parent, text)
+    return parent.tag_end, parent.tag_end, text
 
 
 def _edit_workbook(text: str, dtext: str, sheets: list[_Sheet], dsheets: list[_Sheet], layout: list,
                    states: list[str], rids: dict[str, str], formulas: bool) -> str:
     """The target's workbook.xml with the new sheet list, defined names, calcPr and a valid active tab."""
-    prefix = _prefix(text, "workbook")
+    doc = XmlDoc(text)
+    root = doc.root
+    if (root.ns, root.local) != (NS_MAIN, "workbook"):
+        raise NotAWorkbook("workbook.xml 的根元素无法识别 / the root of workbook.xml is not understood")
     index_map = {old: new for new, (old, _, _) in enumerate(layout) if old is not None}
-    text = _edit_sheet_list(text, prefix, sheets, layout, states, rids)
-    text = _edit_defined_names(text, prefix, dtext, sheets, dsheets, layout, index_map)
+    edits = [_edit_sheet_list(doc, sheets, layout, states, rids)]
+    edits += _edit_defined_names(doc, dtext, sheets, dsheets, layout, index_map)
     if formulas:  # openpyxl writes formulas without cached values: have Excel compute them once on open
-        calc = re.search(rf"<{re.escape(prefix)}calcPr{BODY}/?>", text)
+        calc = doc.child(root, NS_MAIN, "calcPr")
         if calc is None:
-            pos = _end_of(text, prefix, ("sheets", "functionGroups", "externalReferences", "definedNames"))
-            text = f'{text[:pos]}<{prefix}calcPr fullCalcOnLoad="1"/>{text[pos:]}'
-        elif _attrs(calc[0]).get("fullCalcOnLoad") not in ("1", "true"):
-            text = text[:calc.start()] + _set_attr(calc[0], "fullCalcOnLoad", "1") + text[calc.end():]
+            edits.append(_insert_after(doc, root, _BEFORE_CALC,
+                                       new_element(root.scope, NS_MAIN, "calcPr", [(None, "fullCalcOnLoad", "1")])))
+        elif calc.attrs.get("fullCalcOnLoad") not in ("1", "true"):
+            edits.append((calc.start, calc.tag_end, set_attr(doc.start_tag(calc), "fullCalcOnLoad", "1")))
     visible = states.index("visible")
-
-    def view(m: re.Match[str]) -> str:  # the active tab follows its sheet, or goes to a visible one
-        tag, a = m[0], _attrs(m[0])
-        old_active, old_first = int(a.get("activeTab", "0")), int(a.get("firstSheet", "0"))
+    views = doc.child(root, NS_MAIN, "bookViews")
+    for view in doc.children(views, NS_MAIN, "workbookView") if views is not None else []:
+        # the active tab follows its sheet, or goes to a visible one
+        tag = doc.start_tag(view)
+        old_active, old_first = int(view.attrs.get("activeTab", "0")), int(view.attrs.get("firstSheet", "0"))
         active = index_map.get(old_active)
         active = active if active is not None and states[active] == "visible" else visible
         first = min(index_map.get(old_first, 0), active)
         if active != old_active:
-            tag = _set_attr(tag, "activeTab", str(active))
+            tag = set_attr(tag, "activeTab", str(active))
         if first != old_first:
-            tag = _set_attr(tag, "firstSheet", str(first))
-        return tag
+            tag = set_attr(tag, "firstSheet", str(first))
+        edits.append((view.start, view.tag_end, tag))
+    return apply_edits(text, edits)
 
-    return re.sub(rf"<{re.escape(prefix)}workbookView{BODY}/?>", view, text)
 
-
-def _edit_sheet_list(text: str, prefix: str, sheets: list[_Sheet], layout: list, states: list[str],
-                     rids: dict[str, str]) -> str:
+def _edit_sheet_list(doc: XmlDoc, sheets: list[_Sheet], layout: list, states: list[str],
+                     rids: dict[str, str]) -> tuple[int, int, str]:
     """Kept ``<sheet>`` elements verbatim, replaced ones with the new name/state, new ones appended."""
-    m = re.search(rf"""\sxmlns:([\w.-]+)\s*=\s*["']{re.escape(NS_R)}["']""", text)
-    rattr = f"{m[1]}:id" if m else f'xmlns:r="{NS_R}" r:id'
-    found = _elements(text, prefix + "sheet")
-    if len(found) != len(sheets):
+    holder = doc.child(doc.root, NS_MAIN, "sheets")
+    found = doc.children(holder, NS_MAIN, "sheet") if holder is not None else []
+    if holder is None or len(found) != len(sheets):
         raise NotAWorkbook("workbook.xml 的工作表列表无法识别 / the sheet list of workbook.xml is not understood")
     next_id = max((s.sheet_id for s in sheets), default=0) + 1
     body = []
     for (old, s, ds), state in zip(layout, states):
         if s is None:
-            state_attr = "" if state == "visible" else f' state="{state}"'
-            body.append(f'<{prefix}sheet name="{_esc(ds.name)}" sheetId="{next_id}"{state_attr} '
-                        f'{rattr}="{rids[ds.name.casefold()]}"/>')
+            attrs = [(None, "name", ds.name), (None, "sheetId", str(next_id))]
+            attrs += [] if state == "visible" else [(None, "state", state)]
+            body.append(new_element(holder.scope, NS_MAIN, "sheet", [*attrs, (NS_R, "id", rids[ds.name.casefold()])]))
             next_id += 1
         elif ds is None:
-            body.append(found[old][0])
+            body.append(doc.source(found[old]))
         else:
-            el, start = found[old][0], _start(found[old][0])
-            new = _set_attr(_set_attr(start, "name", ds.name), "state", None if state == "visible" else state)
-            body.append(new + el[len(start):])
-    if not found:
-        end = text.index(f"</{prefix}sheets>")
-        return text[:end] + "".join(body) + text[end:]
-    return text[:found[0].start()] + "".join(body) + text[found[-1].end():]
+            el = found[old]
+            start = set_attr(set_attr(doc.start_tag(el), "name", ds.name), "state", None if state == "visible" else state)
+            body.append(start + doc.text[el.tag_end:el.end])
+    if not found:  # a workbook always has a sheet; kept for completeness
+        return append_children(doc, holder, "".join(body))
+    return found[0].start, found[-1].end, "".join(body)
 
 
-def _edit_defined_names(text: str, prefix: str, dtext: str, sheets: list[_Sheet], dsheets: list[_Sheet],
-                        layout: list, index_map: dict[int, int]) -> str:
+def _edit_defined_names(doc: XmlDoc, dtext: str, sheets: list[_Sheet], dsheets: list[_Sheet],
+                        layout: list, index_map: dict[int, int]) -> list[tuple[int, int, str]]:
     """Drop names local to owned sheets and globals the donor redefines, renumber localSheetId, add the donor's."""
     new_index = {ds.name.casefold(): new for new, (_, _, ds) in enumerate(layout) if ds}
     owned_old = {i for i, s in enumerate(sheets) if s.name.casefold() in new_index or i not in index_map}
-    dprefix = _prefix(dtext, "workbook")
+    root = doc.root
+    section = doc.child(root, NS_MAIN, "definedNames")
+    scope = section.scope if section is not None else root.scope
     added, redefined = [], set()
-    for m in _elements(dtext, dprefix + "definedName"):
-        el = f"<{prefix}" + m[0][len(dprefix) + 1:]
-        el = el if el.endswith("/>") else el[: el.rindex("</")] + f"</{prefix}definedName>"
-        a = _attrs(_start(el))
-        if "localSheetId" in a:
-            local = int(a["localSheetId"])
+    for el in parse_xml(dtext.encode("utf-8")).iterfind(f"{{{NS_MAIN}}}definedNames/{{{NS_MAIN}}}definedName"):
+        attrs = {k: v for k, v in el.attrib.items() if not k.startswith("{")}
+        if "localSheetId" in attrs:
+            local = int(attrs["localSheetId"])
             key = dsheets[local].name.casefold() if local < len(dsheets) else None
             if key not in new_index:
                 continue
-            el = _set_attr(_start(el), "localSheetId", str(new_index[key])) + el[len(_start(el)):]
+            attrs["localSheetId"] = str(new_index[key])
         else:
-            redefined.add(a.get("name", "").casefold())
-        added.append(el)
-    old_names = _elements(text, prefix + "definedName")
-    kept = []
-    for m in old_names:
-        start = _start(m[0])
-        a = _attrs(start)
-        if a.get("localSheetId", "").isdigit():
-            i = int(a["localSheetId"])
-            if i in owned_old:
-                continue
-            if index_map.get(i, i) != i:
-                start = _set_attr(start, "localSheetId", str(index_map[i]))
-        elif a.get("name", "").casefold() in redefined:
+            redefined.add(attrs.get("name", "").casefold())
+        added.append((NS_MAIN, "definedName", [(None, k, v) for k, v in attrs.items()], el.text or ""))
+    old_names = doc.children(section, NS_MAIN, "definedName") if section is not None else []
+    edits, kept = [], 0
+    for el in old_names:
+        local = el.attrs.get("localSheetId", "")
+        if (local.isdigit() and int(local) in owned_old) or (
+                not local.isdigit() and el.attrs.get("name", "").casefold() in redefined):
+            edits.append((el.start, el.end, ""))
             continue
-        kept.append(start + m[0][len(_start(m[0])):])
-    names = kept + added
-    if names == [m[0] for m in old_names]:
-        return text
-    new = f"<{prefix}definedNames>{''.join(names)}</{prefix}definedNames>" if names else ""
-    section = _elements(text, prefix + "definedNames")
-    if section:
-        return text[:section[0].start()] + new + text[section[0].end():]
-    pos = _end_of(text, prefix, ("sheets", "functionGroups", "externalReferences"))
-    return text[:pos] + new + text[pos:]
-
-
-def _end_of(text: str, prefix: str, tags: tuple[str, ...]) -> int:
-    """Where the last of the elements ``tags`` present ends (to insert what follows them)."""
-    return max(m.end() for tag in tags for m in _elements(text, prefix + tag))
+        kept += 1
+        if local.isdigit() and index_map.get(int(local), int(local)) != int(local):
+            edits.append((el.start, el.tag_end, set_attr(doc.start_tag(el), "localSheetId", str(index_map[int(local)]))))
+    if section is not None:
+        if not added and not kept:
+            return [(section.start, section.end, "")]  # no name left: no empty section
+        if not added:
+            return edits
+        return edits + [append_children(doc, section, "".join(new_element(scope, *spec) for spec in added))]
+    if not added:
+        return edits
+    text = new_element(scope, NS_MAIN, "definedNames", children=added)
+    return edits + [_insert_after(doc, root, _BEFORE_DEFINED_NAMES, text)]
 
 
 def _edit_rels(t: _Package, source: str, deleted: set[str], retarget: dict[str, tuple[str, str]],
                new: list[tuple[str, str, str]]) -> str:
     """The source part's rels with replaced sheets retargeted, deleted parts dropped, new ones added."""
     text = t.text(_rels_name(source))
-    prefix = _prefix(text, "Relationships")
+    doc = XmlDoc(text)
     by_id = {r.id: r for r in t.rels(source)}
-    for m in reversed(_elements(text, prefix + "Relationship")):
-        rid = _attrs(_start(m[0])).get("Id", "")
+    edits = []
+    for el in doc.children(doc.root, NS_PKG_RELS, "Relationship"):
+        rid = el.attrs.get("Id", "")
         if rid in retarget:
-            start = _set_attr(_set_attr(_start(m[0]), "Type", retarget[rid][0]), "Target", retarget[rid][1])
-            new_el = start + m[0][len(_start(m[0])):]
-            text = text[:m.start()] + new_el + text[m.end():]
+            start = set_attr(set_attr(doc.start_tag(el), "Type", retarget[rid][0]), "Target", retarget[rid][1])
+            edits.append((el.start, el.tag_end, start))
         elif rid in by_id and by_id[rid].part and by_id[rid].part.lower() in deleted:
-            text = text[:m.start()] + text[m.end():]
-    extra = "".join(f'<{prefix}Relationship Id="{rid}" Type="{_esc(rtype)}" Target="{_esc(_relative(source, part))}"/>'
+            edits.append((el.start, el.end, ""))
+    extra = "".join(new_element(doc.root.scope, NS_PKG_RELS, "Relationship",
+                                [(None, "Id", rid), (None, "Type", rtype), (None, "Target", _relative(source, part))])
                     for rid, rtype, part in new)
-    end = text.rindex(f"</{prefix}Relationships>")
-    return text[:end] + extra + text[end:]
+    return apply_edits(text, [*edits, append_children(doc, doc.root, extra)])
 
 
 def _edit_content_types(t: _Package, d: _Package, deleted: set[str], copied: dict[str, str]) -> bytes:
     """[Content_Types].xml without the deleted parts' overrides and with the copied parts' types."""
     text = t.text("[Content_Types].xml")
-    prefix = _prefix(text, "Types")
+    doc = XmlDoc(text)
     defaults, _ = t.content_types()
     d_defaults, d_overrides = d.content_types()
     drop = deleted | {n.lower() for n in copied}
-    for m in reversed(_elements(text, prefix + "Override")):
-        if _attrs(_start(m[0])).get("PartName", "").lstrip("/").lower() in drop:
-            text = text[:m.start()] + text[m.end():]
+    edits = [(el.start, el.end, "") for el in doc.children(doc.root, NS_CT, "Override")
+             if el.attrs.get("PartName", "").lstrip("/").lower() in drop]
     extra = []
     for name, src in copied.items():
         ctype = d_overrides.get(src.lower()) or d_defaults.get(posixpath.splitext(src)[1][1:].lower())
         if ctype and defaults.get(posixpath.splitext(name)[1][1:].lower()) != ctype:
-            extra.append(f'<{prefix}Override PartName="/{_esc(name)}" ContentType="{_esc(ctype)}"/>')
-    end = text.rindex(f"</{prefix}Types>")
-    return (text[:end] + "".join(extra) + text[end:]).encode("utf-8")
+            extra.append(new_element(doc.root.scope, NS_CT, "Override",
+                                     [(None, "PartName", f"/{name}"), (None, "ContentType", ctype)]))
+    return apply_edits(text, [*edits, append_children(doc, doc.root, "".join(extra))]).encode("utf-8")

@@ -10,8 +10,9 @@ import re
 from collections.abc import Iterator
 from xml.etree.ElementTree import Element
 
-from .package_xml import BODY, NS_MAIN, _attrs, _esc, _local, _Package, _prefix, _set_attr
+from .package_xml import BODY, NS_MAIN, _local, _Package
 from .safety import parse_xml
+from .xml_text import XmlDoc, append_children, apply_edits, attributes, new_element, set_attr
 
 STYLE_ORDER = ("numFmts", "fonts", "fills", "borders", "cellStyleXfs", "cellXfs", "cellStyles", "dxfs",
                "tableStyles", "colors", "extLst")
@@ -23,26 +24,25 @@ def _key(el: Element) -> tuple:
     return el.tag, tuple(sorted(el.attrib.items())), (el.text or "").strip(), tuple(_key(c) for c in el)
 
 
-def _serialize(el: Element, prefix: str) -> str:
-    """One donor style element in the target's prefix; foreign-namespace content is left out."""
-    name = prefix + _local(el.tag)
-    attrs = "".join(f' {k}="{_esc(v)}"' for k, v in el.attrib.items() if not k.startswith("{"))
-    inner = "".join(_serialize(c, prefix) for c in el if c.tag.startswith(f"{{{NS_MAIN}}}"))
-    inner = _esc((el.text or "").strip()) + inner
-    return f"<{name}{attrs}>{inner}</{name}>" if inner else f"<{name}{attrs}/>"
+def _spec(el: Element) -> tuple:
+    """A donor style element as :func:`new_element` arguments; foreign-namespace content is left out."""
+    attrs = [(None, k, v) for k, v in el.attrib.items() if not k.startswith("{")]
+    text = (el.text or "").strip() or None
+    children = [_spec(c) for c in el if c.tag.startswith(f"{{{NS_MAIN}}}")]
+    return NS_MAIN, _local(el.tag), attrs, text, children
 
 
 def _merge_styles(target: bytes, donor: bytes) -> tuple[str, list[int], list[int]]:
     """Append the donor's style records the target lacks; return (styles text, xf map, dxf map)."""
     troot, droot = parse_xml(target), parse_xml(donor)
     text = target.decode("utf-8")
-    prefix = _prefix(text, "styleSheet")
+    doc = XmlDoc(text)
 
     def items(root: Element, section: str) -> list[Element]:
         found = root.find(f"{{{NS_MAIN}}}{section}")
         return list(found) if found is not None else []
 
-    added: dict[str, list[str]] = {}
+    added: dict[str, list[tuple]] = {}
     counts: dict[str, int] = {}
 
     def merge(section: str, donor_items: list[Element]) -> list[int]:
@@ -54,7 +54,7 @@ def _merge_styles(target: bytes, donor: bytes) -> tuple[str, list[int], list[int
         for el in donor_items:
             if _key(el) not in index:
                 index[_key(el)] = len(existing) + len(new)
-                new.append(_serialize(el, prefix))
+                new.append(_spec(el))
         counts[section] = len(existing) + len(new)
         return [index[_key(el)] for el in donor_items]
 
@@ -68,7 +68,8 @@ def _merge_styles(target: bytes, donor: bytes) -> tuple[str, list[int], list[int
         code = el.get("formatCode", "")
         if code not in codes:
             codes[code] = next_id
-            added.setdefault("numFmts", []).append(f'<{prefix}numFmt numFmtId="{next_id}" formatCode="{_esc(code)}"/>')
+            added.setdefault("numFmts", []).append(
+                (NS_MAIN, "numFmt", [(None, "numFmtId", str(next_id)), (None, "formatCode", code)]))
             next_id += 1
         numfmt[int(el.get("numFmtId", "0"))] = codes[code]
     counts["numFmts"] = len(items(troot, "numFmts")) + len(added.get("numFmts", []))
@@ -85,28 +86,29 @@ def _merge_styles(target: bytes, donor: bytes) -> tuple[str, list[int], list[int
 
     xfs = merge("cellXfs", [remap(el) for el in items(droot, "cellXfs")])
     dxfs = merge("dxfs", items(droot, "dxfs"))
-    for section in STYLE_ORDER:
-        if added.get(section):
-            text = _append_section(text, prefix, section, "".join(added[section]), counts[section])
-    return text, xfs, dxfs
+    edits = [_append_section(doc, section, added[section], counts[section])
+             for section in STYLE_ORDER if added.get(section)]
+    return apply_edits(text, [e for pair in edits for e in pair]), xfs, dxfs
 
 
-def _append_section(text: str, prefix: str, section: str, items: str, count: int) -> str:
-    q = prefix + section
-    m = re.search(rf"<{re.escape(q)}{BODY}/?>", text)
-    if m is None:  # insert a new section before the first later one present
-        pos = text.rindex(f"</{prefix}styleSheet>")
-        for later in STYLE_ORDER[STYLE_ORDER.index(section) + 1:]:
-            found = re.search(rf"<{re.escape(prefix + later)}[\s/>]", text)
-            if found:
-                pos = found.start()
-                break
-        return f'{text[:pos]}<{q} count="{count}">{items}</{q}>{text[pos:]}'
-    tag = m[0]
-    if tag.endswith("/>"):
-        return text[:m.start()] + _set_attr(tag[:-2].rstrip() + ">", "count", str(count)) + items + f"</{q}>" + text[m.end():]
-    close = text.index(f"</{q}>", m.end())
-    return text[:m.start()] + _set_attr(tag, "count", str(count)) + text[m.end():close] + items + text[close:]
+def _append_section(doc: XmlDoc, section: str, specs: list[tuple], count: int) -> list[tuple[int, int, str]]:
+    """The edits that add ``specs`` to the styles section (created in schema order when absent)."""
+    root = doc.root
+    found = doc.child(root, NS_MAIN, section)
+    if found is None:  # a new section before the first later one present, else at the end
+        later = [c for local in STYLE_ORDER[STYLE_ORDER.index(section) + 1:] for c in doc.children(root, NS_MAIN, local)]
+        text = new_element(root.scope, NS_MAIN, section, [(None, "count", str(count))], children=specs)
+        if later:
+            pos = min(c.start for c in later)
+            return [(pos, pos, text)]
+        return [append_children(doc, root, text)]
+    items = "".join(new_element(found.scope, *spec) for spec in specs)
+    start = (found.start, found.tag_end, set_attr(doc.start_tag(found), "count", str(count)))
+    if found.empty:
+        edit = append_children(doc, found, items)
+        opened = set_attr(doc.start_tag(found), "count", str(count))
+        return [(edit[0], edit[1], opened[:-2].rstrip() + ">" + items + f"</{found.qname}>")]
+    return [start, append_children(doc, found, items)]
 
 
 # ---------------------------------------------------------------- donor sheet rewriting
@@ -124,19 +126,19 @@ def _rewrite_sheet(xml: str, strings: list[str], xfs: list[int], dxfs: list[int]
 
     def cell(m: re.Match[str]) -> str:
         tag, content = f"<c{m[1]}>", m[2]
-        a = _attrs(m[1])
+        a = attributes(m[1])
         if "s" in a:
-            tag = _set_attr(tag, "s", xf(a["s"]))
+            tag = set_attr(tag, "s", xf(a["s"]))
         if a.get("t") == "s" and content and _V.search(content):
-            tag = _set_attr(tag, "t", "inlineStr")
+            tag = set_attr(tag, "t", "inlineStr")
             content = f"<is>{strings[int(_V.search(content)[1])]}</is>"
         return tag[:-1] + "/>" if content is None else f"{tag}{content}</c>"
 
     def rowcol(m: re.Match[str]) -> str:
         attr = "s" if m[1] == "row" else "style"
-        value = _attrs(m[2]).get(attr)
+        value = attributes(m[2]).get(attr)
         tag = f"<{m[1]}{m[2]}{m[3]}"
-        return tag if value is None else _set_attr(tag, attr, xf(value))
+        return tag if value is None else set_attr(tag, attr, xf(value))
 
     xml = _ROWCOL.sub(rowcol, _CELL.sub(cell, xml))
     xml = re.sub(r'\bdxfId="(\d+)"', lambda m: f'dxfId="{dxfs[int(m[1])] if int(m[1]) < len(dxfs) else 0}"', xml)

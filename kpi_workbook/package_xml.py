@@ -1,16 +1,14 @@
 """The zip package as read (parts, rels, content types, sheet list) and the XML text helpers.
 
 The transplant (:mod:`.package`) and its edits (:mod:`.package_styles`, :mod:`.package_parts`)
-all work on this view and change XML by text surgery with these helpers, never by re-serializing.
+all work on this view and change XML by text surgery (:mod:`.xml_text`), never by re-serializing.
 """
 
 from __future__ import annotations
 
 import posixpath
-import re
 import zipfile
 from dataclasses import dataclass
-from html import unescape
 from urllib.parse import unquote
 from xml.etree.ElementTree import Element
 
@@ -22,39 +20,9 @@ NS_PKG_RELS = "http://schemas.openxmlformats.org/package/2006/relationships"
 XML_DECL = '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
 # attributes of a start tag; '>' may appear unescaped inside quoted values
 BODY = r"""(?:\s+[^\s=/>]+\s*=\s*(?:"[^"]*"|'[^']*'))*\s*"""
-_ATTR = re.compile(r"""([^\s=/>]+)\s*=\s*(?:"([^"]*)"|'([^']*)')""")
 
 
-# ---------------------------------------------------------------- XML text helpers
-
-def _esc(value: str) -> str:
-    return value.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace('"', "&quot;")
-
-
-def _attrs(tag: str) -> dict[str, str]:
-    return {m[1]: unescape(m[2] if m[2] is not None else m[3]) for m in _ATTR.finditer(tag)}
-
-
-def _set_attr(tag: str, name: str, value: str | None) -> str:
-    """Set (or with None remove) one attribute of a start tag given as text."""
-    pat = re.compile(r"""\s""" + re.escape(name) + r"""\s*=\s*(?:"[^"]*"|'[^']*')""")
-    new = "" if value is None else f' {name}="{_esc(value)}"'
-    if pat.search(tag):
-        return pat.sub(lambda _: new, tag, count=1)
-    end = len(tag) - (2 if tag.endswith("/>") else 1)
-    return tag[:end].rstrip() + new + tag[end:] if new else tag
-
-
-def _elements(text: str, qname: str) -> list[re.Match[str]]:
-    q = re.escape(qname)
-    return list(re.finditer(rf"<{q}{BODY}(?:/>|>.*?</{q}\s*>)", text, re.S))
-
-
-def _prefix(text: str, local: str) -> str:
-    """The prefix ('' or 'x:') the document uses for its root element ``local``."""
-    m = re.search(rf"<([\w.-]+:)?{local}[\s/>]", text)
-    return (m[1] or "") if m else ""
-
+# ---------------------------------------------------------------- XML helpers
 
 def _local(tag: str) -> str:
     return tag.rpartition("}")[2]

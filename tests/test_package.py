@@ -322,6 +322,27 @@ def test_prefixed_namespaces_are_kept(books, tmp_path):
     assert wb["得分"]["C2"].number_format == "0.00%" and wb["得分"]["A1"].font.b
 
 
+def test_relationship_prefix_declared_on_each_sheet(books, tmp_path):
+    """openpyxl with lxml declares xmlns:r on every <sheet>, not on the root (issue 8): the
+    sheets we add must declare what they use, or the file is not namespace-well-formed."""
+    hr = tmp_path / "lxml_style.xlsx"
+    hr.write_bytes(books["hr"].read_bytes())
+    ns_r = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
+    book = members(hr)["xl/workbook.xml"].decode()
+    book = book.replace(f' xmlns:r="{ns_r}"', "").replace("<sheet ", f'<sheet xmlns:r="{ns_r}" ')
+    assert '<workbook xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main">' in book
+    edit_zip(hr, {"xl/workbook.xml": book.encode()})
+    ElementTree.fromstring(book)  # the input itself is well-formed
+    out = tmp_path / "out.xlsx"
+    transplant_sheets(hr, books["donor"], OWNED, out, states=STATES)
+    after = members(out)["xl/workbook.xml"]
+    root = ElementTree.fromstring(after)  # raises "unbound prefix" on the old code
+    sheets = [s.get(f"{{{ns_r}}}id") for s in root.iter("{http://schemas.openxmlformats.org/spreadsheetml/2006/main}sheet")]
+    assert all(sheets) and len(set(sheets)) == len(sheets)
+    assert_consistent(out)
+    assert load(out).sheetnames == ["员工", "销售数据", "得分", "汇总", "校验", "_kpi_meta"]
+
+
 def test_refusals_leave_the_target_untouched(books, tmp_path):
     out = tmp_path / "out.xlsx"
     with pytest.raises(ValueError, match="unknown sheet state"):
