@@ -8,6 +8,7 @@ a plain ratio, ``pt`` a rating, ``""`` a count.
 from __future__ import annotations
 
 import math
+import re
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -34,6 +35,24 @@ def fmt(value: float, unit: str, *, exact: bool = False) -> str:
     if unit in ("x", "pt"):
         return num(value, 2) if exact else f"{value:.2f}"
     return num(value, 2)
+
+
+_FUNC_WORDS = {"mean": ("平均", "mean"), "coalesce": ("优先取", "first of"), "lookup": ("查表", "lookup"),
+               "min": ("较小值", "min"), "max": ("较大值", "max"), "months": ("月数", "months"),
+               "quarters": ("季度数", "quarters")}
+
+
+def formula_words(text: str, scheme: Scheme, lang: str = "zh") -> str:
+    """A formula with column ids replaced by their names: ``pv / uv`` → ``PV ÷ 本期UV``."""
+    zh = lang == "zh"
+    names = {f.id: f.name(lang) for f in scheme.inputs}
+
+    def word(m: re.Match) -> str:
+        w = m.group(0)
+        return names.get(w) or _FUNC_WORDS.get(w, (w, w))[0 if zh else 1]
+
+    out = re.sub(r"'[^']*'|\"[^\"]*\"|[A-Za-z_]\w*", lambda m: m.group(0) if m.group(0)[0] in "'\"" else word(m), text)
+    return out.replace(" / ", " ÷ ").replace(" * ", " × ")
 
 
 def _label(spec: Any, ind: Indicator, lang: str) -> str:

@@ -6,7 +6,10 @@ This module parses them with :mod:`ast` (never ``eval``), checks that they use o
 names and functions, and evaluates them over whole columns at once.
 
 Blank values are NaN and propagate; a division by zero yields NaN and is recorded so the
-caller can name the zero denominator instead of reporting a vague "missing" value.
+caller can name the zero denominator instead of reporting a vague "missing" value. A division
+by something that is 0 whatever the data (``x / 0``, ``x / (1 - 1)``) is refused when the
+formula is parsed: it would silently leave every row uncomputed. Formulas are bounded in
+length, nesting and the size of their numbers, so that a crafted scheme fails with a reason.
 """
 
 from __future__ import annotations
@@ -21,6 +24,9 @@ import pandas as pd
 
 FUNCTIONS = ("mean", "coalesce", "lookup", "min", "max")
 PERIOD_NAMES = ("months", "quarters")
+MAX_LENGTH = 1000  # characters of one formula
+MAX_DEPTH = 40  # nesting of operators and calls
+MAX_NUMBER = 1e15  # a constant beyond this is a typing slip (and could overflow the arithmetic)
 
 _BINOPS: dict[type, Callable] = {
     ast.Add: np.add,
@@ -38,7 +44,15 @@ _CMPOPS: dict[type, Callable] = {
 
 
 class ExprError(ValueError):
-    """A formula that cannot be parsed or uses unknown names (a scheme error)."""
+    """A formula that cannot be parsed or uses unknown names (a scheme error); ``str`` is English,
+    ``zh`` the same in Chinese."""
+
+    def __init__(self, en: str, zh: str = ""):
+        super().__init__(en)
+        self.en, self.zh = en, zh or en
+
+    def text(self, lang: str = "zh") -> str:
+        return self.zh if lang == "zh" else self.en
 
 
 @dataclass(frozen=True)
@@ -56,6 +70,19 @@ class Formula:
         return np.broadcast_to(np.asarray(out), (env.n,)).copy()
 
 
+@dataclass(frozen=True)
+class Denominator:
+    """What a division divided by, for the message when it was 0: a column, or an expression."""
+
+    text: str  # the formula text of the denominator
+    columns: tuple[str, ...]  # the input columns it reads
+
+    @property
+    def column(self) -> str | None:
+        """The column when the denominator is that column alone (``uv``), else None."""
+        return self.columns[0] if len(self.columns) == 1 and self.text == self.columns[0] else None
+
+
 @dataclass
 class Env:
     """What a formula can see: numeric columns, text columns, lookups, period."""
@@ -65,49 +92,100 @@ class Env:
     texts: Mapping[str, np.ndarray] = field(default_factory=dict)
     lookups: Mapping[str, Mapping[str, float]] = field(default_factory=dict)
     months: float = 3.0
-    # rows where a division by zero happened, per denominator column names
-    zero_division: list[tuple[np.ndarray, tuple[str, ...]]] = field(default_factory=list)
+    # rows where a division by zero happened, and what was divided by
+    zero_division: list[tuple[np.ndarray, Denominator]] = field(default_factory=list)
 
 
 @lru_cache(maxsize=4096)
 def parse(text: str) -> Formula:
     """Parse and check a formula; raises ExprError with a readable reason."""
     if not isinstance(text, str) or not text.strip():
-        raise ExprError("empty formula")
+        raise ExprError("empty formula", "公式为空")
+    if len(text) > MAX_LENGTH:
+        raise ExprError(f"formula too long ({len(text):,} characters; at most {MAX_LENGTH:,})",
+                        f"公式过长（{len(text):,} 个字符，最多 {MAX_LENGTH:,} 个）")
     try:
         tree = ast.parse(text.strip(), mode="eval").body
     except SyntaxError as exc:
-        raise ExprError(f"cannot parse {text!r}: {exc.msg}") from None
+        raise ExprError(f"cannot parse {_short(text)!r}: {exc.msg}", f"无法解析公式 {_short(text)!r}（{exc.msg}）") from None
+    except (RecursionError, MemoryError, ValueError):
+        raise ExprError(f"formula nested too deeply: {_short(text)!r}", f"公式嵌套过深：{_short(text)!r}") from None
     columns: list[str] = []
     lookups: list[str] = []
-    _check(tree, columns, lookups, text)
+    _check(tree, columns, lookups, text, 0)
     return Formula(text.strip(), tree, tuple(dict.fromkeys(columns)), tuple(dict.fromkeys(lookups)))
 
 
-def _check(node: ast.AST, columns: list[str], lookups: list[str], text: str) -> None:
+def _short(text: str, limit: int = 80) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def constant(node: ast.AST) -> float | None:
+    """The value of a sub-formula that reads no column (``1 - 1``, ``min(2, 3)``), else None."""
+    if isinstance(node, ast.Constant):
+        return float(node.value)
+    if isinstance(node, ast.UnaryOp) and isinstance(node.op, (ast.USub, ast.UAdd)):
+        value = constant(node.operand)
+        return None if value is None else (-value if isinstance(node.op, ast.USub) else value)
+    if isinstance(node, ast.BinOp) and isinstance(node.op, (ast.Add, ast.Sub, ast.Mult, ast.Div)):
+        left, right = constant(node.left), constant(node.right)
+        if left is None or right is None:
+            return None
+        if isinstance(node.op, ast.Div):
+            return left / right if right else None
+        return left + right if isinstance(node.op, ast.Add) else left - right if isinstance(node.op, ast.Sub) \
+            else left * right
+    if isinstance(node, ast.Call) and getattr(node.func, "id", "") in ("min", "max", "mean", "coalesce") and node.args:
+        values = [constant(a) for a in node.args]
+        if any(v is None for v in values):
+            return None
+        name = node.func.id  # type: ignore[attr-defined]
+        if name in ("min", "max"):
+            return min(values) if name == "min" else max(values)
+        return sum(values) / len(values) if name == "mean" else values[0]
+    return None
+
+
+def _check(node: ast.AST, columns: list[str], lookups: list[str], text: str, depth: int) -> None:
+    if depth > MAX_DEPTH:
+        raise ExprError(f"formula nested too deeply (more than {MAX_DEPTH} levels): {_short(text)!r}",
+                        f"公式嵌套超过 {MAX_DEPTH} 层：{_short(text)!r}")
+    depth += 1
     if isinstance(node, ast.Constant):
         if isinstance(node.value, bool) or not isinstance(node.value, (int, float)):
-            raise ExprError(f"only numbers may appear as constants in {text!r}")
+            raise ExprError(f"only numbers may appear as constants in {_short(text)!r}",
+                            f"公式中的常量只能是数字：{_short(text)!r}")
+        try:
+            size = abs(float(node.value))
+        except OverflowError:
+            size = float("inf")
+        if not size <= MAX_NUMBER:
+            raise ExprError(f"number too large in {_short(text)!r} (at most {MAX_NUMBER:g})",
+                            f"公式中的数字过大（最大 {MAX_NUMBER:g}）：{_short(text)!r}")
     elif isinstance(node, ast.Name):
         if node.id not in PERIOD_NAMES:
             columns.append(node.id)
     elif isinstance(node, ast.BinOp):
         if not isinstance(node.op, (ast.Add, ast.Sub, ast.Mult, ast.Div, ast.BitAnd, ast.BitOr)):
-            raise ExprError(f"operator not allowed in {text!r}")
-        _check(node.left, columns, lookups, text)
-        _check(node.right, columns, lookups, text)
+            raise ExprError(f"operator not allowed in {_short(text)!r}", f"公式中不允许这种运算：{_short(text)!r}")
+        _check(node.left, columns, lookups, text, depth)
+        _check(node.right, columns, lookups, text, depth)
+        if isinstance(node.op, ast.Div) and constant(node.right) == 0:
+            raise ExprError(f"divides by {ast.unparse(node.right)}, which is always 0: {_short(text)!r}",
+                            f"公式 {_short(text)!r} 除以 {ast.unparse(node.right)}，其值恒为 0，所有人都将无法计算")
     elif isinstance(node, ast.UnaryOp):
         if not isinstance(node.op, (ast.USub, ast.UAdd, ast.Invert)):
-            raise ExprError(f"operator not allowed in {text!r}")
-        _check(node.operand, columns, lookups, text)
+            raise ExprError(f"operator not allowed in {_short(text)!r}", f"公式中不允许这种运算：{_short(text)!r}")
+        _check(node.operand, columns, lookups, text, depth)
     elif isinstance(node, ast.Compare):
         if not all(type(op) in _CMPOPS for op in node.ops):
-            raise ExprError(f"comparison not allowed in {text!r}")
+            raise ExprError(f"comparison not allowed in {_short(text)!r}", f"公式中不允许这种比较：{_short(text)!r}")
         for sub in [node.left, *node.comparators]:
-            _check(sub, columns, lookups, text)
+            _check(sub, columns, lookups, text, depth)
     elif isinstance(node, ast.Call):
         if not isinstance(node.func, ast.Name) or node.func.id not in FUNCTIONS or node.keywords:
-            raise ExprError(f"unknown function in {text!r}; allowed: {', '.join(FUNCTIONS)}")
+            raise ExprError(f"unknown function in {_short(text)!r}; allowed: {', '.join(FUNCTIONS)}",
+                            f"公式 {_short(text)!r} 使用了未知的函数，可用：{'、'.join(FUNCTIONS)}")
         if node.func.id == "lookup":
             if (
                 len(node.args) != 2
@@ -115,20 +193,23 @@ def _check(node: ast.AST, columns: list[str], lookups: list[str], text: str) -> 
                 or not isinstance(node.args[1], ast.Constant)
                 or not isinstance(node.args[1].value, str)
             ):
-                raise ExprError(f"lookup takes a column and a table name in quotes, in {text!r}")
+                raise ExprError(f"lookup takes a column and a table name in quotes, in {_short(text)!r}",
+                                f"lookup 需要一个列名和一个带引号的表名：{_short(text)!r}")
             columns.append(node.args[0].id)
             lookups.append(node.args[1].value)
             return
         if not node.args:
-            raise ExprError(f"{node.func.id}() needs arguments in {text!r}")
+            raise ExprError(f"{node.func.id}() needs arguments in {_short(text)!r}", f"{node.func.id}() 缺少参数：{_short(text)!r}")
         for arg in node.args:
-            _check(arg, columns, lookups, text)
+            _check(arg, columns, lookups, text, depth)
     else:
-        raise ExprError(f"not allowed in a formula: {ast.unparse(node)!r} in {text!r}")
+        raise ExprError(f"not allowed in a formula: {_short(ast.unparse(node))!r} in {_short(text)!r}",
+                        f"公式中不允许 {_short(ast.unparse(node))!r}：{_short(text)!r}")
 
 
-def _names(node: ast.AST) -> tuple[str, ...]:
-    return tuple(n.id for n in ast.walk(node) if isinstance(n, ast.Name) and n.id not in PERIOD_NAMES)
+def _denominator(node: ast.AST) -> Denominator:
+    names = tuple(dict.fromkeys(n.id for n in ast.walk(node) if isinstance(n, ast.Name) and n.id not in PERIOD_NAMES))
+    return Denominator(ast.unparse(node), names)
 
 
 def _eval(node: ast.AST, env: Env):
@@ -153,7 +234,7 @@ def _eval(node: ast.AST, env: Env):
             right_arr = np.asarray(right, dtype=float)
             zero = right_arr == 0
             if np.any(zero):
-                env.zero_division.append((np.broadcast_to(zero, (env.n,)).copy(), _names(node.right)))
+                env.zero_division.append((np.broadcast_to(zero, (env.n,)).copy(), _denominator(node.right)))
             with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
                 out = np.divide(left, np.where(zero, np.nan, right_arr))
             return out

@@ -6,6 +6,7 @@ code's template in the user's language, so messages can improve without breaking
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from typing import Any
 
@@ -28,6 +29,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "duplicate_id": ("工号 {value} 重复（{detail}），该员工不予计分", "employee ID {value} appears more than once ({detail}); not scored"),
     "blank_id": ("工号为空，该行不予计分", "employee ID is blank; the row is not scored"),
     "zero_division": ("「{field}」为 0，无法作为分母，{detail}无法计算", "'{field}' is 0 and cannot be divided by, so {detail} cannot be computed"),
+    "zero_expression": ("「{field}」的值为 0，无法作为分母，{detail}无法计算", "'{field}' is 0 and cannot be divided by, so {detail} cannot be computed"),
     "not_computable": ("{detail}无法计算：目标为 0 或数据组合不合理，请核对该行数据", "{detail} cannot be computed: the target is 0 or the values do not fit together; check this row"),
 }
 
@@ -40,15 +42,26 @@ def render(code: str, lang: str = "zh", **kw: Any) -> str:
     return template.format(**values)
 
 
+MAX_SHOWN = 80  # characters of a value quoted in a message
+_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f]")
+
+
+def clip(text: Any, limit: int = MAX_SHOWN) -> str:
+    """Text safe to show in one line of a message or a terminal: control characters (an ANSI
+    escape, a newline) written as ``\\x1b``, and at most ``limit`` characters, the rest as "…"."""
+    text = _CONTROL.sub(lambda m: f"\\x{ord(m[0]):02x}", str(text))
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
 def show_value(value: Any) -> str:
-    """A value as the user typed it, for messages (text quoted, numbers plain)."""
+    """A value as the user typed it, for messages (text quoted, numbers plain, long text cut)."""
     if value is None or (isinstance(value, float) and value != value):
         return "（空）"
     if isinstance(value, float) and value.is_integer() and abs(value) < 1e15:
         return str(int(value))
     if isinstance(value, str):
-        return f"“{value}”"
-    return str(value)
+        return f"“{clip(value)}”"
+    return clip(value)
 
 
 def frame(rows: Iterable[dict[str, Any]]) -> pd.DataFrame:

@@ -9,7 +9,6 @@ Reasons are rendered from those numbers by :mod:`kpi_engine.explain`, in the use
 
 from __future__ import annotations
 
-import math
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -17,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from . import expr
+from .numbers import MAX_NUMBER, finite
 
 if TYPE_CHECKING:  # pragma: no cover
     from .scheme import Indicator
@@ -101,13 +101,18 @@ class Rule:
         value = ind.params.get(key, default)
         if value is None:
             raise RuleSpecError(f"params.{key}", f"缺少参数 {key}", f"parameter {key} is missing")
-        if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
-            raise RuleSpecError(f"params.{key}", f"参数 {key} 应为数字，实际为 {value!r}",
-                                f"parameter {key} must be a number, got {value!r}")
+        if finite(value) is None:
+            raise RuleSpecError(f"params.{key}", f"参数 {key} 应为数字（绝对值不超过 {MAX_NUMBER:g}），实际为 {_shown(value)}",
+                                f"parameter {key} must be a number (at most {MAX_NUMBER:g} in size), got {_shown(value)}")
         if positive and value <= 0:
             raise RuleSpecError(f"params.{key}", f"参数 {key} 应大于 0，实际为 {value!r}",
                                 f"parameter {key} must be greater than 0, got {value!r}")
         return float(value)
+
+
+def _shown(value: Any, limit: int = 60) -> str:
+    text = repr(value)
+    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 RULES: dict[str, Rule] = {}
@@ -135,13 +140,14 @@ class Bands(Rule):
                 raise RuleSpecError(f"params.bands[{i + 1}]", "每个分段需要 min，以及 score 或 factor 之一",
                                     "each band needs min and exactly one of score or factor")
             for key in ("min", "score", "factor"):
-                v = band.get(key, 0)
-                if isinstance(v, bool) or not isinstance(v, (int, float)):
+                if finite(band.get(key, 0)) is None:
                     raise RuleSpecError(f"params.bands[{i + 1}].{key}", f"{key} 应为数字", f"{key} must be a number")
             mins.append(band["min"])
         if mins != sorted(mins, reverse=True):
             raise RuleSpecError("params.bands", "分段须按 min 从高到低排列", "bands must go from the highest min down")
         self._number(ind, "below", default=0.0)
+        if "cap" in ind.params:
+            self._number(ind, "cap")
 
     def apply(self, ind, env):
         r = expr.parse(ind.metric).evaluate(env).astype(float)
@@ -233,9 +239,9 @@ class Deduct(Rule):
                                     f"rounding must be floor, ceil or linear, got {c.rounding!r}")
             for key in ("step", "points"):
                 v = getattr(c, key)
-                if isinstance(v, bool) or not isinstance(v, (int, float)) or not math.isfinite(v) or v <= 0:
-                    raise RuleSpecError(f"{where}.{key}", f"{key} 应为正数，实际为 {v!r}",
-                                        f"{key} must be a positive number, got {v!r}")
+                if finite(v) is None or v <= 0:
+                    raise RuleSpecError(f"{where}.{key}", f"{key} 应为正数，实际为 {_shown(v)}",
+                                        f"{key} must be a positive number, got {_shown(v)}")
 
     def formulas(self, ind):
         for i, c in enumerate(ind.checks, 1):
@@ -291,7 +297,7 @@ class WeightedCount(Rule):
         if not isinstance(counts, dict) or not counts:
             raise RuleSpecError("params.counts", "需要 counts：列 → 每次扣分", "needs counts: column → points each")
         for col, pts in counts.items():
-            if isinstance(pts, bool) or not isinstance(pts, (int, float)) or pts < 0:
+            if finite(pts) is None or pts < 0:
                 raise RuleSpecError(f"params.counts.{col}", "每次扣分应为非负数", "points each must be a non-negative number")
 
     def formulas(self, ind):

@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from . import expr
+from .numbers import MAX_NUMBER, finite
 from .rules import RULES, RuleSpecError
 
 if sys.version_info >= (3, 11):
@@ -30,6 +31,7 @@ NUMERIC_KINDS = ("money", "count", "rate", "rating", "number")
 DIRECTIONS = ("below", "above")
 GAPS = ("points", "relative")
 ROUNDINGS = ("floor", "ceil", "linear")
+MAX_WEIGHT = 10_000  # points: a weight is points out of 100 (a company on a 1,000-point scale fits)
 
 
 class SchemeError(ValueError):
@@ -249,24 +251,24 @@ def default_scheme() -> Scheme:
 
 
 def scheme_from_dict(data: Mapping[str, Any]) -> Scheme:
-    """Build and check a scheme; raises SchemeError listing every error found."""
+    """Build and check a scheme; raises SchemeError listing every error found (never another error:
+    a scheme file is data from elsewhere, and every way it can be wrong has a located message)."""
     issues: list[SchemeIssue] = []
-    inputs = tuple(_build(InputField, d, "inputs", issues, _input_fix) for d in data.get("inputs", []))
+    if not isinstance(data, Mapping):
+        raise SchemeError([SchemeIssue("scheme", "", "方案应为键值表（TOML 表格）", "a scheme must be a table of sections")])
+    inputs = tuple(_build(InputField, d, "inputs", issues, _input_fix) for d in _entries(data, "inputs", issues))
     inputs = tuple(i for i in inputs if i is not None)
     constraints = tuple(
-        c for c in (_build(Constraint, d, "constraints", issues) for d in data.get("constraints", [])) if c
+        c for c in (_build(Constraint, d, "constraints", issues) for d in _entries(data, "constraints", issues)) if c
     )
-    groups = tuple(g for g in (_build(Group, d, "groups", issues) for d in data.get("groups", [])) if g)
-    indicators = tuple(
-        i for i in (_build(Indicator, d, "indicators", issues, _indicator_fix) for d in data.get("indicators", [])) if i
-    )
-    lookups = {
-        str(name): {str(k): float(v) for k, v in table.items()} for name, table in (data.get("lookups") or {}).items()
-    }
-    grades = tuple((str(g["grade"]), float(g["min"])) for g in data.get("grades", []))
-    flags = tuple(f for f in (_build(Flag, d, "flags", issues) for d in data.get("flags", [])) if f)
-    seasonal = {str(k): float(v) for k, v in (data.get("seasonal") or {}).items()}
-    meta = {str(k): str(v) for k, v in (data.get("meta") or {}).items()}
+    groups = tuple(g for g in (_build(Group, d, "groups", issues) for d in _entries(data, "groups", issues)) if g)
+    indicators = tuple(i for i in (_build(Indicator, d, "indicators", issues, _indicator_fix)
+                                   for d in _entries(data, "indicators", issues)) if i)
+    lookups = _lookups(data.get("lookups") or {}, issues)
+    grades = _grades(_entries(data, "grades", issues), issues)
+    flags = tuple(f for f in (_build(Flag, d, "flags", issues) for d in _entries(data, "flags", issues)) if f)
+    seasonal = _numbers(data.get("seasonal") or {}, "seasonal", issues, positive=True)
+    meta = {str(k): str(v) for k, v in data["meta"].items()} if isinstance(data.get("meta"), Mapping) else {}
     scheme = Scheme(meta, inputs, constraints, groups, indicators, lookups, grades, flags, seasonal)
     _validate(scheme, issues)
     errors = [i for i in issues if i.severity == "error"]
@@ -277,6 +279,64 @@ def scheme_from_dict(data: Mapping[str, Any]) -> Scheme:
         meta, inputs, constraints, groups, indicators, lookups, grades, flags, seasonal,
         effective_weight=weights, warnings=tuple(warnings + [i for i in issues if i.severity != "error"]),
     )
+
+
+def _entries(data: Mapping[str, Any], section: str, issues: list[SchemeIssue]) -> list[Mapping[str, Any]]:
+    """The tables of a list section; anything else is reported and left out."""
+    value = data.get(section) or []
+    if not isinstance(value, (list, tuple)):
+        issues.append(SchemeIssue(section, "", f"{section} 应为表格列表（[[{section}]]）",
+                                  f"{section} must be a list of tables ([[{section}]])"))
+        return []
+    out = []
+    for i, d in enumerate(value, 1):
+        if isinstance(d, Mapping):
+            out.append(d)
+        else:
+            issues.append(SchemeIssue(f"{section}[{i}]", "", "应为表格（键 = 值）", "must be a table of key = value"))
+    return out
+
+
+def _numbers(table: Any, item: str, issues: list[SchemeIssue], *, positive: bool = False) -> dict[str, float]:
+    """A table of numbers (lookup values, seasonal factors): every value checked and located."""
+    if not isinstance(table, Mapping):
+        issues.append(SchemeIssue(item, "", "应为表格（键 = 数值）", "must be a table of key = number"))
+        return {}
+    out = {}
+    for key, value in table.items():
+        number = finite(value)
+        if number is None or (positive and number <= 0):
+            what = ("正数", "a positive number") if positive else ("数值", "a number")
+            issues.append(SchemeIssue(item, str(key), f"应为{what[0]}（绝对值不超过 {MAX_NUMBER:g}），实际为 {_shown(value)}",
+                                      f"must be {what[1]} (at most {MAX_NUMBER:g} in size), got {_shown(value)}"))
+            number = math.nan
+        out[str(key)] = number
+    return out
+
+
+def _lookups(data: Any, issues: list[SchemeIssue]) -> dict[str, dict[str, float]]:
+    if not isinstance(data, Mapping):
+        issues.append(SchemeIssue("lookups", "", "应为表格（[lookups.表名]）", "must be tables ([lookups.name])"))
+        return {}
+    return {str(name): _numbers(table, f"lookups.{name}", issues) for name, table in data.items()}
+
+
+def _grades(entries: list[Mapping[str, Any]], issues: list[SchemeIssue]) -> tuple[tuple[str, float], ...]:
+    out = []
+    for d in entries:
+        grade, low = d.get("grade"), finite(d.get("min"))
+        if grade is None or str(grade).strip() == "" or low is None:
+            issues.append(SchemeIssue("grades", "min" if grade else "grade",
+                                      f"每个等级需要名称 grade 与数值下限 min，实际为 {_shown(dict(d))}",
+                                      f"each grade needs a name (grade) and a number (min), got {_shown(dict(d))}"))
+            continue
+        out.append((str(grade), low))
+    return tuple(out)
+
+
+def _shown(value: Any, limit: int = 60) -> str:
+    text = repr(value)
+    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 def _input_fix(d: dict[str, Any]) -> dict[str, Any]:
@@ -301,8 +361,9 @@ def _build(cls, d: Mapping[str, Any], section: str, issues: list[SchemeIssue], f
     item = str(d.get("id") or d.get("check") or d.get("field") or section)
     try:
         return cls(**(fix(d) if fix else d))
-    except TypeError as exc:
-        issues.append(SchemeIssue(item, "", f"{section} 中的条目字段有误：{exc}", f"bad fields in {section}: {exc}"))
+    except (TypeError, ValueError, AttributeError, KeyError) as exc:
+        detail = _shown(str(exc), 120)
+        issues.append(SchemeIssue(item, "", f"{section} 中的条目字段有误：{detail}", f"bad fields in {section}: {detail}"))
         return None
 
 
@@ -326,7 +387,7 @@ def _validate(s: Scheme, issues: list[SchemeIssue]) -> None:
         try:
             parsed = expr.parse(text)
         except expr.ExprError as exc:
-            err(item, fld, f"公式无法解析：{exc}", f"bad formula: {exc}")
+            err(item, fld, f"公式有误：{exc.zh}", f"bad formula: {exc.en}")
             return
         lookup_cols = _lookup_columns(parsed)
         for col in parsed.columns:
@@ -352,8 +413,9 @@ def _validate(s: Scheme, issues: list[SchemeIssue]) -> None:
     for g in s.groups:
         if g.parent and g.parent not in group_ids:
             err(g.id, "parent", f"上级分组 {g.parent!r} 不存在", f"parent group {g.parent!r} does not exist")
-        if not _positive_number(g.weight):
-            err(g.id, "weight", f"权重应为正数，实际为 {g.weight!r}", f"weight must be a positive number, got {g.weight!r}")
+        if not _positive_number(g.weight, MAX_WEIGHT):
+            err(g.id, "weight", f"权重应为不超过 {MAX_WEIGHT:,} 的正数，实际为 {_shown(g.weight)}",
+                f"weight must be a positive number up to {MAX_WEIGHT:,}, got {_shown(g.weight)}")
     _check_cycles(s, err)
 
     ind_ids = [i.id for i in s.indicators]
@@ -365,8 +427,9 @@ def _validate(s: Scheme, issues: list[SchemeIssue]) -> None:
     for ind in s.indicators:
         if ind.group not in group_ids:
             err(ind.id, "group", f"分组 {ind.group!r} 不存在", f"group {ind.group!r} does not exist")
-        if not _positive_number(ind.weight):
-            err(ind.id, "weight", f"权重应为正数，实际为 {ind.weight!r}", f"weight must be a positive number, got {ind.weight!r}")
+        if not _positive_number(ind.weight, MAX_WEIGHT):
+            err(ind.id, "weight", f"权重应为不超过 {MAX_WEIGHT:,} 的正数，实际为 {_shown(ind.weight)}",
+                f"weight must be a positive number up to {MAX_WEIGHT:,}, got {_shown(ind.weight)}")
         rule = RULES.get(ind.rule)
         if rule is None:
             err(ind.id, "rule", f"未知规则类型 {ind.rule!r}，可用：{'/'.join(RULES)}",
@@ -381,7 +444,7 @@ def _validate(s: Scheme, issues: list[SchemeIssue]) -> None:
             formula(ind.id, fld, text)
         if ind.gate is not None:
             formula(ind.id, "gate.metric", ind.gate.metric)
-            if not isinstance(ind.gate.min, (int, float)) or isinstance(ind.gate.min, bool):
+            if finite(ind.gate.min) is None:
                 err(ind.id, "gate.min", "门槛 min 应为数字", "gate min must be a number")
     for f in s.flags:
         formula(f.id, "when", f.when, boolean=True)
@@ -392,10 +455,9 @@ def _validate(s: Scheme, issues: list[SchemeIssue]) -> None:
         err("grades", "min", "等级下限必须是数字", "grade minimums must be numbers")
     elif mins != sorted(mins, reverse=True):
         err("grades", "min", "等级须按下限从高到低排列", "grades must be listed from the highest minimum down")
-    for name, table in s.lookups.items():
-        for key, value in table.items():
-            if math.isnan(value):
-                err(f"lookups.{name}", key, "查找表的值必须是数字", "lookup values must be numbers")
+    for f in s.inputs:
+        if f.carry and f.carry != "target":
+            formula(f.id, "carry", f.carry)
 
 
 def _lookup_columns(parsed: expr.Formula) -> set[str]:
@@ -408,8 +470,9 @@ def _lookup_columns(parsed: expr.Formula) -> set[str]:
     return out
 
 
-def _positive_number(value: Any) -> bool:
-    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value) and value > 0
+def _positive_number(value: Any, limit: float = MAX_NUMBER) -> bool:
+    number = finite(value, limit)
+    return number is not None and number > 0
 
 
 def _check_cycles(s: Scheme, err) -> None:

@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 
 from . import expr, problems
-from .explain import _memo, indicator_reason, num, part_reasons
+from .explain import _memo, formula_words, indicator_reason, num, part_reasons
 from .inputs import CleanInput, clean
 from .periods import Period, parse_period
 from .rules import RULES, Outcome, apply_gate
@@ -306,7 +306,8 @@ class _Reporter:
         self.ci, self.scheme, self.lang = ci, scheme, lang
         self.rows: list[dict[str, Any]] = list(ci.problems)
         self.missing: dict[tuple[int, str], list[str]] = {}
-        self.zero: dict[tuple[int, str], list[str]] = {}
+        self.zero: dict[tuple[int, str], list[str]] = {}  # (row, column) -> indicator names
+        self.zero_expr: dict[tuple[int, expr.Denominator], list[str]] = {}  # (row, expression) -> names
         self.needed_absent: set[str] = set()
         self.unexplained: list[tuple[int, Indicator]] = []
 
@@ -319,11 +320,17 @@ class _Reporter:
             return
         explained = np.zeros(ci.n, dtype=bool)
         name = ind.name(self.lang)
-        for mask, denominators in zero_division:
+        for mask, den in zero_division:
             hit = nan & mask
-            for col in denominators:
-                for r in np.flatnonzero(hit):
-                    self.zero.setdefault((int(r), col), []).append(name)
+            for r in np.flatnonzero(hit):
+                # each column that is 0 is named at its cell (both inventories 0); when the columns are
+                # not 0 but the expression is ("sales_target - sales_target"), the expression is named
+                cols = [den.column] if den.column else list(den.columns)
+                if cols and all(ci.numbers.get(c, np.ones(ci.n))[r] == 0 for c in cols):
+                    for col in cols:
+                        self.zero.setdefault((int(r), col), []).append(name)
+                else:
+                    self.zero_expr.setdefault((int(r), den), []).append(name)
             explained |= hit
         for col in required + optional:
             explained |= nan & ci.invalid(col)  # already reported where it was typed
@@ -374,6 +381,12 @@ class _Reporter:
         for (r, col), names in sorted(self.zero.items()):
             value = float(ci.numbers[col][r]) if col in ci.numbers else None
             self.rows.append(self._row("zero_division", r, col, value=value, detail=sep.join(dict.fromkeys(names))))
+        for (r, den), names in sorted(self.zero_expr.items(), key=lambda item: (item[0][0], item[0][1].text)):
+            row = self._row("zero_expression", r, den.columns[0] if den.columns else "", value=0.0,
+                            detail=sep.join(dict.fromkeys(names)))
+            row["problem"] = problems.render("zero_expression", lang, field=formula_words(den.text, self.scheme, lang),
+                                             value="0", detail=sep.join(dict.fromkeys(names)))
+            self.rows.append(row)
 
     def _row(self, code: str, r: int | None, col: str, value: Any = None, detail: str = "") -> dict[str, Any]:
         text = problems.render(code, self.lang, field=self.scheme.field_name(col, self.lang),

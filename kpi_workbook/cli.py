@@ -16,6 +16,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 OK, PROBLEMS, USAGE = 0, 1, 2
+LINE = 600  # characters of one problem line on the terminal
 INTERRUPTED = 130  # the shell's code for Ctrl-C
 
 
@@ -75,8 +76,10 @@ def main(argv: Sequence[str] | None = None) -> int:
               file=sys.stderr)
         return INTERRUPTED
     except Exception as exc:  # the user's boundary: no traceback
+        from kpi_engine.problems import clip
+
         code, message = _explain(exc, lang, getattr(args, "workbook", None))
-        print(message, file=sys.stderr)
+        print("\n".join(clip(line, 2000) for line in message.splitlines()), file=sys.stderr)
         return code
 
 
@@ -148,9 +151,11 @@ def _progress(enabled: bool):
 
 
 def _print_problems(problems, limit: int = 200) -> None:
+    from kpi_engine.problems import clip
+
     for p in problems[:limit]:
-        who = f"  (工号/ID {p.employee_id})" if not p.cell and p.employee_id else ""  # no cell: say whose
-        print(f"[{p.severity}] {p.text()}{who}  (值/value: {_shown(p.value)})")
+        who = f"  (工号/ID {clip(p.employee_id)})" if not p.cell and p.employee_id else ""  # no cell: say whose
+        print(f"[{p.severity}] {clip(p.text(), LINE)}{who}  (值/value: {_shown(p.value)})")
     if len(problems) > limit:
         print(f"… 另有 {len(problems) - limit} 个问题 / {len(problems) - limit} more")
 
@@ -169,11 +174,13 @@ def _book_lang(path: str) -> str | None:
 
 
 def _shown(value) -> str:
+    from kpi_engine.problems import clip
+
     if value is None:
         return ""
     if isinstance(value, float) and value.is_integer() and abs(value) < 1e15:
         return str(int(value))
-    return str(value)
+    return clip(value)
 
 
 def _run(args: argparse.Namespace) -> int:

@@ -19,7 +19,7 @@ from typing import Any
 from openpyxl.styles import Font, PatternFill
 from openpyxl.worksheet.datavalidation import DataValidation
 
-from kpi_engine.problems import show_value
+from kpi_engine.problems import clip, show_value
 from kpi_engine.rules import RULES
 from kpi_engine.scheme import DIRECTIONS, GAPS, INPUT_KINDS, ROUNDINGS, Scheme, SchemeError, scheme_from_dict
 
@@ -285,8 +285,8 @@ class _Reader:
                     out[fid] = parse(_text(v))
                 except ValueError as exc:
                     out[fid] = None
-                    self.add(*where, f"{item}：「{zh}」无法识别（{exc}），写法如 {example}",
-                             f"{item}: cannot read '{en}' ({exc}); write it like {example}", code=f"config_{fid}")
+                    self.add(*where, f"{item}：「{zh}」无法识别（{clip(exc)}），写法如 {example}",
+                             f"{item}: cannot read '{en}' ({clip(exc)}); write it like {example}", code=f"config_{fid}")
             elif kind not in _PARSERS:
                 out[fid] = _text(v)
         return out
@@ -354,7 +354,11 @@ class _Reader:
             self.where[("lookups", f"lookups.{d['table']}:{d['key']}")] = d["_row"]
             data["lookups"].setdefault(d["table"], {})[d["key"]] = d["value"]
         data["grades"] = [{"grade": d["grade"], "min": d["min"]} for d in self.rows("grades")]
-        data["seasonal"] = {d["period"]: d["factor"] for d in self.rows("seasonal") if d["period"]}
+        data["seasonal"] = {}
+        for d in self.rows("seasonal"):
+            if d["period"]:
+                data["seasonal"][d["period"]] = d["factor"]
+                self.where[("seasonal", d["period"])] = d["_row"]
         for key in ("groups", "indicators", "inputs", "flags", "constraints"):
             for d in data[key]:
                 d.pop("_row")
@@ -369,6 +373,8 @@ class _Reader:
         head = "rule" if head == "checks" else head
         if item.startswith("lookups."):
             return self.where.get(("lookups", f"{item}:{field}"), 0), self.col("lookups", "value")
+        if item == "seasonal":
+            return self.where.get(("seasonal", field), 0), self.col("seasonal", "factor")
         order = ("groups", "indicators") if severity == "warning" else ("indicators", "groups")
         found = [(t, self.where[(t, item)]) for t in (*order, "inputs", "flags", "constraints")
                  if (t, item) in self.where and (not head or self.col(t, head))]

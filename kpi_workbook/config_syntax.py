@@ -76,7 +76,10 @@ def parse_params(text: str) -> dict[str, Any]:
         if key in FORMULA_PARAMS or value.startswith('"'):
             out[key] = _scalar(value) if value.startswith('"') else value
         elif value[0] in "[{":
-            out[key] = json.loads(value)
+            try:
+                out[key] = json.loads(value)
+            except RecursionError:  # thousands of nested brackets
+                raise ValueError(f"{key}: nested too deeply") from None
         elif key == "bands":
             bands = []
             for item in _split(value, ","):

@@ -17,10 +17,16 @@ from defusedxml import DefusedXmlException
 from openpyxl import load_workbook
 
 from .safety import NotAWorkbook, UnsafeFile
+from .sources import SparseRow, row_values
 
 
 class FileSource:
-    """Whole-sheet reads from a workbook file; values shaped as xlwings gives them."""
+    """Whole-sheet reads from a workbook file; values shaped as xlwings gives them.
+
+    Rows are not padded to one width (a missing cell is blank): one crafted cell at XFD1048576
+    must not turn a sheet of 60 rows into a billion blanks. Work and memory follow the cells
+    that exist; a row of a few values far apart is a :class:`SparseRow`.
+    """
 
     def __init__(self, path: str | Path):
         self.path = Path(path)
@@ -36,7 +42,7 @@ class FileSource:
     def sheet_names(self) -> list[str]:
         return list(self._wb.sheetnames)
 
-    def read(self, name: str) -> list[list[Any]]:
+    def read(self, name: str) -> list[Any]:
         if name not in self._cache:
             self.reads += 1
             ws = self._wb[name]
@@ -45,13 +51,19 @@ class FileSource:
                 return []
             ws.reset_dimensions()  # do not trust the stored dimension: read every row
             try:
-                rows = [list(map(_value, r)) for r in sheet_rows(ws)]
+                rows = sheet_rows(ws)
+            except CellOutOfRange as exc:
+                raise NotAWorkbook(
+                    f"{self.path.name} 的工作表「{name}」含有超出 Excel 范围的单元格地址 {exc.ref}"
+                    f"（最多 {MAX_ROWS:,} 行、{MAX_COLUMNS:,} 列），文件可能已被篡改或损坏 / "
+                    f"sheet '{name}' of {self.path.name} has a cell address beyond Excel's grid: {exc.ref} "
+                    f"(at most {MAX_ROWS:,} rows and {MAX_COLUMNS:,} columns); the file is damaged or crafted"
+                ) from None
             except Exception as exc:
                 raise _unreadable(self.path, name, exc) from exc
-            while rows and all(v is None for v in rows[-1]):
+            while rows and not any(v is not None for v in row_values(rows[-1])):
                 rows.pop()
-            width = max((len(r) for r in rows), default=0)
-            self._cache[name] = [r + [None] * (width - len(r)) for r in rows]
+            self._cache[name] = rows
         return self._cache[name]
 
     def close(self) -> None:
@@ -116,24 +128,46 @@ def _value(v: Any) -> Any:
 # data-only mode: shared strings, inline strings, booleans, errors as text, dates by the
 # cell's number format, cached values of formulas, missing rows as empty rows.
 
+MAX_ROWS, MAX_COLUMNS = 1_048_576, 16_384  # Excel's grid
 _MAIN = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
 _ROW, _V, _IS, _T, _R = (f"{_MAIN} {n}" for n in ("row", "v", "is", "t", "r"))
 _CHUNK = 1 << 20
 
 
-def sheet_rows(ws: Any) -> list[tuple[Any, ...]]:
-    """The rows of a read-only openpyxl worksheet, as ``iter_rows(values_only=True)`` (see above)."""
+class CellOutOfRange(ValueError):
+    """A cell or row address beyond Excel's grid (``ref`` as written)."""
+
+    def __init__(self, ref: str):
+        super().__init__(ref)
+        self.ref = ref
+
+
+def _column_number(letters: str, ref: str) -> int:
+    """'A' → 1 … 'XFD' → 16384; anything longer or further is out of range."""
+    if not letters or len(letters) > 3 or not letters.isascii() or not letters.isalpha():
+        raise CellOutOfRange(ref)
+    n = 0
+    for ch in letters.upper():
+        n = n * 26 + ord(ch) - 64
+    if n > MAX_COLUMNS:
+        raise CellOutOfRange(ref)
+    return n
+
+
+def sheet_rows(ws: Any) -> list[Any]:
+    """The rows of a read-only openpyxl worksheet with the values ``iter_rows(values_only=True)``
+    gives (see above), each only as long as its last value: a list, or a :class:`SparseRow`
+    when its few values lie far apart. Raises :class:`CellOutOfRange` beyond Excel's grid."""
     import xml.parsers.expat as expat
 
     from defusedxml.common import EntitiesForbidden, ExternalReferenceForbidden
-    from openpyxl.utils.cell import column_index_from_string
     from openpyxl.utils.datetime import from_excel, from_ISO8601
 
     wb = ws.parent
     strings = ws._shared_strings
     dates, deltas, epoch = wb._date_formats, wb._timedelta_formats, wb.epoch
     columns: dict[str, int] = {}
-    rows: list[tuple[int, tuple[Any, ...]]] = []
+    rows: list[tuple[int, Any]] = []
     # parser state; depths: of the row (-1 outside one), its cells, the cells' children
     depth, rdepth, cdepth, kdepth = 0, -1, -1, -1
     row_no, col, cells = 0, 0, []
@@ -144,7 +178,7 @@ def sheet_rows(ws: Any) -> list[tuple[Any, ...]]:
         letters = ref.rstrip("0123456789$").lstrip("$")
         found = columns.get(letters)
         if found is None:
-            found = columns[letters] = column_index_from_string(letters.upper())
+            found = columns[letters] = _column_number(letters, ref)
         return found
 
     def start(name: str, attrs: dict[str, str]) -> None:
@@ -154,6 +188,8 @@ def sheet_rows(ws: Any) -> list[tuple[Any, ...]]:
         if depth == cdepth:  # every child of a row is read as a cell, as openpyxl does
             ref = attrs.get("r")
             col = column(ref) if ref else col + 1
+            if col > MAX_COLUMNS:
+                raise CellOutOfRange(f"R{row_no}C{col}")
             kind = attrs.get("t", "n")
             s = attrs.get("s")
             style = int(s) if s else 0
@@ -177,6 +213,8 @@ def sheet_rows(ws: Any) -> list[tuple[Any, ...]]:
                         if not val.is_integer():
                             raise ValueError(f"{r} is not a valid row number") from None
                         row_no = int(val)
+                if not 0 < row_no <= MAX_ROWS:
+                    raise CellOutOfRange(f"row {r if r is not None else row_no}")
                 rdepth, cdepth, kdepth = depth, depth + 1, depth + 2
                 col, cells = 0, []
         elif in_is:
@@ -199,15 +237,7 @@ def sheet_rows(ws: Any) -> list[tuple[Any, ...]]:
             cells.append((col, cell_value()))
             text = None
         elif d == rdepth:
-            if not cells:
-                rows.append((row_no, ()))
-            else:
-                width = cells[-1][0]
-                row = [None] * width
-                for c, value in cells:
-                    if c <= width:
-                        row[c - 1] = value
-                rows.append((row_no, tuple(row)))
+            rows.append((row_no, _row(cells)))
             rdepth = cdepth = kdepth = -1
         elif in_run and d == kdepth + 1:  # the end of a rich-text run
             if run_t is not None:
@@ -230,7 +260,9 @@ def sheet_rows(ws: Any) -> list[tuple[Any, ...]]:
         if not value:
             return None
         if kind == "n":
-            number = float(value) if ("." in value or "E" in value or "e" in value) else int(value)
+            # digits beyond a float's precision are read as a float: a 400-digit crafted number is inf,
+            # which every check downstream rejects, instead of an int no float can hold
+            number = float(value) if ("." in value or "E" in value or "e" in value or len(value) > 15) else int(value)
             if style in dates:
                 try:
                     return from_excel(number, epoch, timedelta=style in deltas)
@@ -273,13 +305,32 @@ def sheet_rows(ws: Any) -> list[tuple[Any, ...]]:
             err = ParseError(str(exc))
             err.code, err.position = exc.code, (exc.lineno, exc.offset)
             raise err from None
-    out: list[tuple[Any, ...]] = []
+    out: list[Any] = []
     counter = 1
     for idx, row in rows:  # as openpyxl: missing rows are empty, a row out of order is dropped
-        while counter < idx:
-            counter += 1
-            out.append(())
+        if counter < idx:
+            out.extend([_EMPTY] * (idx - counter))  # one shared empty row: no work per missing row
+            counter = idx
         if counter <= idx:
             counter += 1
             out.append(row)
     return out
+
+
+_EMPTY: tuple[()] = ()
+SPARSE_FROM = 64  # a row wider than this and four times its values is kept sparse
+
+
+def _row(cells: list[tuple[int, Any]]) -> Any:
+    """A row from its (column, value) cells in document order; as openpyxl, a later cell of the
+    same column wins. As long as its last value, dense unless its values lie far apart."""
+    valued = {c: _value(v) for c, v in cells if v is not None}
+    if not valued:
+        return _EMPTY
+    width = max(valued)
+    if width > SPARSE_FROM and width > 4 * len(valued):
+        return SparseRow({c - 1: v for c, v in valued.items()}, width)
+    row = [None] * width
+    for c, value in valued.items():
+        row[c - 1] = value
+    return row

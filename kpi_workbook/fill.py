@@ -21,11 +21,11 @@ from kpi_engine import Scheme, default_scheme, normalize_id
 from kpi_engine.inputs import label_map
 
 from .cells import set_value
-from .file_source import load_for_edit
+from .file_source import FileSource, load_for_edit
 from .files import owned_sheet_names
 from .package import atomic_write, file_lock
 from .package_xml import _Package, _sheets
-from .reading import WorkbookError, find_header, is_blank, skip_sheets
+from .reading import HEADER_SCAN_ROWS, WorkbookError, find_header, is_blank, skip_sheets
 from .safety import check_package
 from .template import read_roster
 
@@ -141,28 +141,36 @@ def fill_workbook(path: str | Path, data: str | Path, out: str | Path | None = N
             values[eid] = {fid: rec[col] for fid, col in columns.items() if fid != "employee_id"}
     keep_vba = path.suffix.lower() == ".xlsm"
     with file_lock(target):
-        wb = load_for_edit(path, keep_vba=keep_vba)
         owned = set(owned_sheet_names()) - {"_kpi_meta"}
+        skip = skip_sheets()
+        plan: dict[str, tuple[dict[str, int], list[tuple[int, str]]]] = {}  # sheet -> (columns, [(row, id)])
+        with FileSource(path) as source:  # rows located on the read-only grid: work follows the cells that exist
+            for name in source.sheet_names():
+                if name in skip or name in owned:
+                    continue
+                grid = source.read(name)
+                found = find_header(grid[:HEADER_SCAN_ROWS], scheme)
+                if found is None or "employee_id" not in found[0]:
+                    continue
+                cols, first_data, _ = found
+                id_col = cols["employee_id"]
+                plan[name] = (cols, [(r + 1, eid) for r in range(first_data, len(grid))
+                                     if (eid := normalize_id(grid[r][id_col] if id_col < len(grid[r]) else None))])
+        if not plan:  # as compute says: nothing to fill, and the file is left alone
+            raise WorkbookError(
+                "工作簿中没有找到任何输入表（表头应含“工号”或 employee_id）/ "
+                "no input sheet found (a header with 工号 / employee_id is expected)"
+            )
+        wb = load_for_edit(path, keep_vba=keep_vba)
         for name in list(wb.sheetnames):
             if name in owned:
                 report.removed_sheets.append(name)
                 wb.remove(wb[name])
         matched: set[str] = set()
-        skip = skip_sheets()
-        input_sheets = 0
-        for ws in wb.worksheets:
-            if ws.title in skip:
-                continue
-            grid = [list(r) for r in ws.iter_rows(min_row=1, max_row=10, values_only=True)]
-            found = find_header(grid, scheme)
-            if found is None or "employee_id" not in found[0]:
-                continue
-            input_sheets += 1
-            cols, first_data, _ = found
-            id_col = cols["employee_id"] + 1
-            for r in range(first_data + 1, ws.max_row + 1):
-                eid = normalize_id(ws.cell(r, id_col).value)
-                if eid is None or eid not in values:
+        for name, (cols, rows) in plan.items():
+            ws = wb[name]
+            for r, eid in rows:
+                if eid not in values:
                     continue
                 matched.add(eid)
                 for fid, c in cols.items():
@@ -171,11 +179,6 @@ def fill_workbook(path: str | Path, data: str | Path, out: str | Path | None = N
                         continue
                     set_value(ws.cell(r, c + 1), _cell_value(new))
                     report.cells_written += 1
-        if not input_sheets:  # as compute says: nothing to fill, and the file is left alone
-            raise WorkbookError(
-                "工作簿中没有找到任何输入表（表头应含“工号”或 employee_id）/ "
-                "no input sheet found (a header with 工号 / employee_id is expected)"
-            )
         report.employees_matched = len(matched)
         report.unknown_ids = sorted(set(values) - matched)
         atomic_write(target, lambda tmp: wb.save(tmp))

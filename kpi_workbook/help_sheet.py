@@ -11,7 +11,7 @@ from typing import Any
 
 from openpyxl.styles import Alignment, Font, PatternFill
 
-from kpi_engine.explain import fmt, num
+from kpi_engine.explain import fmt, formula_words, num
 from kpi_engine.scheme import Scheme
 
 from .input_sheets import HEAD_FILL, input_columns
@@ -34,24 +34,6 @@ AREAS = (
     ("客服与售后协同", "Service and after-sales", "优化客服话术与售后流程，及时处理差评与纠纷，维护店铺评分与口碑。",
      "Improve service scripts and after-sales flow, handle bad reviews and disputes, protect the shop rating."),
 )
-
-
-_FUNC_WORDS = {"mean": ("平均", "mean"), "coalesce": ("优先取", "first of"), "lookup": ("查表", "lookup"),
-               "min": ("较小值", "min"), "max": ("较大值", "max"), "months": ("月数", "months"),
-               "quarters": ("季度数", "quarters")}
-
-
-def formula_words(text: str, scheme: Scheme, lang: str = "zh") -> str:
-    """A formula with column ids replaced by their names: ``pv / uv`` → ``PV ÷ 本期UV``."""
-    zh = lang == "zh"
-    names = {f.id: f.name(lang) for f in scheme.inputs}
-
-    def word(m: re.Match) -> str:
-        w = m.group(0)
-        return names.get(w) or _FUNC_WORDS.get(w, (w, w))[0 if zh else 1]
-
-    out = re.sub(r"'[^']*'|\"[^\"]*\"|[A-Za-z_]\w*", lambda m: m.group(0) if m.group(0)[0] in "'\"" else word(m), text)
-    return out.replace(" / ", " ÷ ").replace(" * ", " × ")
 
 
 def _target(text: str, unit: str, scheme: Scheme, lang: str) -> str:

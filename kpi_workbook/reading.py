@@ -22,7 +22,7 @@ from kpi_engine.inputs import label_map
 
 from .cells import CellProblem, cell_ref
 from .layout import layout
-from .sources import SheetSource
+from .sources import SheetSource, row_values
 
 HEADER_SCAN_ROWS = 10
 
@@ -126,7 +126,7 @@ def gather(source: SheetSource, scheme: Scheme, lang: str = "zh") -> GatheredInp
         if found is None:
             continue
         columns, first_data, unknown = found
-        rows = [r for r in range(first_data, len(grid)) if any(not is_blank(v) for v in grid[r])]
+        rows = [r for r in range(first_data, len(grid)) if any(not is_blank(v) for v in row_values(grid[r]))]
         tables.append(InputTable(name, columns, first_data, rows, grid, unknown))
     if not tables:
         raise WorkbookError(
@@ -218,13 +218,12 @@ class CellMap(Mapping):
     more memory at 10,000 employees than the sheets' values themselves.
     """
 
-    _ROW_BITS = _COL_BITS = 21  # Excel: 1,048,576 rows and 16,384 columns
+    _ROW_BITS = _COL_BITS = 21  # Excel: 1,048,576 rows and 16,384 columns (sources refuse more)
 
     def __init__(self, sheets: list[str]):
         self._sheets = sheets
         self._cols: dict[str, array] = {}
         self._n = 0
-        self._far: dict[tuple[int, str], tuple[int, int, int]] = {}  # beyond Excel's grid (a crafted file)
 
     def add_row(self) -> None:
         self._n += 1
@@ -236,22 +235,14 @@ class CellMap(Mapping):
         values = self._cols.get(fid)
         if values is None:
             values = self._cols[fid] = array("q", [-1]) * self._n
-        if row >> self._ROW_BITS or col >> self._COL_BITS:
-            self._far[(pos, fid)] = (sheet, row, col)
-            values[pos] = -2
-            return
-        self._far.pop((pos, fid), None)
         values[pos] = (sheet << (self._ROW_BITS + self._COL_BITS)) | (row << self._COL_BITS) | col
 
     def drop(self, pos: int, fid: str) -> None:
         if self._packed(pos, fid) != -1:
             self._cols[fid][pos] = -1
-            self._far.pop((pos, fid), None)
 
     def sheet_of(self, pos: Any, fid: str) -> str | None:
         packed = self._packed(pos, fid)
-        if packed == -2:
-            return self._sheets[self._far[(int(pos), fid)][0]]
         return None if packed < 0 else self._sheets[packed >> (self._ROW_BITS + self._COL_BITS)]
 
     def _packed(self, pos: Any, fid: Any) -> int:
@@ -271,9 +262,6 @@ class CellMap(Mapping):
         except (TypeError, ValueError):
             raise KeyError(key) from None
         packed = self._packed(pos, fid)
-        if packed == -2:
-            sheet, row, col = self._far[(int(pos), fid)]
-            return self._sheets[sheet], cell_ref(row + 1, col + 1)
         if packed < 0:
             raise KeyError(key)
         col_mask = (1 << self._COL_BITS) - 1

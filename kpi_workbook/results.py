@@ -15,11 +15,13 @@ import numpy as np
 import pandas as pd
 
 from kpi_engine import ScoreResult
+from kpi_engine.problems import clip
 
 from .cells import CellProblem
 from .layout import layout
 
 PCT, NUM2, NUM1, INT = "0.00%", "0.00", "0.0", "0"
+SHOWN_IN_CELL = 500  # characters of a problem's value on the 校验 sheet
 
 
 @dataclass(frozen=True)
@@ -200,10 +202,11 @@ def problems_block(problems: list[CellProblem], lang: str) -> Block:
 
 
 def _shown(value: Any) -> Any:
+    """The value a problem is about, as the 校验 sheet shows it (long text cut)."""
     value = plain(value)
-    if value is None or isinstance(value, (int, float, str)):
+    if value is None or isinstance(value, (int, float)):
         return value
-    return str(value)
+    return clip(value, SHOWN_IN_CELL)
 
 
 def _cell_key(cell: str) -> tuple[int, str]:

@@ -85,6 +85,12 @@ def check_package(
     seen: set[str] = set()
     total = 0
     for info in infos:
+        if _unsafe_member_name(info.filename):
+            shown = info.filename[:80].encode("unicode_escape").decode("ascii")
+            raise UnsafeFile(
+                f"{name} 含有不安全的内部文件名 {shown}（指向工作簿以外的位置），拒绝处理 / "
+                f"{name} holds a part named {shown}, which points outside the workbook; refused"
+            )
         key = info.filename.lower()
         if key in seen:
             raise UnsafeFile(f"{name} 含有重名的内部文件 {info.filename} / {name} has a duplicate part {info.filename}")
@@ -112,6 +118,12 @@ def check_package(
         raise NotAWorkbook(
             f"{name} 是压缩包但不是 Excel 工作簿{hint} / {name} is a zip archive but not an Excel workbook{hint_en}"
         )
+
+
+def _unsafe_member_name(filename: str) -> bool:
+    """An absolute name, a drive letter or a ``..`` step: a part that would land outside the package."""
+    name = filename.replace("\\", "/")
+    return name.startswith("/") or (len(name) > 1 and name[1] == ":") or ".." in name.split("/") or "\0" in name
 
 
 def parse_xml(data: bytes) -> Element:

@@ -305,6 +305,38 @@ def zip_bomb_real(sample: Path, out: Path) -> Path:
     return rewrite_zip(sample, out, {}, {"xl/media/image1.bin": bytes(BOMB_MB << 20)})
 
 
+# ---------------------------------------------------------------- far and out-of-grid cells (issue 8)
+
+FAR_CELL = "XFD1048576"  # the last cell of Excel's grid
+
+
+def _append_row(sample: Path, out: Path, row_xml: str) -> Path:
+    part = sheet_part(sample, ROSTER_SHEET)
+    xml = dict((i.filename, d) for i, d in zip_members(sample))[part].decode()
+    return rewrite_zip(sample, out, {part: xml.replace("</sheetData>", row_xml + "</sheetData>").encode()})
+
+
+def far_cell(sample: Path, out: Path) -> Path:
+    """One value at XFD1048576 of the roster sheet: a sound file (Excel opens it) that a reader
+    padding rows to their widest cell would blow up to 16,384 × 1,048,576 blanks."""
+    return _append_row(sample, out, f'<row r="1048576"><c r="{FAR_CELL}"><v>1</v></c></row>')
+
+
+def beyond_grid_row(sample: Path, out: Path) -> Path:
+    """A row numbered 1,048,577: beyond Excel's grid, so no real workbook has it."""
+    return _append_row(sample, out, '<row r="1048577"><c r="A1048577"><v>1</v></c></row>')
+
+
+def beyond_grid_column(sample: Path, out: Path) -> Path:
+    """A cell in column XFE (16,385), beyond Excel's grid."""
+    return _append_row(sample, out, '<row r="900"><c r="XFE900"><v>1</v></c></row>')
+
+
+def unsafe_member_names(sample: Path, out: Path) -> Path:
+    """A sound workbook plus zip members named ../../evil.txt and /etc/evil.txt (path traversal)."""
+    return rewrite_zip(sample, out, {}, {"../../evil.txt": b"x", "/etc/evil.txt": b"y"})
+
+
 # ---------------------------------------------------------------- the corpus
 
 CORPUS: dict[str, Callable[[Path, Path], Path]] = {
@@ -330,6 +362,10 @@ CORPUS: dict[str, Callable[[Path, Path], Path]] = {
     "billion_laughs": billion_laughs,
     "zip_bomb_declared": zip_bomb_declared,
     "zip_bomb_real": zip_bomb_real,
+    "far_cell": far_cell,
+    "beyond_grid_row": beyond_grid_row,
+    "beyond_grid_column": beyond_grid_column,
+    "unsafe_member_names": unsafe_member_names,
 }
 
 
