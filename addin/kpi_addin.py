@@ -14,17 +14,22 @@ and the message says where that file is.
 from __future__ import annotations
 
 import datetime as dt
-import os
 import platform
 import sys
-import tempfile
 import traceback
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from kpi_xlwings_adapter import BookSource, SheetProtectedError, excel_session, write_block, write_blocks
+from kpi_xlwings_adapter import (
+    BookSource,
+    SheetProtectedError,
+    delete_sheets,
+    excel_session,
+    write_block,
+    write_blocks,
+)
 
 MAX_MESSAGE = 900  # Excel's MsgBox shows about 1024 characters
 MAX_LISTED = 5  # problems listed in a message box
@@ -116,6 +121,7 @@ def _compute(book: Any, run: _Run, status: Any) -> str:
     run.lang = status.lang = outcome.lang
     blocks = outcome.blocks
     write_blocks(book, blocks, writing)
+    delete_sheets(book, outcome.stale)  # our results of another language, replaced by these
     shown = [b.sheet for b in blocks if getattr(b, "state", "visible") == "visible"]
     sep = "」「" if run.lang == "zh" else "', '"
     return text("compute_done", run.lang, sheets=sep.join(shown), summary=outcome.summary.text(run.lang))
@@ -123,15 +129,20 @@ def _compute(book: Any, run: _Run, status: Any) -> str:
 
 def _validate(book: Any, run: _Run, status: Any) -> str:
     from kpi_workbook import pipeline
-    from kpi_workbook.reading import read_meta
-    from kpi_workbook.results import problems_block
+    from kpi_workbook.reading import OWNED_KEY, SHEET_SEP, claim_sheets, owned_sheets, read_meta
+    from kpi_workbook.results import meta_block, problems_block
 
     source = BookSource(book)
-    run.lang = status.lang = pipeline._lang(None, read_meta(source))
+    meta = read_meta(source)
+    run.lang = status.lang = pipeline._lang(None, meta)
     problems = pipeline.validate(source, lang=run.lang)
     block = problems_block(problems, run.lang)
+    claim_sheets(source, meta, [block.sheet])  # never over a sheet of HR's that has the same name
     status(text("writing", run.lang, sheet=block.sheet), 0.9)
     write_block(book, block, protect=True)
+    owned = owned_sheets(meta)
+    if block.sheet not in owned:  # record it as ours, so that compute may replace it
+        write_block(book, meta_block(meta | {OWNED_KEY: SHEET_SEP.join([*owned, block.sheet])}), protect=False)
     if not problems:
         return text("validate_clean", run.lang)
     errors = sum(p.severity == "error" for p in problems)
@@ -146,6 +157,7 @@ def _validate(book: Any, run: _Run, status: Any) -> str:
 def _new_period(book: Any, run: _Run, status: Any) -> str:
     from kpi_engine import parse_period
     from kpi_workbook import pipeline
+    from kpi_workbook.cells import save_workbook
     from kpi_workbook.next_period import default_next_path
     from kpi_workbook.package import atomic_write
     from kpi_workbook.reading import read_meta
@@ -156,7 +168,7 @@ def _new_period(book: Any, run: _Run, status: Any) -> str:
     wb = pipeline.next_period_workbook(source, lang=run.lang)
     target = unused_path(default_next_path(here / _book_name(book), source))
     status(target.name, 0.9)
-    atomic_write(target, lambda tmp: wb.save(tmp))
+    atomic_write(target, lambda tmp: save_workbook(wb, tmp))
     run.path = target
     period = _meta_value(wb, "period") or parse_period(read_meta(source).get("period") or None).next().label
     message = text("new_period_done", run.lang, period=period, path=target)
@@ -229,9 +241,9 @@ def _user_message(exc: BaseException, lang: str) -> str:
 
 
 def log_traceback(command: str, book: Any, exc: BaseException) -> Path:
-    """Write the traceback and versions to a file in the temp folder; return its path."""
-    stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S")
-    path = Path(tempfile.gettempdir()) / f"kpi_addin_{command}_{stamp}_{os.getpid()}.log"
+    """Write the traceback and versions to a new log file of this user's; return its path."""
+    from kpi_workbook.safety import error_log
+
     try:
         import xlwings
 
@@ -247,8 +259,7 @@ def log_traceback(command: str, book: Any, exc: BaseException) -> Path:
         "",
         "".join(traceback.format_exception(type(exc), exc, exc.__traceback__)),
     ]
-    path.write_text("\n".join(lines), encoding="utf-8")
-    return path
+    return error_log("\n".join(lines), f"kpi_addin_{command}")
 
 
 def _shorten(message: str) -> str:

@@ -125,6 +125,15 @@ def write_blocks(book: Any, blocks: list[Any], status: Callable[[str, float], No
         write_block(book, block, protect=block.sheet in result_names or block.key in RESULT_KEYS)
 
 
+def delete_sheets(book: Any, names: list[str]) -> None:
+    """Delete the named sheets (our own, by the meta sheet's record), protection lifted first."""
+    for name in names:
+        sheet = next((s for s in book.sheets if s.name.casefold() == name.casefold()), None)
+        if sheet is not None:
+            _unprotect(sheet)
+            sheet.delete()
+
+
 def write_block(book: Any, block: Any, protect: bool = True) -> Any:
     """Clear the block's sheet and write it: values, formats, widths, charts, visibility."""
     sheet = _sheet(book, block.sheet)

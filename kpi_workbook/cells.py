@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import asdict, dataclass
 from typing import Any
 
@@ -36,9 +37,72 @@ class CellProblem:
         return f"{where}: {self.problem}"
 
 
+MAX_CELL_TEXT = 32_767  # characters Excel keeps in a cell
+_ILLEGAL_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f]")  # not allowed in XML 1.0
+
+
+def cell_text(text: str) -> str:
+    """Text as a cell can hold it: without the control characters XML refuses, at most 32,767
+    characters (Excel's limit; the rest is cut, ending in "…")."""
+    if _ILLEGAL_XML.search(text):
+        text = _ILLEGAL_XML.sub("", text)
+    return text if len(text) <= MAX_CELL_TEXT else text[: MAX_CELL_TEXT - 1] + "…"
+
+
 def set_value(cell: Any, value: Any) -> None:
-    """Put a value in an openpyxl cell; text stays text even when it starts with '='
-    (a roster name like '=HYPERLINK(…)' must never become a live formula)."""
+    """Put a value in an openpyxl cell — the one way every writer puts a value from data into a
+    cell: text stays text even when it starts with '=' (a roster name like '=HYPERLINK(…)' or an
+    advice typed in the scheme sheet must never become a live formula), and fits the cell."""
+    if isinstance(value, str):
+        value = cell_text(value)
     cell.value = value
     if isinstance(value, str) and cell.data_type == "f":
         cell.data_type = "s"
+
+
+def write(ws: Any, row: int, col: int, value: Any = None) -> Any:
+    """``ws.cell(row, col)`` with ``value`` put in by :func:`set_value`; returns the cell."""
+    cell = ws.cell(row, col)
+    if value is not None:
+        set_value(cell, value)
+    return cell
+
+
+def save_workbook(wb: Any, path: Any) -> None:
+    """``wb.save(path)``, failing cleanly. When a write fails (a full disk), openpyxl leaves its zip
+    and its temp-file writers to the garbage collector, whose second failure then prints "Exception
+    ignored in: ZipFile.__del__ … OSError" with a traceback on the user's terminal, past every
+    handler. Here the zip is closed by a ``with``, and on failure the writers are collected at once
+    with that cleanup noise (and only it) silenced; the error itself is raised as usual."""
+    import datetime as dt
+    import gc
+    import sys
+    from zipfile import ZIP_DEFLATED, ZipFile
+
+    from openpyxl.writer.excel import ExcelWriter
+
+    try:
+        with ZipFile(path, "w", ZIP_DEFLATED, allowZip64=True) as archive:
+            wb.properties.modified = dt.datetime.now(tz=dt.timezone.utc).replace(tzinfo=None)
+            ExcelWriter(wb, archive).write_data()
+    except OSError as exc:
+        failure = exc
+    else:
+        return
+    hook = sys.unraisablehook
+
+    def quiet(unraisable: Any) -> None:  # the writers' cleanup failing again after the failed write
+        if not isinstance(unraisable.exc_value, OSError):
+            hook(unraisable)
+
+    sys.unraisablehook = quiet
+    try:
+        seen, e = set(), failure  # the tracebacks hold the writers' frames: let them go now
+        while e is not None and id(e) not in seen:
+            seen.add(id(e))
+            e.__traceback__ = None
+            e = e.__context__ or e.__cause__
+        gc.collect()
+    finally:
+        sys.unraisablehook = hook
+    raise failure

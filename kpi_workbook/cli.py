@@ -10,7 +10,6 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-import tempfile
 import traceback
 from collections.abc import Sequence
 from pathlib import Path
@@ -122,15 +121,18 @@ def _explain(exc: Exception, lang: str, workbook: str | None = None) -> tuple[in
         if name:
             return USAGE, f"错误：{name}：{reason}" if zh else f"error: {name}: {reason}"
         return USAGE, f"错误：{reason}" if zh else f"error: {reason}"
-    log = Path(tempfile.gettempdir()) / "kpi_error.log"
+    from .safety import error_log
+
     try:
-        log.write_text(traceback.format_exc(), encoding="utf-8")
+        log = error_log(traceback.format_exc())
     except OSError:
-        pass
+        log = None
     if os.environ.get("KPI_DEBUG"):
         traceback.print_exc()
-    return USAGE, (f"内部错误：{type(exc).__name__}: {exc}。详细信息已写入 {log}" if zh
-                   else f"internal error: {type(exc).__name__}: {exc}. Details in {log}")
+    where = (f"详细信息已写入 {log}" if zh else f"Details in {log}") if log else \
+        ("详细信息无法写入日志（设置 KPI_DEBUG=1 可在终端查看）" if zh else "no log could be written (set KPI_DEBUG=1)")
+    return USAGE, (f"内部错误：{type(exc).__name__}: {exc}。{where}" if zh
+                   else f"internal error: {type(exc).__name__}: {exc}. {where}")
 
 
 def _progress(enabled: bool):

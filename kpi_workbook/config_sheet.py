@@ -23,7 +23,7 @@ from kpi_engine.problems import clip, show_value
 from kpi_engine.rules import RULES
 from kpi_engine.scheme import DIRECTIONS, GAPS, INPUT_KINDS, ROUNDINGS, Scheme, SchemeError, scheme_from_dict
 
-from .cells import CellProblem, cell_ref
+from .cells import CellProblem, cell_ref, write
 from .config_syntax import (  # the format_*/parse_* names stay importable from here
     _NUMBER,
     format_choices,
@@ -130,39 +130,38 @@ def _width(text: Any) -> int:
 def write_config(ws: Any, scheme: Scheme, lang: str = "zh") -> None:
     """Write ``scheme`` onto the openpyxl worksheet ``ws`` as stacked, editable tables."""
     en = str(lang).lower().startswith("en")
-    ws["A1"] = "Scheme: edit these tables to change the appraisal (takes effect at the next compute)" if en else \
-        "指标配置：修改下列表格即可调整考核方案（下次计算时生效）"
-    ws["A1"].font = Font(bold=True, size=13)
-    ws["A2"] = ("Grey rows hold field ids read by the program: do not change them. Rows may be inserted; blank rows "
-                "are ignored.") if en else "灰色小字行是字段编号，程序按它读取，请勿修改；表内可插入行，空行会被忽略。"
-    ws["A2"].font = NOTE_FONT
+    write(ws, 1, 1, "Scheme: edit these tables to change the appraisal (takes effect at the next compute)" if en
+          else "指标配置：修改下列表格即可调整考核方案（下次计算时生效）").font = Font(bold=True, size=13)
+    write(ws, 2, 1, ("Grey rows hold field ids read by the program: do not change them. Rows may be inserted; blank "
+                     "rows are ignored.") if en else "灰色小字行是字段编号，程序按它读取，请勿修改；表内可插入行，空行会被忽略。"
+          ).font = NOTE_FONT
     widths: dict[int, int] = {}
     id_ranges: dict[str, str] = {}
     r = 4
     for key, (title_zh, title_en, _, note_zh, note_en) in TABLES.items():
         cols, rows = columns(key), _rows(scheme, key)
-        ws.cell(r, 1, f"#{key}").font = ID_FONT
-        ws.cell(r, 2, title_en if en else title_zh).font = Font(bold=True, size=12)
+        write(ws, r, 1, f"#{key}").font = ID_FONT
+        write(ws, r, 2, title_en if en else title_zh).font = Font(bold=True, size=12)
         first, last = r + 3, r + 2 + len(rows) + SPARE_ROWS
         id_ranges[key] = f"$A${first}:$A${last}"
         for c, (fid, zh, en_label, kind) in enumerate(cols, 1):
             ws.cell(r, c).fill = TITLE_FILL
-            head = ws.cell(r + 1, c, en_label if en else zh)
+            head = write(ws, r + 1, c, en_label if en else zh)
             head.font, head.fill = Font(bold=True), HEAD_FILL
-            ws.cell(r + 2, c, fid).font = ID_FONT
+            write(ws, r + 2, c, fid).font = ID_FONT
             widths[c] = max(widths.get(c, 8), _width(head.value) + 2, _width(fid) + 2)
             for i in range(last - first + 1):
                 v = rows[i].get(fid) if i < len(rows) else None
                 if kind == B and i < len(rows):
                     v = ("Yes" if en else "是") if v else ("No" if en else "否")
-                cell = ws.cell(first + i, c, None if v == "" else v)
+                cell = write(ws, first + i, c, None if v == "" else v)
                 cell.fill = DATA_FILL
                 cell.number_format = "General" if kind == N else "@"
                 widths[c] = max(widths[c], min(_width(v if v is not None else "") + 2, 40))
             _validate_column(ws, key, fid, kind, f"{cell_ref(first, c)}:{cell_ref(last, c)}", en, id_ranges)
         if note_en if en else note_zh:
-            ws.cell(last + 1, 1, "#note").font = ID_FONT
-            ws.cell(last + 1, 2, note_en if en else note_zh).font = NOTE_FONT
+            write(ws, last + 1, 1, "#note").font = ID_FONT
+            write(ws, last + 1, 2, note_en if en else note_zh).font = NOTE_FONT
         r = last + 3
     for c, w in widths.items():
         ws.column_dimensions[cell_ref(1, c)[:-1]].width = w

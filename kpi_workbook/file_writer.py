@@ -21,7 +21,7 @@ from openpyxl.chart import BarChart, Reference
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 
-from .cells import set_value
+from .cells import MAX_CELL_TEXT, cell_text, save_workbook, set_value
 from .results import Block
 
 HEADER_FILL = PatternFill("solid", fgColor="DDEBF7")
@@ -72,7 +72,7 @@ def build_donor(blocks: list[Block], path: Path) -> None:
         ws.protection.formatColumns = False
     base = path.with_name(path.name + ".openpyxl.xlsx")  # beside the donor, in its temp folder
     try:
-        wb.save(base)
+        save_workbook(wb, base)
         _write_data_rows(base, path, probes)
     finally:
         base.unlink(missing_ok=True)
@@ -216,6 +216,8 @@ def _data_rows(rows: list[list[Any]], first: int, styles: dict[int, str]) -> str
                 continue
             kind = type(v)
             if kind is str:
+                if len(v) > MAX_CELL_TEXT:
+                    v = cell_text(v)
                 if not v:  # as openpyxl: an empty text is no value
                     if style[c]:
                         add(f'<c r="{letters[c]}{r}"{style[c]}/>')

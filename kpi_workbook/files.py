@@ -8,29 +8,18 @@ package (every other part stays byte-identical). Saves are atomic and locked.
 from __future__ import annotations
 
 import csv
-import errno
 import math
-import os
-import tempfile
 from pathlib import Path
 from typing import Any
 
-from .cells import CellProblem
+from .cells import CellProblem, save_workbook
 from .file_source import FileSource
 from .file_writer import build_donor
-from .layout import layout
 from .package import atomic_write, file_lock, transplant_sheets
 from .pipeline import Outcome, Progress, compute, next_period_workbook, validate
-from .safety import check_package
+from .safety import WorkbookWriteError, check_package, io_error, require_file_path, scratch_folder
 
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
-
-
-def owned_sheet_names() -> list[str]:
-    """Every sheet compute owns (both languages), and the hidden meta sheet."""
-    lay = layout()
-    names = [n for key in ("scores", "deductions", "guide", "summary", "problems") for n in lay.result_names(key)]
-    return list(dict.fromkeys(names + [lay.sheet("meta")]))
 
 
 def open_source(path: str | Path) -> FileSource:
@@ -46,10 +35,8 @@ def require_folder(*paths: str | Path | None) -> None:
     already written, and so that the error names the folder, not a temp or lock file in it.
     """
     for p in paths:
-        if p is None:
-            continue
-        if not Path(p).parent.is_dir():  # the CLI names the missing folder
-            raise FileNotFoundError(errno.ENOENT, os.strerror(errno.ENOENT), str(p))
+        if p is not None:
+            require_file_path(p)  # a missing folder, or a folder given as the output file
 
 
 def validate_file(path: str | Path, lang: str | None = None) -> list[CellProblem]:
@@ -66,11 +53,16 @@ def compute_file(path: str | Path, out: str | Path | None = None, *, csv_path: s
     with file_lock(target, timeout=lock_timeout):
         with open_source(path) as source:
             outcome = compute(source, lang=lang, progress=progress)
-        with tempfile.TemporaryDirectory(prefix="kpi_donor_") as tmp:
+        with scratch_folder("kpi_donor_") as tmp:
             donor = Path(tmp) / "donor.xlsx"
-            build_donor(outcome.blocks, donor)
+            try:
+                build_donor(outcome.blocks, donor)
+            except OSError as exc:  # the temp folder is full: say which folder, not the workbook
+                if isinstance(exc, WorkbookWriteError) or exc.errno is None:
+                    raise
+                raise io_error(Path(tmp), exc) from exc
             states = {b.sheet: b.state for b in outcome.blocks}
-            transplant_sheets(path, donor, owned_sheet_names(), target, states=states)
+            transplant_sheets(path, donor, outcome.owned, target, states=states, locked=True)
     if csv_path:
         write_csv(outcome, csv_path)
     return outcome
@@ -116,5 +108,5 @@ def next_period_file(path: str | Path, out: str | Path | None = None, lang: str 
         wb = next_period_workbook(source, lang=lang)
         target = Path(out) if out else default_next_path(path, source)
     require_folder(target)
-    atomic_write(target, lambda tmp: wb.save(tmp))
+    atomic_write(target, lambda tmp: save_workbook(wb, tmp))
     return target

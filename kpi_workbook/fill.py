@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 import zipfile
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -20,12 +21,21 @@ import pandas as pd
 from kpi_engine import Scheme, default_scheme, normalize_id
 from kpi_engine.inputs import label_map
 
-from .cells import set_value
+from .cells import save_workbook, set_value
 from .file_source import FileSource, load_for_edit
-from .files import owned_sheet_names
+from .layout import layout
 from .package import atomic_write, file_lock
 from .package_xml import _Package, _sheets
-from .reading import HEADER_SCAN_ROWS, WorkbookError, find_header, is_blank, skip_sheets
+from .reading import (
+    HEADER_SCAN_ROWS,
+    OWNED_KEY,
+    WorkbookError,
+    find_header,
+    is_blank,
+    owned_sheets,
+    read_meta,
+    skip_sheets,
+)
 from .safety import check_package
 from .template import read_roster
 
@@ -74,9 +84,9 @@ class FillReport:
         return "\n".join(lines)
 
 
-def droppable_parts(path: Path, lang: str = "zh") -> list[str]:
-    """Descriptions of parts outside our own result sheets that openpyxl would drop."""
-    owned = {n.lower() for n in owned_sheet_names()}
+def droppable_parts(path: Path, lang: str = "zh", owned: Iterable[str] = ()) -> list[str]:
+    """Descriptions of parts outside our own result sheets (``owned``) that openpyxl would drop."""
+    owned = {n.lower() for n in owned}
     with zipfile.ZipFile(path) as zf:
         pkg = _Package(zf)
         wb_part, root = pkg.workbook()
@@ -115,7 +125,10 @@ def fill_workbook(path: str | Path, data: str | Path, out: str | Path | None = N
     target = Path(out) if out else path
     check_package(path)
     report = FillReport()
-    lost = droppable_parts(path, lang)
+    with FileSource(path) as source:
+        meta = read_meta(source)
+    owned = owned_sheets(meta)  # the result sheets compute made: stale once new data is in
+    lost = droppable_parts(path, lang, owned)
     if lost and target.resolve() == path.resolve():
         raise FillRefused(
             ("工作簿包含保存时会丢失的内容，为保护原文件未写入：" + "；".join(lost) +
@@ -141,12 +154,11 @@ def fill_workbook(path: str | Path, data: str | Path, out: str | Path | None = N
             values[eid] = {fid: rec[col] for fid, col in columns.items() if fid != "employee_id"}
     keep_vba = path.suffix.lower() == ".xlsm"
     with file_lock(target):
-        owned = set(owned_sheet_names()) - {"_kpi_meta"}
-        skip = skip_sheets()
+        skip = skip_sheets(meta)
         plan: dict[str, tuple[dict[str, int], list[tuple[int, str]]]] = {}  # sheet -> (columns, [(row, id)])
         with FileSource(path) as source:  # rows located on the read-only grid: work follows the cells that exist
             for name in source.sheet_names():
-                if name in skip or name in owned:
+                if name in skip:
                     continue
                 grid = source.read(name)
                 found = find_header(grid[:HEADER_SCAN_ROWS], scheme)
@@ -166,6 +178,8 @@ def fill_workbook(path: str | Path, data: str | Path, out: str | Path | None = N
             if name in owned:
                 report.removed_sheets.append(name)
                 wb.remove(wb[name])
+        if report.removed_sheets:
+            _forget_owned(wb)
         matched: set[str] = set()
         for name, (cols, rows) in plan.items():
             ws = wb[name]
@@ -181,8 +195,19 @@ def fill_workbook(path: str | Path, data: str | Path, out: str | Path | None = N
                     report.cells_written += 1
         report.employees_matched = len(matched)
         report.unknown_ids = sorted(set(values) - matched)
-        atomic_write(target, lambda tmp: wb.save(tmp))
+        atomic_write(target, lambda tmp: save_workbook(wb, tmp), locked=True)
     return report
+
+
+def _forget_owned(wb: Any) -> None:
+    """The meta sheet's record of our result sheets emptied: they are gone, and a sheet HR later
+    gives one of their names is HR's."""
+    name = layout().sheet("meta")
+    if name not in wb.sheetnames:
+        return
+    for key, value in wb[name].iter_rows(max_col=2):
+        if key.value == OWNED_KEY:
+            value.value = None
 
 
 def _cell_value(value: Any) -> Any:

@@ -14,6 +14,7 @@ from openpyxl.styles import Alignment, Font, PatternFill
 from kpi_engine.explain import fmt, formula_words, num
 from kpi_engine.scheme import Scheme
 
+from .cells import write
 from .input_sheets import HEAD_FILL, input_columns
 from .layout import layout
 
@@ -122,7 +123,7 @@ def _help_sheet(ws: Any, scheme: Scheme, period: str, lang: str) -> None:
     def line(*values: Any, font: Font | None = None, fill: PatternFill | None = None, wrap: bool = True) -> None:
         nonlocal r
         for c, v in enumerate(values, 1):
-            cell = ws.cell(r, c, v)
+            cell = write(ws, r, c, v)
             cell.alignment = Alignment(wrap_text=wrap, vertical="top")
             if font:
                 cell.font = font

@@ -22,10 +22,11 @@ from openpyxl.worksheet.datavalidation import DataValidation
 from kpi_engine.explain import num
 from kpi_engine.scheme import InputField, Scheme
 
-from .cells import cell_ref, set_value
+from .cells import cell_ref, cell_text, set_value, write
 from .layout import InputSheet, layout
 
 BLANK_ROWS = 50  # formatted empty rows when there is no roster
+LIST_LIMIT = 255  # characters of a drop-down's list written in the validation itself (Excel's limit)
 SPARE_ROWS = 20  # formatted empty rows below a roster
 FORMATS = {"money": "¥#,##0.00", "count": "0", "rate": "0.00%", "rating": "0.0", "number": "0.00", "text": "@", "choice": "@"}
 HEAD_FILL = PatternFill("solid", fgColor="DDEBF7")
@@ -64,11 +65,11 @@ def _input_sheet(ws: Any, sheet: InputSheet, fields: list[InputField], roster: p
     n = 0 if roster is None else len(roster)
     last = first + max(n + SPARE_ROWS if n else BLANK_ROWS, BLANK_ROWS) - 1
     for c, f in enumerate(fields, 1):
-        head = ws.cell(lay.label_row, c, f.name(lang))
+        head = write(ws, lay.label_row, c, f.name(lang))
         head.font, head.fill = Font(bold=True), HEAD_FILL
         head.alignment = Alignment(horizontal="center", vertical="center", wrap_text=True)
         head.comment = Comment(_field_help(f, sheet, lang), "kpi", width=260, height=110)
-        ws.cell(lay.id_row, c, f.id).font = ID_FONT
+        write(ws, lay.id_row, c, f.id).font = ID_FONT
         letter = cell_ref(1, c)[:-1]
         ws.column_dimensions[letter].width = max(10, min(24, _width(f.name(lang)) + 4))
         values = roster[f.id].tolist() if roster is not None and f.id in roster.columns else []
@@ -119,8 +120,14 @@ def _validation(ws: Any, f: InputField, ref: str, lang: str) -> None:
     lo, hi = f.bounds()
     kw: dict[str, Any] = {}
     if f.kind == "choice" and f.choices:
-        options = list(dict.fromkeys([a[0] for a in f.choices.values() if a] + list(f.choices)))
-        kw = dict(type="list", formula1=f'"{",".join(options)}"', errorStyle="warning" if f.open_choice else "stop")
+        # a list literal cannot hold a quote or a comma, nor more than 255 characters: such options are
+        # left out of the drop-down (they are still accepted; compute checks every value)
+        options = [o for o in dict.fromkeys([a[0] for a in f.choices.values() if a] + list(f.choices))
+                   if o and '"' not in o and "," not in o]
+        literal = ",".join(options)
+        if not options or len(literal) > LIST_LIMIT:
+            return
+        kw = dict(type="list", formula1=f'"{literal}"', errorStyle="warning" if f.open_choice else "stop")
         msg = ("请从列表中选择：" if zh else "Choose from the list: ") + "/".join(options)
     elif f.id == "employee_id":
         col = ref.split(":")[0].rstrip("0123456789")
@@ -148,8 +155,9 @@ def _validation(ws: Any, f: InputField, ref: str, lang: str) -> None:
             msg += "（85% 填 0.85 或 85%）" if zh else " (85% = 0.85)"
     else:
         return
+    title = cell_text(f.name(lang))[:32]  # Excel's limits: a title of 32 characters, a message of 225
     dv = DataValidation(allow_blank=True, showErrorMessage=True, showInputMessage=True,
-                        errorTitle=f.name(lang)[:32], error=msg, promptTitle=f.name(lang)[:32], prompt=msg, **kw)
+                        errorTitle=title, error=msg[:225], promptTitle=title, prompt=msg[:225], **kw)
     ws.add_data_validation(dv)
     dv.add(ref)
 

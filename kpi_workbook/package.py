@@ -47,11 +47,12 @@ Part = bytes | Callable[[_Package], Iterable[bytes]]
 # ---------------------------------------------------------------- the transplant
 
 def transplant_sheets(target: str | Path, donor: str | Path, owned: Sequence[str], out: str | Path, *,
-                      states: Mapping[str, str] | None = None) -> None:
+                      states: Mapping[str, str] | None = None, locked: bool = False) -> None:
     """Write `out` = `target` with the sheets named in `owned` replaced by (or added from) the donor's
     sheets of the same names. Sheets in `owned` that the donor lacks are removed from target.
     `states` maps sheet name -> "visible" | "hidden" | "veryHidden". Atomic: writes a temp file
-    beside `out` then os.replace; on any failure `out` (and `target`) are untouched and no temp file remains."""
+    beside `out` then os.replace; on any failure `out` (and `target`) are untouched and no temp file remains.
+    ``locked``: the caller holds `out`'s :func:`file_lock` (else the write takes it)."""
     target, donor, out = Path(target), Path(donor), Path(out)
     states = {k.casefold(): v for k, v in (states or {}).items()}
     bad = [v for v in states.values() if v not in STATES]
@@ -86,7 +87,7 @@ def transplant_sheets(target: str | Path, donor: str | Path, owned: Sequence[str
                 zi.compress_type = zipfile.ZIP_DEFLATED
                 _put(zout, zi, parts.pop(name), dz)
 
-    atomic_write(out, write)
+    atomic_write(out, write, locked=locked)
 
 
 def _put(zout: zipfile.ZipFile, zi: zipfile.ZipInfo, part: Part, donor: zipfile.ZipFile) -> None:

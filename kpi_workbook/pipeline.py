@@ -21,12 +21,21 @@ from kpi_engine import PeriodError, Scheme, ScoreResult, default_scheme, parse_p
 from kpi_engine.problems import render, show_value
 
 from .cells import CellProblem
-from .layout import layout
-from .reading import GatheredInputs, WorkbookError, gather, read_meta
+from .layout import RESULT_KEYS, layout
+from .reading import (
+    OWNED_KEY,
+    SHEET_SEP,
+    GatheredInputs,
+    WorkbookError,
+    claim_sheets,
+    gather,
+    read_meta,
+)
 from .results import (
     Block,
     ChartSpec,
     deductions_block,
+    fit_problems,
     guide_block,
     meta_block,
     problems_block,
@@ -82,6 +91,12 @@ class Outcome:
     period: str
     inputs: GatheredInputs | None = None
     meta: dict[str, str] = field(default_factory=dict)
+    stale: list[str] = field(default_factory=list)  # our sheets of before that the blocks do not replace
+
+    @property
+    def owned(self) -> list[str]:
+        """Every sheet the write replaces or removes: the blocks' sheets and the stale ones."""
+        return [b.sheet for b in self.blocks] + self.stale
 
     def block(self, key: str) -> Block:
         return next(b for b in self.blocks if b.key == key)
@@ -179,6 +194,8 @@ def compute(source: SheetSource, *, lang: str | None = None, progress: Progress 
     meta = read_meta(source)
     lang = _lang(lang, meta)
     zh = lang == "zh"
+    result_sheets = [layout().sheet(key, lang) for key in RESULT_KEYS]
+    stale = claim_sheets(source, meta, result_sheets)  # before any work: HR's own sheets are never replaced
     say("读取指标配置…" if zh else "Reading the scheme…", 0.05)
     scheme, problems = load_scheme_from(source, lang)
     period, period_problems = _period(meta, lang)
@@ -194,18 +211,20 @@ def compute(source: SheetSource, *, lang: str | None = None, progress: Progress 
     stamp = (now or dt.datetime.now()).replace(microsecond=0).isoformat()
     new_meta = dict(meta) | {
         "period": period, "lang": lang, "scheme_fingerprint": scheme.fingerprint(),
-        "version": kpi_engine.__version__, "computed_at": stamp,
+        "version": kpi_engine.__version__, "computed_at": stamp, OWNED_KEY: SHEET_SEP.join(result_sheets),
     }
     blocks = [
         scores_block(result, roster, lang),
         deductions_block(result, roster, lang),
         guide_block(result, roster, lang),
         summary_block(result, roster, lang),
-        problems_block(problems, lang),
-        meta_block(new_meta),
     ]
+    problems += fit_problems(blocks, lang)  # a sheet beyond Excel's grid raises here, before any write
+    blocks += [problems_block(problems, lang), meta_block(new_meta)]
+    fit_problems(blocks[-2:], lang)
     say("完成" if zh else "Done", 1.0)
-    return Outcome(blocks, problems, result, _summary(result, problems, period), lang, period, gathered, new_meta)
+    return Outcome(blocks, problems, result, _summary(result, problems, period), lang, period, gathered, new_meta,
+                   stale)
 
 
 def _summary(result: ScoreResult, problems: list[CellProblem], period: str) -> Summary:

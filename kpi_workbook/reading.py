@@ -21,7 +21,7 @@ from kpi_engine import Scheme, normalize_id
 from kpi_engine.inputs import label_map
 
 from .cells import CellProblem, cell_ref
-from .layout import layout
+from .layout import RESULT_KEYS, layout
 from .sources import SheetSource, row_values
 
 HEADER_SCAN_ROWS = 10
@@ -107,17 +107,57 @@ def read_meta(source: SheetSource) -> dict[str, str]:
     return out
 
 
-def skip_sheets() -> set[str]:
+OWNED_KEY = "owned_sheets"  # meta key: the sheets compute created, separated by SHEET_SEP
+SHEET_SEP = "/"  # no sheet name can hold it
+
+
+def owned_sheets(meta: dict[str, str]) -> list[str]:
+    """The result sheets compute created in this workbook, as recorded in the meta sheet.
+
+    Only these are ever replaced or removed: HR's own sheets are never ours, whatever their
+    names ("Summary" in a Chinese workbook, say). A workbook computed before the record existed
+    owns the result sheets of its own language.
+    """
+    if OWNED_KEY in meta:
+        return [n for n in meta[OWNED_KEY].split(SHEET_SEP) if n]
+    if meta.get("computed_at"):
+        lang = "en" if meta.get("lang", "").lower().startswith("en") else "zh"
+        return [layout().sheet(key, lang) for key in RESULT_KEYS]
+    return []
+
+
+def skip_sheets(meta: dict[str, str]) -> set[str]:
+    """Sheets that are never input sheets: the generated ones, and the results compute owns."""
     lay = layout()
     names = {lay.sheets[k][lang] for k in ("help", "config", "meta") for lang in ("zh", "en")}
-    return names | lay.all_result_names()
+    return names | set(owned_sheets(meta))
+
+
+def claim_sheets(source: SheetSource, meta: dict[str, str], names: list[str]) -> list[str]:
+    """Check that writing the sheets ``names`` replaces only sheets we own; return the sheets we
+    own that the new ones do not replace (results of another language: removed with the write).
+
+    Raises WorkbookError naming a sheet of HR's that has one of those names.
+    """
+    owned = {n.casefold() for n in owned_sheets(meta)}
+    wanted = {n.casefold() for n in names}
+    present = source.sheet_names()
+    clash = [n for n in present if n.casefold() in wanted and n.casefold() not in owned]
+    if clash:
+        zh, en = "」「".join(clash), "', '".join(clash)
+        raise WorkbookError(
+            f"工作簿中已有名为「{zh}」的工作表，但它不是本工具生成的（可能是您自己建的表），"
+            f"为避免覆盖未写入结果。请把它改名后重试 / the workbook already has a sheet named '{en}' "
+            f"that this tool did not create; to keep it, nothing was written. Rename it and try again"
+        )
+    return [n for n in present if n.casefold() in owned and n.casefold() not in wanted]
 
 
 def gather(source: SheetSource, scheme: Scheme, lang: str = "zh") -> GatheredInputs:
     """Merge every input sheet into one frame, one row per employee of the first sheet."""
     problems: list[CellProblem] = []
     tables: list[InputTable] = []
-    skip = skip_sheets()
+    skip = skip_sheets(read_meta(source))
     for name in source.sheet_names():
         if name in skip:
             continue

@@ -6,6 +6,7 @@ are written by :mod:`.input_sheets`, :mod:`.help_sheet` and :mod:`.config_sheet`
 
 from __future__ import annotations
 
+import csv
 import datetime as dt
 import io
 from pathlib import Path
@@ -19,6 +20,7 @@ from kpi_engine.inputs import label_map, normalize_id
 from kpi_engine.periods import parse_period
 from kpi_engine.scheme import Scheme, default_scheme
 
+from .cells import save_workbook, write
 from .config_sheet import write_config
 from .help_sheet import AREAS, _help_sheet, formula_words, rule_words
 from .input_sheets import (
@@ -33,6 +35,7 @@ from .input_sheets import (
     input_columns,
 )
 from .layout import layout
+from .reading import OWNED_KEY
 
 # the sheet writers' public names moved to input_sheets and help_sheet; they stay importable from here
 __all__ = ["AREAS", "BLANK_ROWS", "FORMATS", "HEAD_FILL", "ID_FONT", "INPUT_FILL", "KIND_WORDS", "SPARE_ROWS",
@@ -103,7 +106,7 @@ def read_roster(path: str | Path, scheme: Scheme | None = None, *, require_id: b
                 text = raw.decode("utf-8-sig")
             except UnicodeDecodeError:
                 text = raw.decode("gbk")
-            df = pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False)
+            df = _csv_frame(text, p.name)
         else:
             from .safety import check_package
 
@@ -114,6 +117,41 @@ def read_roster(path: str | Path, scheme: Scheme | None = None, *, require_id: b
             raise
         raise RosterError(f"无法读取 {p.name}：{exc} / cannot read {p.name}: {exc}") from exc
     return roster_frame(df, scheme, p.name, require_id=require_id)
+
+
+def _csv_frame(text: str, name: str) -> pd.DataFrame:
+    """A CSV as a frame of text, every row as wide as the header; a row with more or fewer fields
+    is refused, naming its line (pandas would shift it: a trailing comma moves 工号 into the index)."""
+    reader = csv.reader(io.StringIO(text))
+    rows, bad = [], []
+    header: list[str] | None = None
+    for row in reader:
+        if not any(field.strip() for field in row):
+            continue  # blank lines
+        if header is None:
+            header = row
+        elif len(row) != len(header):
+            bad.append((reader.line_num, len(row)))
+        else:
+            rows.append(row)
+    if header is None:
+        return pd.DataFrame()
+    if bad:
+        width = len(header)
+        shown = "、".join(f"第 {line} 行有 {n} 个" for line, n in bad[:5]) + ("……" if len(bad) > 5 else "")
+        shown_en = ", ".join(f"line {line} has {n}" for line, n in bad[:5]) + (", …" if len(bad) > 5 else "")
+        hint = "（行尾多了逗号？）" if all(n > width for _, n in bad) else ""
+        raise RosterError(
+            f"{name} 的表头有 {width} 个字段，但{shown}字段{hint}，列会错位，未读取；请在 Excel 中打开并重新另存为 CSV / "
+            f"{name}: the header has {width} fields but {shown_en}; the columns would shift, so nothing was read. "
+            f"Open it in Excel and save it as CSV again"
+        )
+    seen: dict[str, int] = {}
+    names = []
+    for h in header:  # repeated headers get .1, .2 as pandas names them
+        names.append(h if h not in seen else f"{h}.{seen[h]}")
+        seen[h] = seen.get(h, 0) + 1
+    return pd.DataFrame(rows, columns=names, dtype=object)
 
 
 # ---------------------------------------------------------------- workbook ---
@@ -133,10 +171,10 @@ def new_workbook(period: str, roster: pd.DataFrame | None = None, lang: str = "z
     meta = wb.create_sheet(lay.sheet("meta", lang))
     rows = [("period", per.label), ("lang", lang), ("scheme_fingerprint", scheme.fingerprint()),
             ("version", kpi_engine.__version__), ("created_at", dt.datetime.now().isoformat(timespec="seconds")),
-            ("computed_at", None)]
+            ("computed_at", None), (OWNED_KEY, None)]
     for r, (key, value) in enumerate(rows, 1):
-        meta.cell(r, 1, key)
-        meta.cell(r, 2, value).number_format = "@"
+        write(meta, r, 1, key)
+        write(meta, r, 2, value).number_format = "@"
     meta.sheet_state = "veryHidden"
     _help_sheet(help_ws, scheme, per.label, lang)
     return wb
@@ -149,6 +187,6 @@ def write_new(path: str | Path, period: str, roster: pd.DataFrame | None = None,
     wb = new_workbook(period, roster, lang, scheme)
     from .safety import atomic_write
 
-    atomic_write(path, wb.save)
+    atomic_write(path, lambda tmp: save_workbook(wb, tmp))
     return path
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+import os
 import shutil
 import tempfile
 from pathlib import Path
@@ -269,7 +270,8 @@ def test_validate_writes_only_the_problem_sheet(book: FakeBook) -> None:
     report = kpi_addin.validate(book)
     name = layout().sheet("problems")
     assert sorted(s.name for s in book.sheets) == sorted(before + [name])
-    assert book.writes == 1
+    assert book.writes == 2  # the 校验 sheet, and its record as ours in the hidden meta sheet
+    assert [name] == [v for k, v in book.values(layout().sheet("meta")) if k == "owned_sheets"]
     assert len(book.values(name)) == 2 + len(expected)
     errors = sum(p.severity == "error" for p in expected)
     first_error = next(p for p in expected if p.severity == "error")
@@ -356,13 +358,21 @@ def test_new_sheets_go_after_the_last_visible_sheet(book: FakeBook) -> None:
     assert names.index(layout().sheet("scores")) == names.index(layout().sheet("config")) + 1
 
 
-def test_traceback_logs_go_to_the_temp_folder(book: FakeBook) -> None:
-    try:
-        raise ValueError("boom")
-    except ValueError as exc:
-        path = kpi_addin.log_traceback("compute", book, exc)
-    assert path.parent == Path(tempfile.gettempdir()) and "ValueError: boom" in path.read_text(encoding="utf-8")
-    path.unlink()
+def test_traceback_logs_go_to_a_private_folder_in_the_temp_folder(book: FakeBook) -> None:
+    paths = []
+    for _ in range(2):
+        try:
+            raise ValueError("boom")
+        except ValueError as exc:
+            paths.append(kpi_addin.log_traceback("compute", book, exc))
+    first, second = paths
+    assert first != second  # a new file each time, never one shared name another user could plant
+    assert first.parent.parent == Path(tempfile.gettempdir()) and "ValueError: boom" in first.read_text(encoding="utf-8")
+    assert first.name.startswith("kpi_addin_compute_")
+    if os.name == "posix":
+        assert first.stat().st_mode & 0o077 == 0 and first.parent.stat().st_mode & 0o077 == 0
+    for path in paths:
+        path.unlink()
 
 
 def test_messages_in_english_for_an_english_workbook(tmp_path: Path) -> None:

