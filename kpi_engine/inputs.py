@@ -157,11 +157,16 @@ def clean(df: pd.DataFrame, scheme: Scheme, lang: str = "zh") -> CleanInput:
     return CleanInput(n, ids, numbers, texts, blank, absent, excluded, problems)
 
 
+# text that stands for an empty cell: only spaces, or "nan", which is how ``astype(str)`` writes a
+# blank in pandas 2 (3 keeps it NaN); normalize_id reads the id "nan" as no id for the same reason
+_BLANK_TEXT = {"", "nan"}
+
+
 def _is_blank_array(raw: pd.Series) -> np.ndarray:
-    """Blank = NaN/None or text made only of spaces."""
+    """Blank = NaN/None, text made only of spaces, or the text "nan" (any case, spaces around)."""
     blank = np.array(pd.isna(raw).to_numpy(), dtype=bool, copy=True)
     if not pd.api.types.is_numeric_dtype(raw.dtype) and len(raw):
-        blank |= np.array([isinstance(v, str) and not v.strip() for v in raw.tolist()], dtype=bool)
+        blank |= np.array([isinstance(v, str) and v.strip().lower() in _BLANK_TEXT for v in raw.tolist()], dtype=bool)
     return blank
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 import pandas as pd
 import pytest
 
@@ -16,6 +18,21 @@ E001 = dict(
     proposals_approved=1, knowledge_docs=0, platform_violations=0, severe_violations=0,
     data_security_violations=0,
 )
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """The Makefile says which XML library openpyxl must use (KPI_EXPECT_LXML=1 in make test-lxml,
+    0 in make test): a leg of the test matrix that silently runs on the other one fails at once."""
+    expect = os.environ.get("KPI_EXPECT_LXML")
+    if expect is None:
+        return
+    import openpyxl.xml
+
+    if openpyxl.xml.LXML != (expect == "1"):
+        raise pytest.UsageError(
+            f"KPI_EXPECT_LXML={expect} but openpyxl.xml.LXML is {openpyxl.xml.LXML} "
+            f"(lxml installed: {openpyxl.xml.lxml_available()}, OPENPYXL_LXML={os.environ.get('OPENPYXL_LXML')!r})"
+        )
 
 
 @pytest.fixture

@@ -352,3 +352,23 @@ def test_never_an_unexplained_blank_total():
     assert math.isnan(result.scores.loc["E001", "pv_per_uv"])
     codes = result.problems.query("code == 'not_computable'")
     assert codes.indicator.tolist() == ["pv_per_uv"]
+
+
+@pytest.mark.parametrize("spelling", ["nan", " NaN ", "NAN"])
+def test_text_nan_is_a_blank_cell(spelling):
+    """pandas 2's astype(str) writes a blank as the text "nan": the same frame with NaN and with that
+    text (in number and in text columns) scores the same and reports the same blanks, not "not a number"."""
+    rows = [E001, dict(E001, employee_id="E002", rating_cs=None, category=None),
+            dict(E001, employee_id="E003", sales_actual=None, paid_orders=None)]
+    blanks = pd.DataFrame(rows)
+    texts = pd.DataFrame([{k: spelling if v is None or v != v else v for k, v in row.items()} for row in rows])
+    assert (texts == spelling).sum().sum() == 4
+    a, b = score(blanks), score(texts)
+    pd.testing.assert_series_equal(a.total, b.total)
+    pd.testing.assert_frame_equal(a.scores, b.scores)
+    pd.testing.assert_frame_equal(a.points, b.points)
+    keys = ["employee_id", "field", "code", "problem"]
+    assert b.problems[keys].to_dict("records") == a.problems[keys].to_dict("records")
+    assert "not_a_number" not in set(b.problems.code) and "missing" in set(b.problems.code)
+    assert b.scores.loc["E002", "collaboration_satisfaction"] == 100  # mean of the two ratings given
+    assert {"category", "sales_actual", "paid_orders"} <= set(b.problems.field)
