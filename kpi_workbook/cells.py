@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 from dataclasses import asdict, dataclass
 from typing import Any
@@ -85,14 +86,16 @@ def save_workbook(wb: Any, path: Any) -> None:
         with ZipFile(path, "w", ZIP_DEFLATED, allowZip64=True) as archive:
             wb.properties.modified = dt.datetime.now(tz=dt.timezone.utc).replace(tzinfo=None)
             ExcelWriter(wb, archive).write_data()
-    except OSError as exc:
-        failure = exc
+    except Exception as exc:
+        failure = _io_failure(exc)
+        if failure is None:
+            raise
     else:
         return
     hook = sys.unraisablehook
 
     def quiet(unraisable: Any) -> None:  # the writers' cleanup failing again after the failed write
-        if not isinstance(unraisable.exc_value, OSError):
+        if not isinstance(unraisable.exc_value, Exception) or _io_failure(unraisable.exc_value) is None:
             hook(unraisable)
 
     sys.unraisablehook = quiet
@@ -106,3 +109,19 @@ def save_workbook(wb: Any, path: Any) -> None:
     finally:
         sys.unraisablehook = hook
     raise failure
+
+
+def _io_failure(exc: Exception) -> OSError | None:
+    """The failed write as an OSError: itself, or lxml's "IO_ENOSPC"-style SerialisationError
+    (openpyxl writes through lxml when it is installed); None for any other error."""
+    import errno
+
+    if isinstance(exc, OSError):
+        return exc
+    name = str(exc).strip()
+    if type(exc).__name__ == "SerialisationError" and name.startswith("IO_"):
+        code = getattr(errno, name[3:], None)
+        failure = OSError(code, os.strerror(code) if code else name)
+        failure.__cause__ = exc
+        return failure
+    return None
