@@ -7,7 +7,14 @@ import zipfile
 from pathlib import Path
 
 import pytest
-from support.package_check import assert_sound_package, package_problems, part_closure, sheet_parts
+from support.package_check import (
+    assert_sound_package,
+    package_problems,
+    part_closure,
+    relationships,
+    sheet_parts,
+    workbook_part,
+)
 
 MAIN = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
 R = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
@@ -56,6 +63,8 @@ def test_a_sound_package_passes(tmp_path):
     assert package_problems(path) == []
     assert assert_sound_package(path) is None
     assert sheet_parts(path) == {"数据": "xl/worksheets/sheet1.xml"}
+    assert workbook_part(path) == "xl/workbook.xml"
+    assert relationships(path, "xl/workbook.xml") == [("rId1", WORKSHEET, "xl/worksheets/sheet1.xml")]
     assert part_closure(path, ["xl/workbook.xml"]) == {"xl/workbook.xml", "xl/_rels/workbook.xml.rels",
                                                        "xl/worksheets/sheet1.xml"}
 

@@ -167,6 +167,29 @@ def sheet_parts(path: str | Path) -> dict[str, str]:
         return out
 
 
+def workbook_part(path: str | Path) -> str:
+    """The zip member of the workbook part (the package's officeDocument relationship)."""
+    with zipfile.ZipFile(path) as zf:
+        z = _Zip(zf)
+        book = _workbook_part(z)
+        return z.by_lower.get(book.lower(), book)
+
+
+def relationships(path: str | Path, source: str) -> list[tuple[str, str, str]]:
+    """(id, type, target member) of the internal relationships of the part ``source``."""
+    with zipfile.ZipFile(path) as zf:
+        z = _Zip(zf)
+        rels = posixpath.join(posixpath.dirname(source), "_rels", posixpath.basename(source) + ".rels")
+        if not z.has(rels):
+            return []
+        out = []
+        for rel in ElementTree.fromstring(z.read(rels)):
+            if rel.get("TargetMode") != "External" and rel.get("Target") is not None:
+                target = _resolve(source, rel.get("Target"))
+                out.append((rel.get("Id"), rel.get("Type"), z.by_lower.get((target or "").lower(), target)))
+        return out
+
+
 def part_closure(path: str | Path, parts: list[str]) -> set[str]:
     """``parts``, their rels parts, and every part reachable from them through internal relationships."""
     with zipfile.ZipFile(path) as zf:
