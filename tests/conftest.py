@@ -1,9 +1,23 @@
-"""Shared fixtures: the spec's worked example row (shared/spec/scoring.md §7)."""
+"""Shared fixtures: the spec's worked example row (shared/spec/scoring.md §7).
+
+openpyxl writes XML through lxml when lxml is importable, and lxml is a test dependency (the tests
+make openpyxl's lxml form of the workbook in a subprocess, tests/support/producers.py). The suite
+itself runs with openpyxl's own writer unless OPENPYXL_LXML is set: `OPENPYXL_LXML=True make test`
+runs all of it with the lxml writer.
+"""
 
 from __future__ import annotations
 
-import pandas as pd
-import pytest
+import os
+
+os.environ.setdefault("OPENPYXL_LXML", "False")  # before openpyxl is imported; subprocesses inherit it
+
+import openpyxl.xml  # noqa: E402
+import pandas as pd  # noqa: E402
+import pytest  # noqa: E402
+
+if openpyxl.xml.LXML != (os.environ["OPENPYXL_LXML"] == "True" and openpyxl.xml.lxml_available()):
+    raise RuntimeError("openpyxl was imported before tests/conftest.py could choose its XML writer")
 
 E001 = dict(
     employee_id="E001", name="张三", team="天猫一组", category="apparel", product_type="fmcg",

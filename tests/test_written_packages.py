@@ -6,7 +6,10 @@ reads a few cells as values computed here independently (the engine's score(), t
 from __future__ import annotations
 
 import math
+import os
 import shutil
+import subprocess
+import sys
 import zipfile
 from pathlib import Path
 
@@ -139,3 +142,22 @@ def test_addin_build_writes_sound_packages(tmp_path, capsys):
         assert_sound_package(path)
         with zipfile.ZipFile(path) as zf:
             assert "customUI/customUI.xml" in zf.namelist()  # the parts the checker walked include the ribbon
+
+
+def test_commands_write_sound_packages_with_openpyxls_lxml_writer(tmp_path):
+    """openpyxl writes through lxml when lxml is installed (a user's machine may have it): `kpi demo`
+    (new, fill, compute) and `kpi next-period` in a process where openpyxl uses lxml."""
+    from support.producers import lxml_importable
+
+    if not lxml_importable():
+        pytest.skip("lxml is not installed in this environment; the test extra installs it")
+    env = {**os.environ, "OPENPYXL_LXML": "True", "PYTHONIOENCODING": "utf-8"}
+    check = "import openpyxl.xml, sys; sys.exit(0 if openpyxl.xml.LXML else 3)"
+    assert subprocess.run([sys.executable, "-c", check], env=env).returncode == 0
+    folder = tmp_path / "demo"
+    for argv, written in ((["demo", "-o", folder], f"kpi_demo_{PERIOD}.xlsx"),
+                          (["next-period", folder / f"kpi_demo_{PERIOD}.xlsx"], "kpi_demo_2027-Q1.xlsx")):
+        proc = subprocess.run([sys.executable, "-m", "kpi_workbook.cli", *map(str, argv)], capture_output=True,
+                              text=True, encoding="utf-8", env=env, timeout=300)
+        assert proc.returncode == 0, f"kpi {argv[0]}: {proc.stderr}"
+        assert_sound_package(folder / written)
