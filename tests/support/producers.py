@@ -110,10 +110,10 @@ def openpyxl_sample(outdir: Path, *, lxml: bool) -> Path:
         pytest.skip("lxml is not installed in this environment, so openpyxl's lxml form cannot be made here; "
                     "a test run with lxml installed (pip install lxml) covers it")
     outdir.mkdir(parents=True, exist_ok=True)
-    if openpyxl.xml.LXML == lxml:
-        from kpi_workbook.demo import build_sample_workbook
+    if openpyxl.xml.LXML == lxml:  # this process writes that form: the session's sample workbook
+        from workbooks import sample_workbook
 
-        return build_sample_workbook(outdir)
+        return sample_workbook(outdir)
     env = {**os.environ, "OPENPYXL_LXML": "True" if lxml else "False"}
     proc = subprocess.run([sys.executable, "-c", _BUILD, str(outdir), str(lxml)], capture_output=True, text=True,
                           env=env, timeout=300)
