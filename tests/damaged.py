@@ -208,7 +208,8 @@ def blank_formatted_rows(sample: Path, out: Path) -> Path:
     tmp = _edit(sample, out.with_name(out.stem + ".step.xlsx"), change)
     part = sheet_part(tmp, ROSTER_SHEET)
     xml = dict((i.filename, d) for i, d in zip_members(tmp))[part].decode()
-    style = re.findall(r'<c r="A\d+" s="(\d+)"[^>]*/>', xml)[-1]  # the filled empty cell's style
+    # the filled empty cell's style (openpyxl's own writer closes it with "/>", its lxml writer with "></c>")
+    style = re.findall(r'<c r="A\d+" s="(\d+)"[^>]*?(?:/>|></c>)', xml)[-1]
     last = max(int(r) for r in re.findall(r'<row r="(\d+)"', xml))
     cols = "ABCDEFGHIJKLMNOP"
     rows = "".join(f'<row r="{r}">' + "".join(f'<c r="{c}{r}" s="{style}"/>' for c in cols) + "</row>"
