@@ -1,4 +1,10 @@
-"""Shared fixtures: the spec's worked example row (shared/spec/scoring.md §7)."""
+"""Shared fixtures: the spec's worked example row (shared/spec/scoring.md §7).
+
+openpyxl writes XML through lxml when lxml is importable (Anaconda ships it). `make test` runs
+without lxml installed, `make test-lxml` with it (see the Makefile); tests that need the other
+form of a workbook make it in a subprocess (tests/support/producers.py), and the lxml form is
+skipped, saying so, where lxml is not installed.
+"""
 
 from __future__ import annotations
 

@@ -50,6 +50,8 @@ def convert(path: Path, outdir: Path, timeout: float = 120) -> Path:
     finally:
         shutil.rmtree(profile, ignore_errors=True)
     result = outdir / (path.stem + ".xlsx")
+    if b"could not be loaded" in out + err:  # soffice says so (and exits 0) when it cannot read the file
+        raise AssertionError(f"LibreOffice could not load {path}: {(out + err).decode(errors='replace').strip()}")
     if proc.returncode != 0 or not result.exists():
         raise AssertionError(f"LibreOffice failed on {path} (exit {proc.returncode}): {out!r} {err!r}")
     return result

@@ -16,6 +16,7 @@ from pathlib import Path, PurePosixPath
 
 import pytest
 from defusedxml import ElementTree
+from support.package_check import assert_sound_package
 
 from kpi_workbook import addin_build
 from kpi_workbook.addin_build import COMMANDS, build_addins, install_addins
@@ -117,6 +118,7 @@ def test_package_is_a_valid_addin(built: dict[str, Path], command: str) -> None:
     for name, data in p.items():
         if name.endswith((".xml", ".rels")):
             ElementTree.fromstring(data)  # every XML part well-formed
+    assert_sound_package(built[command])  # namespaces, mc:Ignorable, rels, content types, sheet list
 
 
 def test_vba_project_is_xlwings_own_untouched(built: dict[str, Path]) -> None:

@@ -26,6 +26,7 @@ import pytest
 from damaged import BAD_ROWS, CHINESE_NAME, COLLAB_SHEET, COST_SHEET, ROSTER_SHEET, build, column_of
 from openpyxl import load_workbook
 from openpyxl.utils import get_column_letter
+from support.package_check import assert_sound_package
 from workbooks import sample_workbook
 
 from kpi_workbook.cli import main
@@ -96,9 +97,10 @@ def read_csv(path: Path) -> list[list[str]]:
 
 
 def assert_results_complete(path: Path, headcount: int = HEADCOUNT) -> None:
-    """The file opens, every result sheet is there, the scores sheet has a row per employee."""
+    """The file is a sound package, every result sheet is there, the scores sheet has a row per employee."""
     with zipfile.ZipFile(path) as zf:
         assert zf.testzip() is None
+    assert_sound_package(path)
     wb = load_workbook(path, read_only=True)
     try:
         assert set(RESULT_SHEETS) <= set(wb.sheetnames)

@@ -12,6 +12,7 @@ import pytest
 import xlsxwriter
 from lo import convert
 from openpyxl import load_workbook
+from support.package_check import assert_sound_package
 from test_package import png
 from workbooks import input_sheet_names, sample_metrics, sample_workbook, sheet_values, table
 
@@ -86,6 +87,10 @@ def computed(tmp_path_factory):
     return path, before, inputs_before, code
 
 
+def test_computed_hr_workbook_is_a_sound_package(computed):
+    assert_sound_package(computed[0])
+
+
 def test_additions_are_really_there(computed):
     _, before, _, _ = computed
     names = "\n".join(before)
@@ -139,6 +144,7 @@ def test_fill_refuses_in_place_and_names_the_parts(tmp_path, capsys):
     assert main(["fill", str(path), str(sample_file("metrics_2026Q4.csv")), "-o", str(out)]) == 0
     assert "未保留" in capsys.readouterr().out
     assert path.read_bytes() == before
+    assert_sound_package(out)
 
 
 def test_fill_matches_by_label_reports_unknowns_and_never_blanks(tmp_path, capsys):

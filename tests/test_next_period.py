@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 from openpyxl import load_workbook
+from support.package_check import assert_sound_package
 from workbooks import input_sheet_names, sample_metrics, sample_workbook, table
 
 from kpi_engine import default_scheme
@@ -33,6 +34,11 @@ def _merged(path):
     for f in frames[1:]:
         out = out.join(f[[c for c in f.columns if c not in out.columns]])
     return out
+
+
+def test_both_workbooks_are_sound_packages(pair):
+    for path in pair:
+        assert_sound_package(path)
 
 
 def test_name_period_and_scheme(pair):

@@ -25,6 +25,7 @@ from lo import convert, require_soffice
 from openpyxl.chart import BarChart, Reference
 from openpyxl.styles import Font, PatternFill
 from openpyxl.worksheet.table import Table
+from support.package_check import assert_sound_package
 
 from kpi_workbook import package_styles
 from kpi_workbook.package import WorkbookBusy, WorkbookWriteError, file_lock, transplant_sheets
@@ -82,6 +83,7 @@ def assert_consistent(path: Path) -> None:
     assert all(s["{http://schemas.openxmlformats.org/officeDocument/2006/relationships}id"] in rels for s in sheets)
     for key in ("name", "sheetId"):
         assert len({s[key].lower() for s in sheets}) == len(sheets), key
+    assert_sound_package(path)  # and namespace-well-formed, mc:Ignorable prefixes declared
 
 
 def values(path: Path, sheet: str, data_only: bool = False) -> dict[str, object]:
@@ -315,6 +317,7 @@ def test_prefixed_namespaces_are_kept(books, tmp_path):
     edit_zip(hr, {"xl/workbook.xml": prefix(m["xl/workbook.xml"]), "xl/styles.xml": prefix(m["xl/styles.xml"])})
     out = tmp_path / "out.xlsx"
     transplant_sheets(hr, books["donor"], OWNED, out, states=STATES)
+    assert_consistent(out)
     book, styles = members(out)["xl/workbook.xml"].decode(), members(out)["xl/styles.xml"].decode()
     assert "<x:sheet " in book and "<sheet " not in book and "<font>" not in styles and "<x:font>" in styles
     wb = load(out)

@@ -11,6 +11,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 from openpyxl import load_workbook
+from support.package_check import assert_sound_package
 
 import kpi_engine
 from kpi_engine import default_scheme, scheme_from_dict
@@ -150,6 +151,10 @@ def test_saved_config_sheet_round_trips(wb):
 
 def test_write_new_is_atomic(saved):
     assert saved.exists() and [p.name for p in saved.parent.iterdir()] == [saved.name]
+
+
+def test_written_workbook_is_a_sound_package(saved):
+    assert_sound_package(saved)
 
 
 def test_read_roster_csv_encodings_and_xlsx(tmp_path):

@@ -7,6 +7,7 @@ import math
 import pandas as pd
 import pytest
 from openpyxl import load_workbook
+from support.package_check import assert_sound_package
 from workbooks import input_sheet_names, sample_metrics, sample_workbook, sheet_values, table, zip_parts
 
 from kpi_engine import score
@@ -22,6 +23,10 @@ def computed(tmp_path_factory):
     inputs_before = {s: sheet_values(path, s) for s in input_sheet_names()}
     outcome = compute_file(path, csv_path=tmp / "scores.csv")
     return path, tmp / "scores.csv", before, inputs_before, outcome
+
+
+def test_computed_workbook_is_a_sound_package(computed):
+    assert_sound_package(computed[0])
 
 
 def test_csv_equals_engine_on_same_data(computed):
