@@ -30,7 +30,9 @@ def _frame(rows: list[dict]) -> pd.DataFrame:
 def _mismatches(rows: list[dict], period: str) -> list[str]:
     """Every disagreement between engine and reference, as readable lines (empty = all agree)."""
     result = score(_frame(rows), period=period)
-    assert result.problems.empty or set(result.problems.code) <= {"missing", "zero_division"}, (
+    # a denominator that is 0 (zero_division), or an expression that is 0 while its columns are not:
+    # (0 + 5e-324) / 2 underflows to 0 (zero_expression)
+    assert result.problems.empty or set(result.problems.code) <= {"missing", "zero_division", "zero_expression"}, (
         result.problems.head().to_dict("records"))
     months = PERIODS[period]
     out: list[str] = []
