@@ -91,7 +91,7 @@ def generated_rows(n: int, seed: int):
     """n employees from tests/reference.random_employee, as a DataFrame (cached as a pickle)."""
     import numpy as np
     import pandas as pd
-    from reference import random_employee
+    from support.reference import random_employee
 
     path = CACHE / f"rows_{n}_{seed}_{_key('rows', n, seed)}.pkl"
     if path.exists():
@@ -192,7 +192,7 @@ def repeated_children(tasks: list[tuple[str, list[str]]], repeats: int) -> dict[
 
 def bench_engine(reps: int) -> list[dict[str, Any]]:
     import numpy as np
-    from reference import random_employee, reference_score
+    from support.reference import random_employee, reference_score
 
     from kpi_engine import score
 
@@ -266,7 +266,7 @@ def bench_template(reps: int) -> list[dict[str, Any]]:
 
 def _fake_compute(path: Path) -> dict[str, Any]:
     import kpi_addin
-    from fakebook import FakeBook
+    from support.fakebook import FakeBook
 
     from kpi_workbook.reading import skip_sheets
 

@@ -388,7 +388,7 @@ def _cleanup() -> None:
 
 def libreoffice_copy(path: str | Path) -> Path:
     """The workbook as LibreOffice reads and re-saves it (.xlsx); one conversion per distinct content."""
-    from lo import convert  # tests/lo.py: skips without soffice (fails on CI)
+    from .lo import convert  # tests/support/lo.py: skips without soffice (fails on CI)
 
     path = Path(path)
     digest = hashlib.sha256(path.read_bytes()).hexdigest()

@@ -133,7 +133,7 @@ def test_duplicate_and_float_ids_are_reported_not_scored():
 @pytest.mark.filterwarnings("error::RuntimeWarning")
 def test_a_near_zero_denominator_scores_without_overflow_warnings():
     """sales_actual typed as 1E-300: the cost ratios become vast; rules.score_from_deduction overflowed."""
-    from conftest import E001
+    from support.rows import E001
 
     frame = pd.DataFrame([dict(E001, sales_actual=1e-300), dict(E001, employee_id="E002", promotion_cost=1e15)])
     result = score(frame)
@@ -149,7 +149,7 @@ def test_huge_values_never_overflow_into_inf():
 
 
 def test_absent_optional_columns_are_reported_as_missing_columns():
-    from conftest import E001
+    from support.rows import E001
 
     row = {k: v for k, v in E001.items() if k not in ("rating_design", "rating_cs", "rating_logistics")}
     probs = score(pd.DataFrame([row])).problems

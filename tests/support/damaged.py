@@ -1,10 +1,10 @@
 """A corpus of damaged and hostile workbooks, built at test time from the sample workbook.
 
-Each builder takes the filled sample workbook (``tests/workbooks.sample_workbook``) and a
+Each builder takes the filled sample workbook (``tests/support/workbooks.sample_workbook``) and a
 folder, and writes one damaged copy there: openpyxl edits for what HR does in Excel
 (rename, delete, move, merge, mistype), zip-level edits for what a broken download or a
 hostile sender does (truncate, lie about sizes, declare XML entities). Nothing is stored
-in the repository; ``python tests/damaged.py OUTDIR`` writes the whole corpus for a look.
+in the repository; ``python -m support.damaged OUTDIR`` (from tests/) writes the whole corpus for a look.
 """
 
 from __future__ import annotations

@@ -14,7 +14,7 @@ import math
 import numpy as np
 import pandas as pd
 import pytest
-from conftest import E001
+from support.rows import E001
 
 from kpi_engine import default_scheme, scheme_from_dict, score
 from kpi_engine.rules import count_steps, gap_of

@@ -19,7 +19,7 @@ import kpi_udfs as udfs
 import numpy as np
 import pandas as pd
 import pytest
-from conftest import E001
+from support.rows import E001
 
 from kpi_engine import default_scheme, score
 from kpi_engine.rules import count_steps, gap_of

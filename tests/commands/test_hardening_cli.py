@@ -23,11 +23,11 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from damaged import BAD_ROWS, CHINESE_NAME, COLLAB_SHEET, COST_SHEET, ROSTER_SHEET, build, column_of
 from openpyxl import load_workbook
 from openpyxl.utils import get_column_letter
+from support.damaged import BAD_ROWS, CHINESE_NAME, COLLAB_SHEET, COST_SHEET, ROSTER_SHEET, build, column_of
 from support.package_check import assert_sound_package
-from workbooks import sample_workbook
+from support.workbooks import sample_workbook
 
 from kpi_workbook.cli import main
 from kpi_workbook.demo import sample_file

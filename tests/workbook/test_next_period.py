@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from openpyxl import load_workbook
 from support.package_check import assert_sound_package
-from workbooks import input_sheet_names, sample_metrics, sample_workbook, table
+from support.workbooks import input_sheet_names, sample_metrics, sample_workbook, table
 
 from kpi_engine import default_scheme
 from kpi_workbook.file_source import FileSource

@@ -8,7 +8,7 @@ import pandas as pd
 import pytest
 from openpyxl import load_workbook
 from support.package_check import assert_sound_package
-from workbooks import input_sheet_names, sample_metrics, sample_workbook, sheet_values, table, zip_parts
+from support.workbooks import input_sheet_names, sample_metrics, sample_workbook, sheet_values, table, zip_parts
 
 from kpi_engine import score
 from kpi_workbook.files import compute_file, validate_file

@@ -14,7 +14,7 @@ from openpyxl import load_workbook
 from kpi_workbook.demo import build_sample_workbook, sample_file
 from kpi_workbook.layout import layout
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 
 
 @lru_cache(maxsize=2)

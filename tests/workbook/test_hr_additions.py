@@ -10,11 +10,11 @@ from pathlib import Path
 
 import pytest
 import xlsxwriter
-from lo import convert
 from openpyxl import load_workbook
+from support.lo import convert
 from support.package_check import assert_sound_package
+from support.workbooks import input_sheet_names, sample_metrics, sample_workbook, sheet_values, table
 from test_package import png
-from workbooks import input_sheet_names, sample_metrics, sample_workbook, sheet_values, table
 
 from kpi_engine import score
 from kpi_workbook.cli import main

@@ -17,8 +17,8 @@ import math
 import numpy as np
 import pandas as pd
 import pytest
-from conftest import E001
-from reference import INDICATORS, NON_PENALTY, PENALTY, PERIODS, effective_weight, random_employee
+from support.reference import INDICATORS, NON_PENALTY, PENALTY, PERIODS, effective_weight, random_employee
+from support.rows import E001
 
 from kpi_engine import default_scheme, score
 

@@ -16,9 +16,9 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from conftest import E001
-from damaged import FAR_CELL, ROSTER_SHEET, build
-from workbooks import sample_workbook
+from support.damaged import FAR_CELL, ROSTER_SHEET, build
+from support.rows import E001
+from support.workbooks import sample_workbook
 
 from kpi_engine import SchemeError, default_scheme, scheme_from_dict, score
 from kpi_workbook.cli import main
@@ -317,7 +317,7 @@ def test_choices_that_cannot_go_in_a_drop_down_are_left_out_of_it():
 def sheet_xml(path: Path, sheet: str) -> bytes:
     import zipfile
 
-    from damaged import sheet_part
+    from support.damaged import sheet_part
 
     with zipfile.ZipFile(path) as zf:
         return zf.read(sheet_part(path, sheet))
@@ -364,7 +364,7 @@ def test_a_workbook_computed_before_the_record_owns_its_results(sample, tmp_path
     workbook's language) are still replaced, HR's sheets still kept."""
     import zipfile
 
-    from damaged import rewrite_zip, sheet_part
+    from support.damaged import rewrite_zip, sheet_part
 
     path = shutil.copyfile(sample, tmp_path / "old.xlsx")
     assert kpi(capsys, "compute", path)[0] == 1
@@ -546,8 +546,8 @@ def test_text_beyond_excel_s_cell_limit_is_cut_and_said(sample, tmp_path, capsys
     import re
     import zipfile
 
-    from damaged import rewrite_zip, sheet_part
     from openpyxl import load_workbook
+    from support.damaged import rewrite_zip, sheet_part
 
     part = sheet_part(sample, "销售与流量")  # written at the zip level: openpyxl itself would cut it
     with zipfile.ZipFile(sample) as zf:

@@ -21,10 +21,10 @@ from xml.etree import ElementTree
 import openpyxl
 import pytest
 import xlsxwriter
-from lo import convert, require_soffice
 from openpyxl.chart import BarChart, Reference
 from openpyxl.styles import Font, PatternFill
 from openpyxl.worksheet.table import Table
+from support.lo import convert, require_soffice
 from support.package_check import assert_sound_package
 
 from kpi_workbook import package_styles

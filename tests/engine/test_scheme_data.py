@@ -9,7 +9,7 @@ import math
 
 import pandas as pd
 import pytest
-from conftest import E001
+from support.rows import E001
 
 from kpi_engine import SchemeError, default_scheme, scheme_from_dict, score
 

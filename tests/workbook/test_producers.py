@@ -19,7 +19,7 @@ import pytest
 from openpyxl import load_workbook
 from support import producers
 from support.package_check import assert_sound_package, part_closure, relationships, sheet_parts, workbook_part
-from workbooks import sample_workbook, table
+from support.workbooks import sample_workbook, table
 
 from kpi_workbook.cli import main
 from kpi_workbook.file_source import FileSource

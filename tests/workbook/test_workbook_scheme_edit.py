@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import pandas as pd
 import pytest
-from lo import convert
 from openpyxl import load_workbook
-from workbooks import sample_metrics, sample_workbook, table
+from support.lo import convert
+from support.workbooks import sample_metrics, sample_workbook, table
 
 from kpi_engine import default_scheme, scheme_from_dict, score
 from kpi_workbook.cli import main

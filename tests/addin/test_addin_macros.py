@@ -14,26 +14,22 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
+import kpi_addin
+import kpi_compute
+import kpi_new_period
+import kpi_validate
+import kpi_xlwings_adapter as adapter
 import pandas as pd
 import pytest
-from fakebook import FakeBook, FakeComError
+from support.fakebook import FakeBook, FakeComError
 
-pytest.importorskip("kpi_workbook.template", reason="kpi_workbook.template (workbook builder) not written yet")
-pytest.importorskip("kpi_workbook.pipeline", reason="kpi_workbook.pipeline not written yet")
-
-import kpi_addin  # noqa: E402
-import kpi_compute  # noqa: E402
-import kpi_new_period  # noqa: E402
-import kpi_validate  # noqa: E402
-import kpi_xlwings_adapter as adapter  # noqa: E402
-
-from kpi_workbook import pipeline  # noqa: E402
-from kpi_workbook.demo import sample_file  # noqa: E402
-from kpi_workbook.file_source import FileSource  # noqa: E402
-from kpi_workbook.fill import fill_workbook  # noqa: E402
-from kpi_workbook.layout import RESULT_KEYS, layout  # noqa: E402
-from kpi_workbook.results import Block  # noqa: E402
-from kpi_workbook.template import write_new  # noqa: E402
+from kpi_workbook import pipeline
+from kpi_workbook.demo import sample_file
+from kpi_workbook.file_source import FileSource
+from kpi_workbook.fill import fill_workbook
+from kpi_workbook.layout import RESULT_KEYS, layout
+from kpi_workbook.results import Block
+from kpi_workbook.template import write_new
 
 ROSTER = ["employee_id", "name", "team", "category", "product_type"]
 

@@ -12,7 +12,7 @@ import pytest
 
 from kpi_engine import default_scheme, score
 
-SAMPLES = Path(__file__).resolve().parent.parent / "samples"
+SAMPLES = Path(__file__).resolve().parents[2] / "samples"
 FILES = ["roster.csv", "metrics_2026Q3.csv", "metrics_2026Q4.csv", "README.md"]
 # What each deliberate problem must be reported as, whoever it is planted on.
 EXPECTED_CODES = {

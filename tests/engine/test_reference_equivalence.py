@@ -15,7 +15,7 @@ import pandas as pd
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from reference import GRADES, INDICATORS, PERIODS, random_employee, reference_score
+from support.reference import GRADES, INDICATORS, PERIODS, random_employee, reference_score
 
 from kpi_engine import score
 

@@ -13,8 +13,8 @@ import math
 import numpy as np
 import pandas as pd
 import pytest
-from conftest import E001
-from reference import INDICATORS
+from support.reference import INDICATORS
+from support.rows import E001
 
 from kpi_engine import InputError, default_scheme, score
 
