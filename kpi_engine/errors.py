@@ -1,0 +1,35 @@
+"""The one kind of error a user can cause: a code, and the message in Chinese and English.
+
+Every error the product raises for the user's data, files or commands is a :class:`KpiError`
+(the engine's own: scheme, input, period, formula; the workbook's and the commands' derive from
+it too). The command line and the Excel add-in catch this one type and show ``text(lang)``; what
+is not a KpiError is a bug, logged with its traceback. ``str`` gives both languages.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .i18n import both, lang_of
+
+
+class KpiError(Exception):
+    """An error for the user: ``code`` (stable, for tests and callers) and ``zh`` / ``en`` texts."""
+
+    code = "error"
+
+    def __init__(self, zh: str, en: str | None = None, *, code: str | None = None):
+        self.zh, self.en = zh, zh if en is None else en
+        if code:
+            self.code = code
+        super().__init__(self.zh if self.zh == self.en else f"{self.zh} / {self.en}")
+
+    @classmethod
+    def of(cls, code: str, /, **fields: Any) -> KpiError:
+        """The error whose message is ``error.<code>`` in the catalogs."""
+        zh, en = both(f"error.{code}", **fields)
+        return cls(zh, en, code=code)
+
+    def text(self, lang: Any = "zh") -> str:
+        """The message in the user's language."""
+        return self.en if lang_of(lang) == "en" else self.zh
