@@ -106,7 +106,7 @@ def new_period(book: Any = None) -> Report:
 
 def _compute(book: Any, run: _Run, status: Any) -> str:
     from kpi_workbook import pipeline
-    from kpi_workbook.reading import read_meta
+    from kpi_workbook.pipeline.reading import read_meta
 
     def reading(message: str, fraction: float) -> None:  # the pipeline's share of the bar: 0–60%
         if fraction < 1.0:
@@ -116,7 +116,7 @@ def _compute(book: Any, run: _Run, status: Any) -> str:
         status(text("writing", run.lang, sheet=sheet), READ_SHARE + (1 - READ_SHARE) * fraction)
 
     source = BookSource(book)
-    run.lang = status.lang = pipeline._lang(None, read_meta(source))  # the meta sheet is read once, cached
+    run.lang = status.lang = pipeline.book_lang(read_meta(source))  # the meta sheet is read once, cached
     outcome = pipeline.compute(source, lang=None, progress=reading)
     run.lang = status.lang = outcome.lang
     blocks = outcome.blocks
@@ -129,12 +129,12 @@ def _compute(book: Any, run: _Run, status: Any) -> str:
 
 def _validate(book: Any, run: _Run, status: Any) -> str:
     from kpi_workbook import pipeline
-    from kpi_workbook.reading import OWNED_KEY, SHEET_SEP, claim_sheets, owned_sheets, read_meta
-    from kpi_workbook.results import meta_block, problems_block
+    from kpi_workbook.pipeline.reading import OWNED_KEY, SHEET_SEP, claim_sheets, owned_sheets, read_meta
+    from kpi_workbook.pipeline.results import meta_block, problems_block
 
     source = BookSource(book)
     meta = read_meta(source)
-    run.lang = status.lang = pipeline._lang(None, meta)
+    run.lang = status.lang = pipeline.book_lang(meta)
     problems = pipeline.validate(source, lang=run.lang)
     block = problems_block(problems, run.lang)
     claim_sheets(source, meta, [block.sheet])  # never over a sheet of HR's that has the same name
@@ -157,15 +157,16 @@ def _validate(book: Any, run: _Run, status: Any) -> str:
 def _new_period(book: Any, run: _Run, status: Any) -> str:
     from kpi_engine import parse_period
     from kpi_workbook import pipeline
-    from kpi_workbook.cells import save_workbook
-    from kpi_workbook.next_period import default_next_path
-    from kpi_workbook.package import atomic_write
-    from kpi_workbook.reading import read_meta
+    from kpi_workbook.ooxml import atomic_write
+    from kpi_workbook.pipeline.carry import default_next_path
+    from kpi_workbook.pipeline.reading import read_meta
+    from kpi_workbook.sheets.cells import save_workbook
+    from kpi_workbook.sheets.next_book import build_next
 
     source = BookSource(book)
-    run.lang = status.lang = pipeline._lang(None, read_meta(source))
+    run.lang = status.lang = pipeline.book_lang(read_meta(source))
     here, saved_locally = book_folder(book)
-    wb = pipeline.next_period_workbook(source, lang=run.lang)
+    wb = build_next(source, lang=run.lang)
     target = unused_path(default_next_path(here / _book_name(book), source))
     status(target.name, 0.9)
     atomic_write(target, lambda tmp: save_workbook(wb, tmp))
@@ -193,7 +194,7 @@ def book_folder(book: Any) -> tuple[Path, bool]:
 
 def _meta_value(wb: Any, key: str) -> str:
     """A value of the hidden key/value meta sheet of an openpyxl workbook ('' when absent)."""
-    from kpi_workbook.layout import layout
+    from kpi_workbook.pipeline.layout import layout
 
     name = layout().sheet("meta")
     if name not in wb.sheetnames:
@@ -223,10 +224,10 @@ def unused_path(path: Path) -> Path:
 def _user_errors() -> tuple[type[BaseException], ...]:
     """Errors whose message is written for the user: shown as they are, not logged."""
     from kpi_engine import InputError, PeriodError, SchemeError
-    from kpi_workbook.package import WorkbookBusy, WorkbookWriteError
-    from kpi_workbook.reading import WorkbookError
+    from kpi_workbook.ooxml import FileBusy, FileWriteError
+    from kpi_workbook.pipeline.reading import WorkbookError
 
-    return (WorkbookError, InputError, PeriodError, SchemeError, WorkbookWriteError, WorkbookBusy, SheetProtectedError)
+    return (WorkbookError, InputError, PeriodError, SchemeError, FileWriteError, FileBusy, SheetProtectedError)
 
 
 def _user_message(exc: BaseException, lang: str) -> str:
@@ -242,7 +243,7 @@ def _user_message(exc: BaseException, lang: str) -> str:
 
 def log_traceback(command: str, book: Any, exc: BaseException) -> Path:
     """Write the traceback and versions to a new log file of this user's; return its path."""
-    from kpi_workbook.safety import error_log
+    from kpi_workbook.ooxml import error_log
 
     try:
         import xlwings

@@ -339,7 +339,7 @@ def explain(headers: Any, row: Any, indicator: Any, period: Any) -> str:
 
 def table(grid: Any, period: Any, lang: str) -> list[list[Any]]:
     """Header + one row per scored employee: id, name, points per indicator, total, grade, flags, status."""
-    from kpi_workbook.reading import find_header
+    from kpi_workbook.pipeline.reading import find_header
 
     rows = [list(r) if isinstance(r, (list, tuple)) else [r] for r in (grid if isinstance(grid, (list, tuple)) else [[grid]])]
     found = find_header(rows, scheme()) if rows else None

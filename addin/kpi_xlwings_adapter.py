@@ -20,7 +20,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from kpi_workbook.layout import RESULT_KEYS, layout
+from kpi_workbook.pipeline.layout import RESULT_KEYS, layout
 
 XL_SHEET_VERY_HIDDEN = 2  # Excel's xlSheetVeryHidden
 STATUS_PREFIX = {"zh": "KPI 考核：", "en": "KPI appraisal: "}
@@ -39,7 +39,7 @@ class SheetProtectedError(Exception):
 
 
 class BookSource:
-    """A :class:`kpi_workbook.sources.SheetSource` over a live xlwings Book.
+    """A :class:`kpi_workbook.pipeline.SheetSource` over a live xlwings Book.
 
     Each sheet is read at most once per macro run (the grid is kept), in one call.
     """

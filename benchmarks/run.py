@@ -47,8 +47,9 @@ N_BOOK, N_SMALL = 10_000, 100
 N_UDF_ROWS = 500
 ROSTER_COLS = ["employee_id", "name", "team", "category", "product_type"]
 # code whose changes invalidate the cached inputs
-FIXTURE_SOURCES = ["tests/reference.py", "kpi_workbook/template.py", "kpi_workbook/fill.py",
-                   "kpi_workbook/config_sheet.py", "kpi_workbook/layout.py", "kpi_engine/default_scheme.toml"]
+FIXTURE_SOURCES = ["tests/support/reference.py", "kpi_workbook/sheets/book.py", "kpi_workbook/sheets/input_sheets.py",
+                   "kpi_workbook/sheets/scheme_sheet.py", "kpi_workbook/commands/fill.py",
+                   "kpi_workbook/pipeline/layout.py", "kpi_engine/default_scheme.toml"]
 
 
 # ------------------------------------------------------------------ helpers
@@ -108,8 +109,8 @@ def generated_rows(n: int, seed: int):
 
 def filled_workbook(n: int) -> Path:
     """A ``kpi new`` + ``kpi fill`` workbook of n generated employees (cached)."""
-    from kpi_workbook.fill import fill_workbook
-    from kpi_workbook.template import write_new
+    from kpi_workbook.commands.fill import fill_workbook
+    from kpi_workbook.sheets.book import write_new
 
     folder = CACHE / f"book_{n}_{_key('book', n)}"
     book = folder / f"kpi_{PERIOD}.xlsx"
@@ -145,16 +146,17 @@ def run_child_task(task: str, args: list[str]) -> None:
         wb = load_workbook(args[0])
         wb.save(args[1])
     elif task == "compute":
-        from kpi_workbook.files import compute_file
+        from kpi_workbook.commands.files import compute_file
 
         outcome = compute_file(args[0], out=args[1])
         extra["scored"] = outcome.summary.scored
     elif task == "new":  # kpi new --roster roster.csv
-        from kpi_workbook.template import read_roster, write_new
+        from kpi_workbook.pipeline.roster import read_roster
+        from kpi_workbook.sheets.book import write_new
 
         write_new(args[1], PERIOD, roster=read_roster(args[0]), lang="zh")
     elif task == "next":  # kpi next-period
-        from kpi_workbook.files import next_period_file
+        from kpi_workbook.commands.files import next_period_file
 
         next_period_file(args[0], args[1])
     else:
@@ -268,7 +270,7 @@ def _fake_compute(path: Path) -> dict[str, Any]:
     import kpi_addin
     from support.fakebook import FakeBook
 
-    from kpi_workbook.reading import skip_sheets
+    from kpi_workbook.pipeline.reading import skip_sheets
 
     book = FakeBook.from_xlsx(path)
     skip = skip_sheets()

@@ -1,6 +1,6 @@
 """Ribbon XML of the three KPI add-ins (``kpi_compute.xlam`` and siblings), one file per button.
 
-The files are data: ``kpi_workbook.addin_build`` puts each one into its add-in as
+The files are data: ``kpi_workbook.commands.addin_build`` puts each one into its add-in as
 ``customUI/customUI.xml``. All three share the tab 「KPI 考核」 and its group through
 qualified ids (``idQ``) in the namespace ``kpi.appraisal``, so Excel shows one tab with
 three buttons however many of the add-ins are open.

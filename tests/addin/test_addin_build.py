@@ -18,8 +18,8 @@ import pytest
 from defusedxml import ElementTree
 from support.package_check import assert_sound_package
 
-from kpi_workbook import addin_build
-from kpi_workbook.addin_build import COMMANDS, build_addins, install_addins
+from kpi_workbook.commands import addin_build
+from kpi_workbook.commands.addin_build import COMMANDS, build_addins, install_addins
 
 if sys.version_info >= (3, 11):
     import tomllib

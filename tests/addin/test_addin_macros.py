@@ -24,12 +24,13 @@ import pytest
 from support.fakebook import FakeBook, FakeComError
 
 from kpi_workbook import pipeline
-from kpi_workbook.demo import sample_file
-from kpi_workbook.file_source import FileSource
-from kpi_workbook.fill import fill_workbook
-from kpi_workbook.layout import RESULT_KEYS, layout
-from kpi_workbook.results import Block
-from kpi_workbook.template import write_new
+from kpi_workbook.commands.demo import sample_file
+from kpi_workbook.commands.fill import fill_workbook
+from kpi_workbook.pipeline import computing
+from kpi_workbook.pipeline.file_source import FileSource
+from kpi_workbook.pipeline.layout import RESULT_KEYS, layout
+from kpi_workbook.pipeline.results import Block
+from kpi_workbook.sheets.book import write_new
 
 ROSTER = ["employee_id", "name", "team", "category", "product_type"]
 
@@ -105,7 +106,7 @@ def test_compute_writes_the_pipelines_blocks(book: FakeBook, tmp_path: Path) -> 
 def test_compute_matches_the_command_line_file(book: FakeBook, tmp_path: Path) -> None:
     from openpyxl import load_workbook
 
-    from kpi_workbook.files import compute_file
+    from kpi_workbook.commands.files import compute_file
 
     copy = tmp_path / "cli.xlsx"
     shutil.copyfile(book.fullname, copy)
@@ -206,7 +207,7 @@ def test_an_engine_failure_is_caught_too(book: FakeBook, monkeypatch) -> None:
     def boom(*args: Any, **kwargs: Any) -> Any:
         raise ZeroDivisionError("x")
 
-    monkeypatch.setattr(pipeline, "score", boom)
+    monkeypatch.setattr(computing, "score", boom)
     report = kpi_addin.compute(book)
     assert not report.ok and "ZeroDivisionError" in book.app.alerts[0].prompt
     assert book.app.screen_updating is True and book.app.calculation == "automatic"

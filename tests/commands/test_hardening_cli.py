@@ -29,9 +29,9 @@ from support.damaged import BAD_ROWS, CHINESE_NAME, COLLAB_SHEET, COST_SHEET, RO
 from support.package_check import assert_sound_package
 from support.workbooks import sample_workbook
 
-from kpi_workbook.cli import main
-from kpi_workbook.demo import sample_file
-from kpi_workbook.package import file_lock
+from kpi_workbook.commands.cli import main
+from kpi_workbook.commands.demo import sample_file
+from kpi_workbook.ooxml import file_lock
 
 RESULT_SHEETS = ("得分", "扣分明细", "改进指南", "汇总", "校验")
 HEADCOUNT = 60  # employees in the sample roster
@@ -66,10 +66,10 @@ def kpi(capsys, *argv: object) -> Run:
 
 
 def kpi_process(*argv: object, **kw) -> subprocess.CompletedProcess:
-    """`python -m kpi_workbook.cli ARGV` in a real process."""
+    """`python -m kpi_workbook.commands.cli ARGV` in a real process."""
     env = {**os.environ, "PYTHONIOENCODING": "utf-8"}
     env.pop("KPI_DEBUG", None)
-    return subprocess.run([sys.executable, "-m", "kpi_workbook.cli", *map(str, argv)], capture_output=True,
+    return subprocess.run([sys.executable, "-m", "kpi_workbook.commands.cli", *map(str, argv)], capture_output=True,
                           text=True, encoding="utf-8", timeout=120, env=env, **kw)
 
 
@@ -247,8 +247,9 @@ def test_chinese_file_name_with_spaces_through_a_real_process(sample, baseline, 
 
 
 def test_a_clean_workbook_exits_0(tmp_path, capsys):
-    from kpi_workbook.fill import fill_workbook
-    from kpi_workbook.template import read_roster, write_new
+    from kpi_workbook.commands.fill import fill_workbook
+    from kpi_workbook.pipeline.roster import read_roster
+    from kpi_workbook.sheets.book import write_new
 
     path = write_new(tmp_path / "q3.xlsx", "2026-Q3", roster=read_roster(sample_file("roster.csv")))
     fill_workbook(path, sample_file("metrics_2026Q3.csv"))
@@ -384,7 +385,7 @@ def test_compute_while_another_holds_the_lock(sample, tmp_path, capsys):
 def test_two_computes_started_together(sample, baseline, tmp_path):
     path = sample_workbook(tmp_path)
     env = {**os.environ, "PYTHONIOENCODING": "utf-8"}
-    cmd = [sys.executable, "-m", "kpi_workbook.cli", "compute", str(path)]
+    cmd = [sys.executable, "-m", "kpi_workbook.commands.cli", "compute", str(path)]
     procs = [subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, encoding="utf-8",
                               env=env) for _ in range(2)]
     outputs = [p.communicate(timeout=120) for p in procs]
@@ -408,7 +409,7 @@ def _measured(*argv: object) -> tuple[int, str, float, int]:
     """(exit code, stderr, seconds, peak RSS in bytes) of `kpi ARGV` in its own process."""
     with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
         start = time.monotonic()
-        proc = subprocess.Popen([sys.executable, "-m", "kpi_workbook.cli", *map(str, argv)], stdout=out, stderr=err,
+        proc = subprocess.Popen([sys.executable, "-m", "kpi_workbook.commands.cli", *map(str, argv)], stdout=out, stderr=err,
                                 env={**os.environ, "PYTHONIOENCODING": "utf-8"})
         _, status, usage = os.wait4(proc.pid, 0)
         seconds = time.monotonic() - start
@@ -437,7 +438,7 @@ def test_hostile_files_are_refused_fast_in_little_memory(sample, tmp_path):
 @pytest.mark.parametrize("key", HOSTILE)
 def test_hostile_files_in_process_time_and_allocations(key, sample, tmp_path, capsys):
     path = build(key, sample, tmp_path)
-    import kpi_workbook.files  # noqa: F401  (imports are not the file's doing)
+    import kpi_workbook.commands.files  # noqa: F401  (imports are not the file's doing)
 
     for command in ("validate", "compute", "next-period"):
         tracemalloc.start()

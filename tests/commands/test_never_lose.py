@@ -21,7 +21,7 @@ from support.rows import E001
 from support.workbooks import sample_workbook
 
 from kpi_engine import SchemeError, default_scheme, scheme_from_dict, score
-from kpi_workbook.cli import main
+from kpi_workbook.commands.cli import main
 
 HEADCOUNT = 60
 
@@ -60,7 +60,7 @@ def test_one_cell_at_the_end_of_the_grid_costs_nothing(sample, baseline, tmp_pat
     reported at its cell, and the 60 employees score exactly as without it."""
     path = build("far_cell", sample, tmp_path)
     before = path.read_bytes()
-    import kpi_workbook.files  # noqa: F401  (imports are not the file's doing)
+    import kpi_workbook.commands.files  # noqa: F401  (imports are not the file's doing)
 
     for argv in (["validate", path], ["compute", path, "-o", tmp_path / "out.xlsx", "--csv", tmp_path / "out.csv"],
                  ["next-period", path, "-o", tmp_path / "next.xlsx"]):
@@ -81,7 +81,7 @@ def test_one_cell_at_the_end_of_the_grid_costs_nothing(sample, baseline, tmp_pat
 
 def test_fill_touches_only_the_rows_that_exist(sample, tmp_path, capsys):
     """Before: fill walked every row up to the far cell through openpyxl (1 M cells, 640 MB)."""
-    from kpi_workbook.demo import sample_file
+    from kpi_workbook.commands.demo import sample_file
 
     path = build("far_cell", sample, tmp_path)
     tracemalloc.start()
@@ -104,8 +104,8 @@ def test_an_address_beyond_excel_is_refused_by_name(key, ref, sample, tmp_path, 
 
 
 def test_far_cell_row_reads_as_the_dense_row_it_stands_for(sample, tmp_path):
-    from kpi_workbook.file_source import FileSource
-    from kpi_workbook.sources import SparseRow, row_values
+    from kpi_workbook.pipeline.file_source import FileSource
+    from kpi_workbook.pipeline.sources import SparseRow, row_values
 
     with FileSource(build("far_cell", sample, tmp_path)) as source:
         grid = source.read(ROSTER_SHEET)
@@ -299,7 +299,7 @@ def test_choices_that_cannot_go_in_a_drop_down_are_left_out_of_it():
     from openpyxl import Workbook
 
     from kpi_engine.scheme import InputField
-    from kpi_workbook.input_sheets import _validation
+    from kpi_workbook.sheets.input_sheets import _validation
 
     ws = Workbook().active
     field = InputField("category", "品类", "Category", "choice", choices={'a"b': ("x,y",), "ok": ("好",)})
@@ -414,7 +414,7 @@ LIMITED = """
 import resource, signal, sys
 signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # a write past the limit fails (EFBIG) instead of killing us
 resource.setrlimit(resource.RLIMIT_FSIZE, ({limit}, {limit}))
-from kpi_workbook.cli import main
+from kpi_workbook.commands.cli import main
 sys.exit(main(sys.argv[1:]))
 """
 
@@ -428,7 +428,7 @@ def test_writes_that_fail_half_way_say_which_file_and_print_no_traceback(sample,
     import subprocess
     import sys
 
-    from kpi_workbook.demo import sample_file
+    from kpi_workbook.commands.demo import sample_file
 
     book = shutil.copyfile(sample, tmp_path / "book.xlsx")
     before = book.read_bytes()
@@ -479,12 +479,12 @@ def test_compute_in_place_through_a_link_keeps_the_link(sample, tmp_path, capsys
 
 KILLED = """
 import os, signal, sys
-from kpi_workbook import package
+from kpi_workbook.ooxml import transplant as package
 real = package._put
 def die(*args, **kwargs):  # half-way through writing the workbook: the temp file, the lock and the donor exist
     os.kill(os.getpid(), signal.SIGKILL)
 package._put = die
-from kpi_workbook.cli import main
+from kpi_workbook.commands.cli import main
 sys.exit(main(sys.argv[1:]))
 """
 
@@ -520,7 +520,7 @@ def test_the_error_log_is_a_new_private_file_that_follows_no_link(tmp_path, caps
     import os
     import tempfile
 
-    from kpi_workbook import cli
+    from kpi_workbook.commands import cli
 
     monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
     victim = tmp_path / "victim.txt"

@@ -20,9 +20,9 @@ from support.package_check import assert_sound_package
 from support.workbooks import sample_metrics, sample_workbook
 
 from kpi_engine import score
-from kpi_workbook.cli import main
-from kpi_workbook.demo import sample_file
-from kpi_workbook.layout import layout
+from kpi_workbook.commands.cli import main
+from kpi_workbook.commands.demo import sample_file
+from kpi_workbook.pipeline.layout import layout
 
 ROSTER_SHEET = layout().inputs[0].name("zh")  # 销售与流量
 SCORES = layout().sheet("scores")
@@ -157,7 +157,7 @@ def test_commands_write_sound_packages_with_openpyxls_lxml_writer(tmp_path):
     folder = tmp_path / "demo"
     for argv, written in ((["demo", "-o", folder], f"kpi_demo_{PERIOD}.xlsx"),
                           (["next-period", folder / f"kpi_demo_{PERIOD}.xlsx"], "kpi_demo_2027-Q1.xlsx")):
-        proc = subprocess.run([sys.executable, "-m", "kpi_workbook.cli", *map(str, argv)], capture_output=True,
+        proc = subprocess.run([sys.executable, "-m", "kpi_workbook.commands.cli", *map(str, argv)], capture_output=True,
                               text=True, encoding="utf-8", env=env, timeout=300)
         assert proc.returncode == 0, f"kpi {argv[0]}: {proc.stderr}"
         assert_sound_package(folder / written)

@@ -27,9 +27,17 @@ from openpyxl.worksheet.table import Table
 from support.lo import convert, require_soffice
 from support.package_check import assert_sound_package
 
-from kpi_workbook import package_styles
-from kpi_workbook.package import WorkbookBusy, WorkbookWriteError, file_lock, transplant_sheets
-from kpi_workbook.safety import NotAWorkbook, UnsafeFile, check_package, parse_xml
+from kpi_workbook.ooxml import (
+    FileBusy,
+    FileWriteError,
+    NotAWorkbook,
+    UnsafeFile,
+    check_package,
+    file_lock,
+    parse_xml,
+    transplant_sheets,
+)
+from kpi_workbook.ooxml import styles as package_styles
 
 OWNED = {"得分", "汇总", "校验", "_kpi_meta", "旧结果", "改进指南"}
 STATES = {"_kpi_meta": "veryHidden", "校验": "hidden"}
@@ -378,14 +386,14 @@ def test_read_only_file_or_folder_gives_a_clear_error(books, tmp_path):
     hr = tmp_path / "hr.xlsx"
     hr.write_bytes(books["hr"].read_bytes())
     hr.chmod(0o444)
-    with pytest.raises(WorkbookWriteError, match="只读.*hr.xlsx|hr.xlsx.*只读"):
+    with pytest.raises(FileWriteError, match="只读.*hr.xlsx|hr.xlsx.*只读"):
         transplant_sheets(hr, books["donor"], OWNED, hr)
     hr.chmod(0o644)
     folder = tmp_path / "locked"
     folder.mkdir()
     folder.chmod(0o555)
     try:
-        with pytest.raises(WorkbookWriteError, match="read-only"):
+        with pytest.raises(FileWriteError, match="read-only"):
             transplant_sheets(hr, books["donor"], OWNED, folder / "out.xlsx")
         assert os.listdir(folder) == []
     finally:
@@ -394,17 +402,17 @@ def test_read_only_file_or_folder_gives_a_clear_error(books, tmp_path):
 
 def test_second_lock_holder_is_told_the_workbook_is_busy(tmp_path):
     book = tmp_path / "考核.xlsx"
-    code = ("import sys; from pathlib import Path; from kpi_workbook.package import file_lock\n"
+    code = ("import sys; from pathlib import Path; from kpi_workbook.ooxml import file_lock\n"
             "with file_lock(Path(sys.argv[1])):\n    print('locked', flush=True); sys.stdin.read()\n")
     holder = subprocess.Popen([sys.executable, "-c", code, str(book)], stdin=subprocess.PIPE,
                               stdout=subprocess.PIPE, text=True)
     try:
         assert holder.stdout.readline().strip() == "locked"
-        with pytest.raises(WorkbookBusy, match="另一个 kpi 进程.*another kpi process"):
+        with pytest.raises(FileBusy, match="另一个 kpi 进程.*another kpi process"):
             with file_lock(book, timeout=0):
                 pass
         start = time.monotonic()
-        with pytest.raises(WorkbookBusy):
+        with pytest.raises(FileBusy):
             with file_lock(book, timeout=0.3):
                 pass
         assert time.monotonic() - start >= 0.3
@@ -532,7 +540,7 @@ def test_donor_sheets_rewritten_in_chunks_are_the_same_bytes(monkeypatch):
     rng = random.Random(20261128)
     for _ in range(400):
         data, xfs = random_sheet(rng), [rng.randint(0, 30) for _ in range(rng.randint(0, 8))]
-        whole = package_styles._rewrite_sheet(data.decode(), SHARED, xfs, [4, 9]).encode()
+        whole = package_styles.rewrite_sheet(data.decode(), SHARED, xfs, [4, 9]).encode()
         for chunk in (1, 50, 1 << 20):  # one row per chunk, a few rows, the whole sheet
             monkeypatch.setattr(package_styles, "_CHUNK", chunk)
             assert b"".join(package_styles.sheet_chunks(data, SHARED, xfs, [4, 9])) == whole

@@ -12,7 +12,7 @@ from xml.etree import ElementTree as ET
 
 import pytest
 
-from kpi_workbook.xml_text import XmlDoc, XmlError, append_children, apply_edits, escape, new_element, set_attr
+from kpi_workbook.ooxml.xmltext import XmlDoc, XmlError, append_children, apply_edits, escape, new_element, set_attr
 
 M = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
 R = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"

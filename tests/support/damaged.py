@@ -382,7 +382,7 @@ def build_corpus(sample: Path, outdir: Path) -> dict[str, Path]:
 if __name__ == "__main__":  # pragma: no cover - a look at the corpus by hand
     import tempfile
 
-    from kpi_workbook.demo import build_sample_workbook
+    from kpi_workbook.commands.demo import build_sample_workbook
 
     target = Path(sys.argv[1] if len(sys.argv) > 1 else "damaged_corpus")
     with tempfile.TemporaryDirectory() as tmp:

@@ -47,7 +47,7 @@ MC_PREFIX_LISTS = ("Ignorable", "MustUnderstand")
 MC_QNAME_LISTS = ("ProcessContent", "PreserveElements", "PreserveAttributes")
 
 
-def _local(tag: str) -> str:
+def local_name(tag: str) -> str:
     return tag.rsplit("}", 1)[-1]
 
 
@@ -79,7 +79,7 @@ def xml_problems(part: str, data: bytes) -> tuple[ElementTree.Element | None, li
             named += [("Requires", p) for p in el.get("Requires", "").split()]
         for attr, prefix in named:
             if prefix not in scope:
-                problems.append(f"{part}: <{_local(el.tag)}> {attr} names the prefix {prefix!r}, "
+                problems.append(f"{part}: <{local_name(el.tag)}> {attr} names the prefix {prefix!r}, "
                                 "which is not declared in scope")
 
     try:
@@ -162,7 +162,7 @@ def sheet_parts(path: str | Path) -> dict[str, str]:
         root = ElementTree.fromstring(z.read(book))
         out = {}
         for el in root.iter():
-            if _local(el.tag) == "sheet" and _r_id(el) in rels:
+            if local_name(el.tag) == "sheet" and _r_id(el) in rels:
                 out[el.get("name")] = z.by_lower.get(rels[_r_id(el)].lower(), rels[_r_id(el)])
         return out
 
@@ -337,8 +337,8 @@ def _sheet_problems(z: _Zip, roots: dict[str, ElementTree.Element]) -> list[str]
         return []  # reported as unparsable
     problems = []
     rels = _rels_targets(z, book)
-    sheets = [el for parent in root.iter() if _local(parent.tag) == "sheets"
-              for el in parent if _local(el.tag) == "sheet"]
+    sheets = [el for parent in root.iter() if local_name(parent.tag) == "sheets"
+              for el in parent if local_name(el.tag) == "sheet"]
     if not sheets:
         problems.append(f"{book}: no sheets")
     names: dict[str, str] = {}
@@ -361,7 +361,7 @@ def _sheet_problems(z: _Zip, roots: dict[str, ElementTree.Element]) -> list[str]
     if sheets and "visible" not in states:
         problems.append(f"{book}: no visible sheet")
     for el in root.iter():
-        local = _local(el.tag)
+        local = local_name(el.tag)
         if local == "definedName" and el.get("localSheetId") is not None:
             sid = el.get("localSheetId")
             if not sid.isdigit() or int(sid) >= len(sheets):

@@ -73,11 +73,11 @@ def write_zip(path: Path, parts: dict[str, bytes | str]) -> Path:
     return path
 
 
-def _rels_name(part: str) -> str:
+def rels_name(part: str) -> str:
     return posixpath.join(posixpath.dirname(part), "_rels", posixpath.basename(part) + ".rels")
 
 
-def _relative(source: str, target: str) -> str:
+def relative_target(source: str, target: str) -> str:
     return posixpath.relpath(target, posixpath.dirname(source) or ".")
 
 
@@ -97,7 +97,7 @@ def lxml_importable() -> bool:
 
 
 _BUILD = ("import sys\nfrom pathlib import Path\nimport openpyxl.xml\n"
-          "from kpi_workbook.demo import build_sample_workbook\n"
+          "from kpi_workbook.commands.demo import build_sample_workbook\n"
           "assert openpyxl.xml.LXML == (sys.argv[2] == 'True'), 'openpyxl.xml.LXML is %s' % openpyxl.xml.LXML\n"
           "print(build_sample_workbook(Path(sys.argv[1])))\n")
 
@@ -183,7 +183,7 @@ def _excel_rels(source: str, data: bytes) -> str:
             out.append(f'<Relationship Id="{rel.get("Id")}" Type="{rel.get("Type")}" '
                        f'Target="{html.escape(target)}" TargetMode="External"/>')
             continue
-        target = _relative(source, _resolve(source, target))
+        target = relative_target(source, _resolve(source, target))
         out.append(f'<Relationship Id="{rel.get("Id")}" Type="{rel.get("Type")}" Target="{html.escape(target)}"/>')
     return f'{EXCEL_DECL}<Relationships xmlns="{PKG_RELS}">{"".join(out)}</Relationships>'
 

@@ -11,8 +11,8 @@ from typing import Any
 import pandas as pd
 from openpyxl import load_workbook
 
-from kpi_workbook.demo import build_sample_workbook, sample_file
-from kpi_workbook.layout import layout
+from kpi_workbook.commands.demo import build_sample_workbook, sample_file
+from kpi_workbook.pipeline.layout import layout
 
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -8,7 +8,9 @@ import pytest
 from openpyxl import Workbook, load_workbook
 
 from kpi_engine import default_scheme, score
-from kpi_workbook.config_sheet import format_params, parse_choices, parse_gate, parse_params, read_config, write_config
+from kpi_workbook.pipeline.scheme_reader import read_config
+from kpi_workbook.pipeline.scheme_syntax import format_params, parse_choices, parse_gate, parse_params
+from kpi_workbook.sheets.scheme_sheet import write_config
 
 SHEET = "指标配置"
 

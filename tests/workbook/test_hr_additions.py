@@ -17,9 +17,10 @@ from support.workbooks import input_sheet_names, sample_metrics, sample_workbook
 from test_package import png
 
 from kpi_engine import score
-from kpi_workbook.cli import main
-from kpi_workbook.demo import sample_file
-from kpi_workbook.layout import layout
+from kpi_workbook.commands.cli import main
+from kpi_workbook.commands.demo import sample_file
+from kpi_workbook.pipeline.layout import layout
+from kpi_workbook.pipeline.roster import read_roster
 
 MAY_CHANGE = {"xl/workbook.xml", "xl/_rels/workbook.xml.rels", "[Content_Types].xml", "xl/styles.xml",
               "docProps/app.xml"}
@@ -148,13 +149,13 @@ def test_fill_refuses_in_place_and_names_the_parts(tmp_path, capsys):
 
 
 def test_fill_matches_by_label_reports_unknowns_and_never_blanks(tmp_path, capsys):
-    from kpi_workbook.template import write_new
+    from kpi_workbook.sheets.book import write_new
 
     path = write_new(tmp_path / "kpi.xlsx", "2026-Q4", roster=None)
     # a roster first, then an export with Chinese labels, an unknown column, an unknown id, a blank
     roster = tmp_path / "roster.csv"
     roster.write_text("工号,姓名,团队,品类,商品类型\nE1,甲,A组,服装,快消品\nE2,乙,A组,3C,耐用品\n", encoding="utf-8-sig")
-    path = write_new(tmp_path / "kpi.xlsx", "2026-Q4", roster=__import__("kpi_workbook.template", fromlist=["x"]).read_roster(roster))
+    path = write_new(tmp_path / "kpi.xlsx", "2026-Q4", roster=read_roster(roster))
     first = tmp_path / "first.csv"
     first.write_text("工号,本期UV,PV\nE1,1000,3000\nE2,2000,\n", encoding="utf-8-sig")
     assert main(["fill", str(path), str(first)]) == 0
@@ -170,7 +171,7 @@ def test_fill_matches_by_label_reports_unknowns_and_never_blanks(tmp_path, capsy
 
 
 def test_messages_follow_the_workbooks_language(tmp_path, capsys):
-    from kpi_workbook.template import write_new
+    from kpi_workbook.sheets.book import write_new
 
     path = write_new(tmp_path / "en.xlsx", "2026-Q4", lang="en")
     assert main(["validate", str(path)]) == 0

@@ -8,11 +8,11 @@ from support.package_check import assert_sound_package
 from support.workbooks import input_sheet_names, sample_metrics, sample_workbook, table
 
 from kpi_engine import default_scheme
-from kpi_workbook.file_source import FileSource
-from kpi_workbook.files import compute_file, next_period_file
-from kpi_workbook.layout import layout
+from kpi_workbook.commands.files import compute_file, next_period_file
 from kpi_workbook.pipeline import load_scheme_from
-from kpi_workbook.reading import read_meta
+from kpi_workbook.pipeline.file_source import FileSource
+from kpi_workbook.pipeline.layout import layout
+from kpi_workbook.pipeline.reading import read_meta
 
 CARRIED = {"uv_prev", "aov_prev", "prev_sales_achievement", "sales_target", "inventory_begin",
            "industry_conversion", "new_customer_share_target", "turnover_target", "total_skus"}
@@ -82,7 +82,7 @@ def test_everything_else_blank(pair):
 
 def test_hr_scheme_edit_carries_over(tmp_path):
     from kpi_engine import scheme_from_dict
-    from kpi_workbook.template import write_new
+    from kpi_workbook.sheets.book import write_new
 
     d = default_scheme().to_dict()
     for ind in d["indicators"]:

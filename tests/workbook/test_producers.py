@@ -21,10 +21,10 @@ from support import producers
 from support.package_check import assert_sound_package, part_closure, relationships, sheet_parts, workbook_part
 from support.workbooks import sample_workbook, table
 
-from kpi_workbook.cli import main
-from kpi_workbook.file_source import FileSource
-from kpi_workbook.layout import layout
+from kpi_workbook.commands.cli import main
 from kpi_workbook.pipeline import load_scheme_from
+from kpi_workbook.pipeline.file_source import FileSource
+from kpi_workbook.pipeline.layout import layout
 
 PRODUCERS = {
     "openpyxl": lambda base, folder: producers.openpyxl_sample(folder, lxml=False),

@@ -15,9 +15,11 @@ from support.package_check import assert_sound_package
 
 import kpi_engine
 from kpi_engine import default_scheme, scheme_from_dict
-from kpi_workbook.config_sheet import read_config
-from kpi_workbook.layout import layout
-from kpi_workbook.template import AREAS, RosterError, new_workbook, read_roster, write_new
+from kpi_workbook.pipeline.layout import layout
+from kpi_workbook.pipeline.roster import RosterError, read_roster
+from kpi_workbook.pipeline.scheme_reader import read_config
+from kpi_workbook.sheets.book import new_workbook, write_new
+from kpi_workbook.sheets.help_sheet import AREAS
 
 ROSTER = pd.DataFrame({"工号": [1001, 1002.0, "E003"], "姓名": ["张三", "李四", "王五"],
                        "品类": ["服装", "3C", "其他"], "商品类型": ["快消品", "耐用品", "fmcg"]})

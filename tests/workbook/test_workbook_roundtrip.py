@@ -11,8 +11,8 @@ from support.package_check import assert_sound_package
 from support.workbooks import input_sheet_names, sample_metrics, sample_workbook, sheet_values, table, zip_parts
 
 from kpi_engine import score
-from kpi_workbook.files import compute_file, validate_file
-from kpi_workbook.layout import layout
+from kpi_workbook.commands.files import compute_file, validate_file
+from kpi_workbook.pipeline.layout import layout
 
 
 @pytest.fixture(scope="module")

@@ -10,9 +10,9 @@ from support.lo import convert
 from support.workbooks import sample_metrics, sample_workbook, table
 
 from kpi_engine import default_scheme, scheme_from_dict, score
-from kpi_workbook.cli import main
-from kpi_workbook.files import compute_file
-from kpi_workbook.layout import layout
+from kpi_workbook.commands.cli import main
+from kpi_workbook.commands.files import compute_file
+from kpi_workbook.pipeline.layout import layout
 
 
 def _config_rows(ws, marker: str) -> tuple[dict[str, int], dict[str, int]]:

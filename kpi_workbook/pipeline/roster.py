@@ -1,57 +1,25 @@
-"""``kpi new``: the period workbook — help, one input sheet per data owner, scheme, hidden meta.
-
-This module assembles the workbook and reads the roster that fills it; the sheets themselves
-are written by :mod:`.input_sheets`, :mod:`.help_sheet` and :mod:`.config_sheet`.
-"""
+"""Rosters and exports as HR has them: a .csv (UTF-8 with or without BOM, GBK) or an .xlsx, read
+into a frame of known columns (by canonical id or Chinese/English label) with ids as text."""
 
 from __future__ import annotations
 
 import csv
-import datetime as dt
 import io
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
-from openpyxl import Workbook
 
-import kpi_engine
 from kpi_engine.inputs import label_map, normalize_id
-from kpi_engine.periods import parse_period
 from kpi_engine.scheme import Scheme, default_scheme
 
-from .cells import save_workbook, write
-from .config_sheet import write_config
-from .help_sheet import AREAS, _help_sheet, formula_words, rule_words
-from .input_sheets import (
-    BLANK_ROWS,
-    FORMATS,
-    HEAD_FILL,
-    ID_FONT,
-    INPUT_FILL,
-    KIND_WORDS,
-    SPARE_ROWS,
-    _input_sheet,
-    input_columns,
-)
-from .layout import layout
-from .reading import OWNED_KEY
-
-# the sheet writers' public names moved to input_sheets and help_sheet; they stay importable from here
-__all__ = ["AREAS", "BLANK_ROWS", "FORMATS", "HEAD_FILL", "ID_FONT", "INPUT_FILL", "KIND_WORDS", "SPARE_ROWS",
-           "RosterError", "formula_words", "input_columns", "new_workbook", "read_roster", "roster_frame",
-           "rule_words", "write_new"]
+from ..ooxml import check_package
 
 
 class RosterError(ValueError):
     """A roster file that cannot be used (no 工号 column, unreadable, unknown type)."""
 
 
-def _lang(lang: str) -> str:
-    return "en" if str(lang).lower().startswith("en") else "zh"
-
-
-# ------------------------------------------------------------------ roster ---
 def roster_frame(df: pd.DataFrame, scheme: Scheme | None = None, source: str = "roster", *,
                  require_id: bool = True) -> pd.DataFrame:
     """Known columns (by id or zh/en label) renamed to ids, others kept as they are; employee_id
@@ -108,8 +76,6 @@ def read_roster(path: str | Path, scheme: Scheme | None = None, *, require_id: b
                 text = raw.decode("gbk")
             df = _csv_frame(text, p.name)
         else:
-            from .safety import check_package
-
             check_package(p)  # refuses damaged or hostile files before any parsing
             df = pd.read_excel(p, dtype=object, engine="openpyxl")
     except (OSError, ValueError) as exc:
@@ -152,41 +118,3 @@ def _csv_frame(text: str, name: str) -> pd.DataFrame:
         names.append(h if h not in seen else f"{h}.{seen[h]}")
         seen[h] = seen.get(h, 0) + 1
     return pd.DataFrame(rows, columns=names, dtype=object)
-
-
-# ---------------------------------------------------------------- workbook ---
-def new_workbook(period: str, roster: pd.DataFrame | None = None, lang: str = "zh",
-                 scheme: Scheme | None = None) -> Workbook:
-    """The period workbook: 说明, one input sheet per data owner, 指标配置, hidden _kpi_meta."""
-    lang, scheme = _lang(lang), scheme or default_scheme()
-    per = parse_period(period)
-    frame = roster_frame(roster, scheme) if roster is not None else None
-    lay = layout()
-    wb = Workbook()
-    help_ws = wb.active
-    help_ws.title = lay.sheet("help", lang)
-    for sheet, fields in input_columns(scheme):
-        _input_sheet(wb.create_sheet(sheet.name(lang)), sheet, fields, frame, lang)
-    write_config(wb.create_sheet(lay.sheet("config", lang)), scheme, lang)
-    meta = wb.create_sheet(lay.sheet("meta", lang))
-    rows = [("period", per.label), ("lang", lang), ("scheme_fingerprint", scheme.fingerprint()),
-            ("version", kpi_engine.__version__), ("created_at", dt.datetime.now().isoformat(timespec="seconds")),
-            ("computed_at", None), (OWNED_KEY, None)]
-    for r, (key, value) in enumerate(rows, 1):
-        write(meta, r, 1, key)
-        write(meta, r, 2, value).number_format = "@"
-    meta.sheet_state = "veryHidden"
-    _help_sheet(help_ws, scheme, per.label, lang)
-    return wb
-
-
-def write_new(path: str | Path, period: str, roster: pd.DataFrame | None = None, lang: str = "zh",
-              scheme: Scheme | None = None) -> Path:
-    """Build the workbook and save it atomically (temp file beside ``path``, then replace)."""
-    path = Path(path)
-    wb = new_workbook(period, roster, lang, scheme)
-    from .safety import atomic_write
-
-    atomic_write(path, lambda tmp: save_workbook(wb, tmp))
-    return path
-

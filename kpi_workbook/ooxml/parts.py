@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from urllib.parse import unquote
 from xml.etree.ElementTree import Element
 
-from .safety import NotAWorkbook, parse_xml
+from .guard import NotAWorkbook, parse_xml
 
 NS_MAIN = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
 NS_R = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
@@ -24,7 +24,7 @@ BODY = r"""(?:\s+[^\s=/>]+\s*=\s*(?:"[^"]*"|'[^']*'))*\s*"""
 
 # ---------------------------------------------------------------- XML helpers
 
-def _local(tag: str) -> str:
+def local_name(tag: str) -> str:
     return tag.rpartition("}")[2]
 
 
@@ -38,16 +38,16 @@ class Rel:
     part: str | None  # resolved zip name, None when external
 
 
-def _rels_name(part: str) -> str:
+def rels_name(part: str) -> str:
     folder, name = posixpath.split(part)
     return posixpath.join(folder, "_rels", name + ".rels")
 
 
-def _relative(source: str, part: str) -> str:
+def relative_target(source: str, part: str) -> str:
     return posixpath.relpath(part, posixpath.dirname(source) or ".")
 
 
-class _Package:
+class Package:
     """Read access to a zip package by case-insensitive part name, with cached rels."""
 
     def __init__(self, zf: zipfile.ZipFile):
@@ -70,8 +70,8 @@ class _Package:
     def rels(self, part: str) -> list[Rel]:
         if part.lower() not in self._rels:
             out = []
-            if self.has(_rels_name(part)):
-                for el in parse_xml(self.read(_rels_name(part))):
+            if self.has(rels_name(part)):
+                for el in parse_xml(self.read(rels_name(part))):
                     target, external = el.get("Target", ""), el.get("TargetMode") == "External"
                     resolved = None
                     if not external:
@@ -101,9 +101,9 @@ class _Package:
     def content_types(self) -> tuple[dict[str, str], dict[str, str]]:
         defaults, overrides = {}, {}
         for el in parse_xml(self.read("[Content_Types].xml")):
-            if _local(el.tag) == "Default":
+            if local_name(el.tag) == "Default":
                 defaults[el.get("Extension", "").lower()] = el.get("ContentType", "")
-            elif _local(el.tag) == "Override":
+            elif local_name(el.tag) == "Override":
                 overrides[el.get("PartName", "").lstrip("/").lower()] = el.get("ContentType", "")
         return defaults, overrides
 
@@ -119,7 +119,7 @@ class _Package:
 
 
 @dataclass
-class _Sheet:
+class SheetEntry:
     name: str
     sheet_id: int
     rid: str
@@ -127,12 +127,12 @@ class _Sheet:
     part: str | None
 
 
-def _sheets(pkg: _Package, wb_part: str, root: Element) -> list[_Sheet]:
+def sheet_entries(pkg: Package, wb_part: str, root: Element) -> list[SheetEntry]:
     rels = {r.id: r for r in pkg.rels(wb_part)}
     out = []
     for el in root.iterfind(f"{{{NS_MAIN}}}sheets/{{{NS_MAIN}}}sheet"):
         rid = el.get(f"{{{NS_R}}}id", "")
         rel = rels.get(rid)
-        out.append(_Sheet(el.get("name", ""), int(el.get("sheetId", "0")), rid,
+        out.append(SheetEntry(el.get("name", ""), int(el.get("sheetId", "0")), rid,
                           el.get("state", "visible"), rel.part if rel else None))
     return out

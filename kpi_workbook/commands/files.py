@@ -12,12 +12,22 @@ import math
 from pathlib import Path
 from typing import Any
 
-from .cells import CellProblem, save_workbook
-from .file_source import FileSource
-from .file_writer import build_donor
-from .package import atomic_write, file_lock, transplant_sheets
-from .pipeline import Outcome, Progress, compute, next_period_workbook, validate
-from .safety import WorkbookWriteError, check_package, io_error, require_file_path, scratch_folder
+from ..ooxml import (
+    FileWriteError,
+    atomic_write,
+    check_package,
+    file_lock,
+    io_error,
+    require_file_path,
+    scratch_folder,
+    transplant_sheets,
+)
+from ..pipeline import CellProblem, FileSource, Outcome, compute, validate
+from ..pipeline.carry import default_next_path
+from ..pipeline.computing import Progress
+from ..sheets.cells import save_workbook
+from ..sheets.next_book import build_next
+from ..sheets.result_donor import build_donor
 
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 
@@ -58,7 +68,7 @@ def compute_file(path: str | Path, out: str | Path | None = None, *, csv_path: s
             try:
                 build_donor(outcome.blocks, donor)
             except OSError as exc:  # the temp folder is full: say which folder, not the workbook
-                if isinstance(exc, WorkbookWriteError) or exc.errno is None:
+                if isinstance(exc, FileWriteError) or exc.errno is None:
                     raise
                 raise io_error(Path(tmp), exc) from exc
             states = {b.sheet: b.state for b in outcome.blocks}
@@ -101,11 +111,9 @@ def write_csv(outcome: Outcome, path: str | Path) -> Path:
 
 def next_period_file(path: str | Path, out: str | Path | None = None, lang: str | None = None) -> Path:
     """Write next period's workbook (default: beside the current one, named after the period)."""
-    from .next_period import default_next_path
-
     path = Path(path)
     with open_source(path) as source:
-        wb = next_period_workbook(source, lang=lang)
+        wb = build_next(source, lang=lang)
         target = Path(out) if out else default_next_path(path, source)
     require_folder(target)
     atomic_write(target, lambda tmp: save_workbook(wb, tmp))

@@ -21,23 +21,21 @@ import pandas as pd
 from kpi_engine import Scheme, default_scheme, normalize_id
 from kpi_engine.inputs import label_map
 
-from .cells import save_workbook, set_value
-from .file_source import FileSource, load_for_edit
-from .layout import layout
-from .package import atomic_write, file_lock
-from .package_xml import _Package, _sheets
-from .reading import (
+from ..ooxml import Package, atomic_write, check_package, file_lock, sheet_entries
+from ..pipeline import FileSource, WorkbookError
+from ..pipeline.file_source import load_for_edit
+from ..pipeline.layout import layout
+from ..pipeline.reading import (
     HEADER_SCAN_ROWS,
     OWNED_KEY,
-    WorkbookError,
     find_header,
     is_blank,
     owned_sheets,
     read_meta,
     skip_sheets,
 )
-from .safety import check_package
-from .template import read_roster
+from ..pipeline.roster import read_roster
+from ..sheets.cells import save_workbook, set_value
 
 # Parts openpyxl does not carry through load_workbook(...).save(...)
 DROPPED_PARTS = (
@@ -88,9 +86,9 @@ def droppable_parts(path: Path, lang: str = "zh", owned: Iterable[str] = ()) -> 
     """Descriptions of parts outside our own result sheets (``owned``) that openpyxl would drop."""
     owned = {n.lower() for n in owned}
     with zipfile.ZipFile(path) as zf:
-        pkg = _Package(zf)
+        pkg = Package(zf)
         wb_part, root = pkg.workbook()
-        sheets = _sheets(pkg, wb_part, root)
+        sheets = sheet_entries(pkg, wb_part, root)
         ours = [s.part for s in sheets if s.name.lower() in owned and s.part]
         owned_parts = {p.lower() for p in pkg.closure(ours)}
         theirs = sorted(n for n in pkg.names.values() if n.lower() not in owned_parts)

@@ -15,23 +15,22 @@ from typing import Any
 import pandas as pd
 from openpyxl.cell.cell import Cell
 from openpyxl.comments import Comment
-from openpyxl.styles import Alignment, Font, PatternFill
+from openpyxl.styles import Alignment
 from openpyxl.styles.cell_style import StyleArray
 from openpyxl.worksheet.datavalidation import DataValidation
 
 from kpi_engine.explain import num
 from kpi_engine.scheme import InputField, Scheme
 
-from .cells import cell_ref, cell_text, set_value, write
-from .layout import InputSheet, layout
+from ..ooxml.cells import cell_ref, cell_text
+from ..pipeline.layout import InputSheet, layout
+from .cells import set_value, write
+from .style import BOLD, HEAD_FILL, ID_FONT, INPUT_FILL
 
 BLANK_ROWS = 50  # formatted empty rows when there is no roster
 LIST_LIMIT = 255  # characters of a drop-down's list written in the validation itself (Excel's limit)
 SPARE_ROWS = 20  # formatted empty rows below a roster
 FORMATS = {"money": "¥#,##0.00", "count": "0", "rate": "0.00%", "rating": "0.0", "number": "0.00", "text": "@", "choice": "@"}
-HEAD_FILL = PatternFill("solid", fgColor="DDEBF7")
-INPUT_FILL = PatternFill("solid", fgColor="FFFDF0")
-ID_FONT = Font(size=8, color="808080")
 KIND_WORDS = {
     "text": ("文本", "text"), "choice": ("选项", "choice"), "money": ("金额（元）", "money (yuan)"),
     "count": ("个数（整数）", "count (whole number)"), "rate": ("比率，0.85 = 85%", "rate, 0.85 = 85%"),
@@ -59,14 +58,14 @@ def _width(text: str) -> int:
     return sum(2 if ord(ch) > 0x2E80 else 1 for ch in str(text))
 
 
-def _input_sheet(ws: Any, sheet: InputSheet, fields: list[InputField], roster: pd.DataFrame | None, lang: str) -> None:
+def input_sheet(ws: Any, sheet: InputSheet, fields: list[InputField], roster: pd.DataFrame | None, lang: str) -> None:
     lay = layout()
     first = lay.first_data_row
     n = 0 if roster is None else len(roster)
     last = first + max(n + SPARE_ROWS if n else BLANK_ROWS, BLANK_ROWS) - 1
     for c, f in enumerate(fields, 1):
         head = write(ws, lay.label_row, c, f.name(lang))
-        head.font, head.fill = Font(bold=True), HEAD_FILL
+        head.font, head.fill = BOLD, HEAD_FILL
         head.alignment = Alignment(horizontal="center", vertical="center", wrap_text=True)
         head.comment = Comment(_field_help(f, sheet, lang), "kpi", width=260, height=110)
         write(ws, lay.id_row, c, f.id).font = ID_FONT

@@ -10,9 +10,9 @@ from __future__ import annotations
 
 import posixpath
 
-from .package_xml import NS_MAIN, NS_PKG_RELS, NS_R, XML_DECL, Rel, _Package, _relative, _rels_name, _Sheet
-from .safety import NotAWorkbook, parse_xml
-from .xml_text import XmlDoc, append_children, apply_edits, escape, new_element, set_attr
+from .guard import NotAWorkbook, parse_xml
+from .parts import NS_MAIN, NS_PKG_RELS, NS_R, XML_DECL, Package, Rel, SheetEntry, relative_target, rels_name
+from .xmltext import XmlDoc, append_children, apply_edits, escape, new_element, set_attr
 
 NS_CT = "http://schemas.openxmlformats.org/package/2006/content-types"
 # CT_Workbook's children after which calcPr / definedNames may come, in schema order
@@ -21,11 +21,11 @@ _BEFORE_DEFINED_NAMES = ("fileVersion", "fileSharing", "workbookPr", "workbookPr
 _BEFORE_CALC = (*_BEFORE_DEFINED_NAMES, "definedNames")
 
 
-def _donor_rels(rels: list[Rel], new: str, names: dict[str, str]) -> bytes:
+def donor_rels(rels: list[Rel], new: str, names: dict[str, str]) -> bytes:
     """A copied part's rels, with targets pointing at the parts' new names."""
     body = "".join(
         f'<Relationship Id="{escape(r.id)}" Type="{escape(r.type)}" '
-        + (f'Target="{escape(_relative(new, names[r.part.lower()]))}"/>' if r.part
+        + (f'Target="{escape(relative_target(new, names[r.part.lower()]))}"/>' if r.part
            else f'Target="{escape(r.target)}" TargetMode="External"/>')
         for r in rels if not r.part or r.part.lower() in names)
     return f'{XML_DECL}<Relationships xmlns="{NS_PKG_RELS}">{body}</Relationships>'.encode()
@@ -41,7 +41,7 @@ def _insert_after(doc: XmlDoc, parent, before: tuple[str, ...], text: str) -> tu
     return parent.tag_end, parent.tag_end, text
 
 
-def _edit_workbook(text: str, dtext: str, sheets: list[_Sheet], dsheets: list[_Sheet], layout: list,
+def edit_workbook(text: str, dtext: str, sheets: list[SheetEntry], dsheets: list[SheetEntry], layout: list,
                    states: list[str], rids: dict[str, str], formulas: bool) -> str:
     """The target's workbook.xml with the new sheet list, defined names, calcPr and a valid active tab."""
     doc = XmlDoc(text)
@@ -75,7 +75,7 @@ def _edit_workbook(text: str, dtext: str, sheets: list[_Sheet], dsheets: list[_S
     return apply_edits(text, edits)
 
 
-def _edit_sheet_list(doc: XmlDoc, sheets: list[_Sheet], layout: list, states: list[str],
+def _edit_sheet_list(doc: XmlDoc, sheets: list[SheetEntry], layout: list, states: list[str],
                      rids: dict[str, str]) -> tuple[int, int, str]:
     """Kept ``<sheet>`` elements verbatim, replaced ones with the new name/state, new ones appended."""
     holder = doc.child(doc.root, NS_MAIN, "sheets")
@@ -101,7 +101,7 @@ def _edit_sheet_list(doc: XmlDoc, sheets: list[_Sheet], layout: list, states: li
     return found[0].start, found[-1].end, "".join(body)
 
 
-def _edit_defined_names(doc: XmlDoc, dtext: str, sheets: list[_Sheet], dsheets: list[_Sheet],
+def _edit_defined_names(doc: XmlDoc, dtext: str, sheets: list[SheetEntry], dsheets: list[SheetEntry],
                         layout: list, index_map: dict[int, int]) -> list[tuple[int, int, str]]:
     """Drop names local to owned sheets and globals the donor redefines, renumber localSheetId, add the donor's."""
     new_index = {ds.name.casefold(): new for new, (_, _, ds) in enumerate(layout) if ds}
@@ -144,10 +144,10 @@ def _edit_defined_names(doc: XmlDoc, dtext: str, sheets: list[_Sheet], dsheets: 
     return edits + [_insert_after(doc, root, _BEFORE_DEFINED_NAMES, text)]
 
 
-def _edit_rels(t: _Package, source: str, deleted: set[str], retarget: dict[str, tuple[str, str]],
+def edit_rels(t: Package, source: str, deleted: set[str], retarget: dict[str, tuple[str, str]],
                new: list[tuple[str, str, str]]) -> str:
     """The source part's rels with replaced sheets retargeted, deleted parts dropped, new ones added."""
-    text = t.text(_rels_name(source))
+    text = t.text(rels_name(source))
     doc = XmlDoc(text)
     by_id = {r.id: r for r in t.rels(source)}
     edits = []
@@ -159,12 +159,12 @@ def _edit_rels(t: _Package, source: str, deleted: set[str], retarget: dict[str, 
         elif rid in by_id and by_id[rid].part and by_id[rid].part.lower() in deleted:
             edits.append((el.start, el.end, ""))
     extra = "".join(new_element(doc.root.scope, NS_PKG_RELS, "Relationship",
-                                [(None, "Id", rid), (None, "Type", rtype), (None, "Target", _relative(source, part))])
+                                [(None, "Id", rid), (None, "Type", rtype), (None, "Target", relative_target(source, part))])
                     for rid, rtype, part in new)
     return apply_edits(text, [*edits, append_children(doc, doc.root, extra)])
 
 
-def _edit_content_types(t: _Package, d: _Package, deleted: set[str], copied: dict[str, str]) -> bytes:
+def edit_content_types(t: Package, d: Package, deleted: set[str], copied: dict[str, str]) -> bytes:
     """[Content_Types].xml without the deleted parts' overrides and with the copied parts' types."""
     text = t.text("[Content_Types].xml")
     doc = XmlDoc(text)

@@ -86,18 +86,16 @@ def _explain(exc: Exception, lang: str, workbook: str | None = None) -> tuple[in
     """(exit code, message) for an exception; ``workbook`` is the file the command was given."""
     from kpi_engine import InputError, PeriodError
 
+    from ..ooxml import FileBusy, FileWriteError, NotAWorkbook, UnsafeFile
+    from ..pipeline import SchemeProblems, WorkbookError
+    from ..pipeline.roster import RosterError
     from .fill import FillRefused
-    from .package import WorkbookBusy, WorkbookWriteError
-    from .pipeline import SchemeProblems
-    from .reading import WorkbookError
-    from .safety import NotAWorkbook, UnsafeFile
-    from .template import RosterError
 
     zh = lang == "zh"
     if isinstance(exc, SchemeProblems):
         lines = [("指标配置有误：" if zh else "The scheme sheet has errors:")] + [f"  {p.text()}" for p in exc.problems]
         return PROBLEMS, "\n".join(lines)
-    known = (WorkbookError, NotAWorkbook, UnsafeFile, WorkbookBusy, WorkbookWriteError, FillRefused,
+    known = (WorkbookError, NotAWorkbook, UnsafeFile, FileBusy, FileWriteError, FillRefused,
              RosterError, PeriodError, InputError)
     if isinstance(exc, known):
         text = str(exc)
@@ -121,7 +119,7 @@ def _explain(exc: Exception, lang: str, workbook: str | None = None) -> tuple[in
         if name:
             return USAGE, f"错误：{name}：{reason}" if zh else f"error: {name}: {reason}"
         return USAGE, f"错误：{reason}" if zh else f"error: {reason}"
-    from .safety import error_log
+    from ..ooxml import error_log
 
     try:
         log = error_log(traceback.format_exc())
@@ -165,8 +163,8 @@ def _print_problems(problems, limit: int = 200) -> None:
 def _book_lang(path: str) -> str | None:
     """The language the workbook was made in (its hidden meta sheet), for our messages."""
     try:
+        from ..pipeline import read_meta
         from .files import open_source
-        from .reading import read_meta
 
         with open_source(path) as source:
             value = read_meta(source).get("lang", "")
@@ -192,7 +190,8 @@ def _run(args: argparse.Namespace) -> int:
         lang = _book_lang(args.workbook)
     zh = (lang or "zh") == "zh"
     if cmd == "new":
-        from .template import read_roster, write_new
+        from ..pipeline.roster import read_roster
+        from ..sheets.book import write_new
 
         roster = read_roster(args.roster) if args.roster else None
         path = write_new(args.output, args.period, roster=roster, lang=lang or "zh")

@@ -14,7 +14,7 @@ producer's spelling (Excel, LibreOffice, WPS, openpyxl with or without lxml, Xls
 - :func:`append_children` adds children before an element's end tag, expanding a
   self-closing element; :func:`set_attr` changes one unprefixed attribute of a start tag.
 
-The caller parses the part with :func:`kpi_workbook.safety.parse_xml` first: text that is not
+The caller parses the part with :func:`.guard.parse_xml` first: text that is not
 namespace-well-formed XML never reaches this module.
 """
 

@@ -1,53 +1,11 @@
-"""Cell addresses and the workbook-side problem record (sheet, cell, value, expected)."""
+"""The one way a value from data gets into an openpyxl cell, and saving a workbook cleanly."""
 
 from __future__ import annotations
 
 import os
-import re
-from dataclasses import asdict, dataclass
 from typing import Any
 
-from openpyxl.utils import get_column_letter
-
-PROBLEM_COLUMNS = ["sheet", "cell", "employee_id", "field", "value", "problem", "severity", "code"]
-
-
-def cell_ref(row: int, col: int) -> str:
-    """1-based row and column → 'B7'."""
-    return f"{get_column_letter(col)}{row}"
-
-
-@dataclass(frozen=True)
-class CellProblem:
-    """One problem found in a workbook, located to the cell where HR can fix it."""
-
-    sheet: str
-    cell: str  # 'B7', or '' when the whole sheet/column is concerned
-    employee_id: str | None
-    field: str
-    value: Any
-    problem: str  # the message, in the user's language
-    severity: str = "error"  # error | warning
-    code: str = ""
-
-    def as_row(self) -> dict[str, Any]:
-        return asdict(self)
-
-    def text(self) -> str:
-        where = f"{self.sheet}!{self.cell}" if self.cell else self.sheet
-        return f"{where}: {self.problem}"
-
-
-MAX_CELL_TEXT = 32_767  # characters Excel keeps in a cell
-_ILLEGAL_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f]")  # not allowed in XML 1.0
-
-
-def cell_text(text: str) -> str:
-    """Text as a cell can hold it: without the control characters XML refuses, at most 32,767
-    characters (Excel's limit; the rest is cut, ending in "…")."""
-    if _ILLEGAL_XML.search(text):
-        text = _ILLEGAL_XML.sub("", text)
-    return text if len(text) <= MAX_CELL_TEXT else text[: MAX_CELL_TEXT - 1] + "…"
+from ..ooxml.cells import cell_text
 
 
 def set_value(cell: Any, value: Any) -> None:

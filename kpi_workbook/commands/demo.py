@@ -15,8 +15,9 @@ def sample_file(name: str) -> Path:
 
 def build_sample_workbook(outdir: Path, lang: str = "zh") -> Path:
     """New workbook for the sample roster, filled from the sample Q4 export (not computed)."""
+    from ..pipeline.roster import read_roster
+    from ..sheets.book import write_new
     from .fill import fill_workbook
-    from .template import read_roster, write_new
 
     outdir.mkdir(parents=True, exist_ok=True)
     path = outdir / f"kpi_demo_{PERIOD}.xlsx"

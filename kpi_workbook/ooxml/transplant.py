@@ -6,9 +6,9 @@ part by part into the user's package: every part the transplant does not own is 
 for byte. Only workbook.xml, its rels, [Content_Types].xml and styles.xml are edited, by text
 surgery on the original text so that namespace prefixes (and ``mc:Ignorable``) survive.
 
-This module plans and writes the transplant; the package view and XML helpers are in
-:mod:`.package_xml`, the styles merge and sheet rewriting in :mod:`.package_styles`, and the
-edits of workbook.xml, rels and content types in :mod:`.package_parts`.
+This module plans and writes the transplant; the package view is in :mod:`.parts`, the styles
+merge and sheet rewriting in :mod:`.styles`, the edits of workbook.xml, rels and content types
+in :mod:`.workbook_edit`, and the text editing they share in :mod:`.xmltext`.
 """
 
 from __future__ import annotations
@@ -21,27 +21,18 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from functools import partial
 from pathlib import Path
 
-from .package_parts import _donor_rels, _edit_content_types, _edit_rels, _edit_workbook
-from .package_styles import _merge_styles, _shared_strings, sheet_chunks, sheet_has_formula
-from .package_xml import NS_MAIN, _Package, _relative, _rels_name, _sheets
-from .safety import (
-    WorkbookBusy,
-    WorkbookWriteError,
-    atomic_write,
-    check_package,
-    file_lock,
-    parse_xml,
-)
-
-# atomic_write, file_lock and their errors live in safety (safe file I/O) and are part of this API
-__all__ = ["WorkbookBusy", "WorkbookWriteError", "atomic_write", "file_lock", "transplant_sheets"]
+from .guard import check_package, parse_xml
+from .parts import NS_MAIN, Package, relative_target, rels_name, sheet_entries
+from .safe_files import atomic_write
+from .styles import merge_styles, shared_strings, sheet_chunks, sheet_has_formula
+from .workbook_edit import donor_rels, edit_content_types, edit_rels, edit_workbook
 
 STATES = ("visible", "hidden", "veryHidden")
 ZIP_EPOCH = (1980, 1, 1, 0, 0, 0)  # new members get a fixed time: same input, same bytes
 COPY_BUFFER = 1 << 20
 
 # a new part's content: bytes, or (for a donor sheet) its pieces, made from the donor while written
-Part = bytes | Callable[[_Package], Iterable[bytes]]
+Part = bytes | Callable[[Package], Iterable[bytes]]
 
 
 # ---------------------------------------------------------------- the transplant
@@ -61,7 +52,7 @@ def transplant_sheets(target: str | Path, donor: str | Path, owned: Sequence[str
     check_package(target)
     check_package(donor)
     with zipfile.ZipFile(target) as tz, zipfile.ZipFile(donor) as dz:
-        parts, deleted = _plan(_Package(tz), _Package(dz), {n.casefold() for n in owned}, states)
+        parts, deleted = _plan(Package(tz), Package(dz), {n.casefold() for n in owned}, states)
 
     def write(tmp: Path) -> None:
         # each member is made, written and dropped in turn: the donor sheets are rewritten here,
@@ -95,15 +86,15 @@ def _put(zout: zipfile.ZipFile, zi: zipfile.ZipInfo, part: Part, donor: zipfile.
         zout.writestr(zi, part)
         return
     with zout.open(zi, "w") as dst:
-        for chunk in part(_Package(donor)):
+        for chunk in part(Package(donor)):
             dst.write(chunk)
 
 
-def _plan(t: _Package, d: _Package, owned: set[str], states: dict[str, str]) -> tuple[dict[str, Part], set[str]]:
+def _plan(t: Package, d: Package, owned: set[str], states: dict[str, str]) -> tuple[dict[str, Part], set[str]]:
     """The new or changed parts (zip name -> content) and the deleted parts (lower-case names)."""
     wb_part, wb_root = t.workbook()
     dwb_part, dwb_root = d.workbook()
-    sheets, dsheets = _sheets(t, wb_part, wb_root), _sheets(d, dwb_part, dwb_root)
+    sheets, dsheets = sheet_entries(t, wb_part, wb_root), sheet_entries(d, dwb_part, dwb_root)
     donor_by = {s.name.casefold(): s for s in dsheets if s.name.casefold() in owned and s.part}
     old_keys = {s.name.casefold() for s in sheets}
     # the new sheet list as (old index, target sheet, donor sheet): owned sheets keep their place
@@ -122,7 +113,7 @@ def _plan(t: _Package, d: _Package, owned: set[str], states: dict[str, str]) -> 
         cut.add((wb_part.lower(), calc.part.lower()))
     roots = [r.part for r in t.rels("") if r.part]
     deleted = {p.lower() for p in t.closure(roots)} - {p.lower() for p in t.closure(roots, cut)}
-    deleted |= {_rels_name(p) for p in deleted if t.has(_rels_name(p))}
+    deleted |= {rels_name(p) for p in deleted if t.has(rels_name(p))}
     used = set(t.names) - deleted
 
     parts: dict[str, Part] = {}
@@ -140,7 +131,7 @@ def _plan(t: _Package, d: _Package, owned: set[str], states: dict[str, str]) -> 
     xfs: list[int] = []
     dxfs: list[int] = []
     if dstyle_rel and style_rel and t.has(style_rel.part):
-        text, xfs, dxfs = _merge_styles(t.read(style_rel.part), d.read(dstyle_rel.part))
+        text, xfs, dxfs = merge_styles(t.read(style_rel.part), d.read(dstyle_rel.part))
         parts[style_rel.part] = text.encode("utf-8")
     elif dstyle_rel:  # the target has no styles at all: take the donor's as they are
         name = dstyle_rel.part if dstyle_rel.part.lower() not in used else _alloc(dstyle_rel.part, used)
@@ -154,7 +145,7 @@ def _plan(t: _Package, d: _Package, owned: set[str], states: dict[str, str]) -> 
     donor_parts = d.closure([ds.part for _, _, ds in layout if ds])
     names = {p.lower(): _alloc(p, used) for p in donor_parts}
     sheet_parts = {ds.part.lower() for _, _, ds in layout if ds}
-    strings, table_id = _shared_strings(d, dwb_part), _max_table_id(t, deleted)
+    strings, table_id = shared_strings(d, dwb_part), _max_table_id(t, deleted)
     d_overrides = d.content_types()[1]
     formulas = False
     for p in donor_parts:
@@ -167,21 +158,21 @@ def _plan(t: _Package, d: _Package, owned: set[str], states: dict[str, str]) -> 
             data = re.sub(rb'(<(?:\w+:)?table\b[^>]*?\sid=")\d+"', b'\\g<1>%d"' % table_id, data, count=1)
         parts[new], copied[new] = data, p
         if d.rels(p):
-            parts[_rels_name(new)] = _donor_rels(d.rels(p), new, names)
+            parts[rels_name(new)] = donor_rels(d.rels(p), new, names)
 
     donor_rel_types = {r.id: r.type for r in d.rels(dwb_part)}
     rids = {ds.name.casefold(): (s.rid if s else new_rel(donor_rel_types[ds.rid], names[ds.part.lower()]))
             for _, s, ds in layout if ds}
-    retarget = {s.rid: (donor_rel_types[ds.rid], _relative(wb_part, names[ds.part.lower()]))
+    retarget = {s.rid: (donor_rel_types[ds.rid], relative_target(wb_part, names[ds.part.lower()]))
                 for _, s, ds in layout if s and ds}
-    parts[wb_part] = _edit_workbook(t.text(wb_part), d.text(dwb_part), sheets, dsheets, layout, final_states,
+    parts[wb_part] = edit_workbook(t.text(wb_part), d.text(dwb_part), sheets, dsheets, layout, final_states,
                                     rids, formulas).encode("utf-8")
-    parts[_rels_name(wb_part)] = _edit_rels(t, wb_part, deleted, retarget, new_rels).encode("utf-8")
-    parts["[Content_Types].xml"] = _edit_content_types(t, d, deleted, copied)
+    parts[rels_name(wb_part)] = edit_rels(t, wb_part, deleted, retarget, new_rels).encode("utf-8")
+    parts["[Content_Types].xml"] = edit_content_types(t, d, deleted, copied)
     return parts, deleted - {n.lower() for n in parts}
 
 
-def _donor_sheet(part: str, strings: list[str], xfs: list[int], dxfs: list[int], d: _Package) -> Iterable[bytes]:
+def _donor_sheet(part: str, strings: list[str], xfs: list[int], dxfs: list[int], d: Package) -> Iterable[bytes]:
     """A donor sheet with the merged style indices and inline strings, in pieces."""
     return sheet_chunks(d.read(part), strings, xfs, dxfs)
 
@@ -191,13 +182,13 @@ def _alloc(part: str, used: set[str]) -> str:
     folder, name = posixpath.split(part)
     stem, ext = posixpath.splitext(name)
     base, i = stem.rstrip("0123456789") or stem, 1
-    while (new := posixpath.join(folder, f"{base}{i}{ext}")).lower() in used or _rels_name(new).lower() in used:
+    while (new := posixpath.join(folder, f"{base}{i}{ext}")).lower() in used or rels_name(new).lower() in used:
         i += 1
-    used.update({new.lower(), _rels_name(new).lower()})
+    used.update({new.lower(), rels_name(new).lower()})
     return new
 
 
-def _calc_sheets(pkg: _Package, part: str) -> set[int]:
+def _calc_sheets(pkg: Package, part: str) -> set[int]:
     """The sheet ids a calcChain part names (``i`` carries over from the previous entry)."""
     ids, current = set(), 0
     for el in parse_xml(pkg.read(part)):
@@ -206,7 +197,7 @@ def _calc_sheets(pkg: _Package, part: str) -> set[int]:
     return ids
 
 
-def _max_table_id(pkg: _Package, deleted: set[str]) -> int:
+def _max_table_id(pkg: Package, deleted: set[str]) -> int:
     top = 0
     for key, name in pkg.names.items():
         if "/tables/" in key and key.endswith(".xml") and key not in deleted:

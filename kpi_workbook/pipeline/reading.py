@@ -20,7 +20,8 @@ import pandas as pd
 from kpi_engine import Scheme, normalize_id
 from kpi_engine.inputs import label_map
 
-from .cells import CellProblem, cell_ref
+from ..ooxml.cells import cell_ref
+from .cell_problem import CellProblem
 from .layout import RESULT_KEYS, layout
 from .sources import SheetSource, row_values
 

@@ -17,7 +17,8 @@ import pandas as pd
 from kpi_engine import ScoreResult
 from kpi_engine.problems import clip
 
-from .cells import CellProblem
+from ..ooxml.cells import MAX_CELL_TEXT, MAX_COLUMNS, MAX_ROWS, cell_ref, column_letter
+from .cell_problem import CellProblem
 from .layout import layout
 
 PCT, NUM2, NUM1, INT = "0.00%", "0.00", "0.0", "0"
@@ -178,19 +179,13 @@ def summary_block(result: ScoreResult, roster: pd.DataFrame, lang: str) -> Block
     dist_first = first + n_team + 1 + 2  # after the 'all' row, a blank row and the dist header
     charts = [
         ChartSpec("column", t("grade_dist", lang), (dist_first, dist_first + len(grades) - 1, 0),
-                  ((dist_first, dist_first + len(grades) - 1, 1),), anchor=f"{_col(len(ids) + 1)}2"),
+                  ((dist_first, dist_first + len(grades) - 1, 1),), anchor=f"{column_letter(len(ids) + 1)}2"),
         ChartSpec("bar", t("team_mean", lang), team_rows, ((first, first + n_team - 1, 3),),
-                  anchor=f"{_col(len(ids) + 1)}20"),
+                  anchor=f"{column_letter(len(ids) + 1)}20"),
     ]
     formats = {3: NUM2} | {c: NUM2 for c in range(4 + len(grades), len(ids))}
     return _block("summary", lang, ids, labels, body, number_formats=formats,
                   widths={0: 16} | {c: 10 for c in range(1, len(ids))}, charts=charts)
-
-
-def _col(n: int) -> str:
-    from openpyxl.utils import get_column_letter
-
-    return get_column_letter(n)
 
 
 def problems_block(problems: list[CellProblem], lang: str) -> Block:
@@ -215,13 +210,9 @@ def _cell_key(cell: str) -> tuple[int, str]:
     return (int(digits) if digits else 0, letters.rjust(3))
 
 
-MAX_ROWS, MAX_COLUMNS = 1_048_576, 16_384  # Excel's grid
-
-
 def fit_problems(blocks: list[Block], lang: str) -> list[CellProblem]:
     """Check that the blocks fit Excel: a sheet too large for Excel is an error (raised, nothing
     written); text cells over 32,767 characters, which the writers cut, are warnings naming the cell."""
-    from .cells import MAX_CELL_TEXT, cell_ref
     from .reading import WorkbookError
 
     zh, out = lang == "zh", []

@@ -12,15 +12,15 @@ import datetime as dt
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
 
 import pandas as pd
 
 import kpi_engine
 from kpi_engine import PeriodError, Scheme, ScoreResult, default_scheme, parse_period, score
+from kpi_engine.i18n import lang_of
 from kpi_engine.problems import render, show_value
 
-from .cells import CellProblem
+from .cell_problem import CellProblem
 from .layout import RESULT_KEYS, layout
 from .reading import (
     OWNED_KEY,
@@ -33,7 +33,6 @@ from .reading import (
 )
 from .results import (
     Block,
-    ChartSpec,
     deductions_block,
     fit_problems,
     guide_block,
@@ -43,11 +42,6 @@ from .results import (
     summary_block,
 )
 from .sources import SheetSource
-
-__all__ = [
-    "Block", "ChartSpec", "Outcome", "Summary", "WorkbookError", "SchemeProblems",
-    "compute", "validate", "load_scheme_from", "next_period_workbook",
-]
 
 Progress = Callable[[str, float], None]
 
@@ -102,14 +96,14 @@ class Outcome:
         return next(b for b in self.blocks if b.key == key)
 
 
-def _lang(lang: str | None, meta: dict[str, str]) -> str:
-    value = (lang or meta.get("lang") or "zh").lower()
-    return "en" if value.startswith("en") else "zh"
+def book_lang(meta: dict[str, str], lang: str | None = None) -> str:
+    """The language to use: the one asked for, else the one the workbook was made in (zh by default)."""
+    return lang_of(lang or meta.get("lang"))
 
 
 def load_scheme_from(source: SheetSource, lang: str = "zh") -> tuple[Scheme, list[CellProblem]]:
     """The workbook's own scheme (configuration sheet); default scheme when the sheet is absent."""
-    from .config_sheet import read_config
+    from .scheme_reader import read_config
 
     names = source.sheet_names()
     for key_lang in ("zh", "en"):
@@ -192,7 +186,7 @@ def compute(source: SheetSource, *, lang: str | None = None, progress: Progress 
     """Score the workbook behind ``source`` and build every result block."""
     say = progress or (lambda msg, frac: None)
     meta = read_meta(source)
-    lang = _lang(lang, meta)
+    lang = book_lang(meta, lang)
     zh = lang == "zh"
     result_sheets = [layout().sheet(key, lang) for key in RESULT_KEYS]
     stale = claim_sheets(source, meta, result_sheets)  # before any work: HR's own sheets are never replaced
@@ -238,7 +232,7 @@ def _summary(result: ScoreResult, problems: list[CellProblem], period: str) -> S
 def validate(source: SheetSource, *, lang: str | None = None) -> list[CellProblem]:
     """Every problem compute would report (scheme, inputs), without building results."""
     meta = read_meta(source)
-    lang = _lang(lang, meta)
+    lang = book_lang(meta, lang)
     try:
         scheme, problems = load_scheme_from(source, lang)
     except SchemeProblems as exc:
@@ -247,10 +241,3 @@ def validate(source: SheetSource, *, lang: str | None = None) -> list[CellProble
     gathered = gather(source, scheme, lang)
     result = score(gathered.frame, scheme, period, lang)
     return problems + period_problems + gathered.problems + _locate(result, gathered, scheme, lang)
-
-
-def next_period_workbook(source: SheetSource, *, lang: str | None = None) -> Any:
-    """Next period's workbook (openpyxl): same roster and scheme, carried values filled in."""
-    from .next_period import build_next
-
-    return build_next(source, lang=lang)

@@ -18,7 +18,7 @@ import re
 from typing import Any
 
 FORMULA_PARAMS = ("target",)  # params whose value is always a formula (text)
-_NUMBER = re.compile(r"^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$")
+NUMBER_TEXT = re.compile(r"^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$")
 _FULLWIDTH = str.maketrans({"；": ";", "，": ",", "：": ":", "＝": "=", "≥": ">", "＞": ">"})
 
 
@@ -36,7 +36,7 @@ def _scalar(text: str) -> Any:
     t = text.strip()
     if len(t) >= 2 and t[0] == t[-1] == '"':
         return t[1:-1]
-    if _NUMBER.match(t):
+    if NUMBER_TEXT.match(t):
         return float(t) if any(ch in t for ch in ".eE") else int(t)
     return {"true": True, "false": False}.get(t.lower(), t)
 

@@ -10,9 +10,9 @@ import re
 from collections.abc import Iterator
 from xml.etree.ElementTree import Element
 
-from .package_xml import BODY, NS_MAIN, _local, _Package
-from .safety import parse_xml
-from .xml_text import XmlDoc, append_children, apply_edits, attributes, new_element, set_attr
+from .guard import parse_xml
+from .parts import BODY, NS_MAIN, Package, local_name
+from .xmltext import XmlDoc, append_children, apply_edits, attributes, new_element, set_attr
 
 STYLE_ORDER = ("numFmts", "fonts", "fills", "borders", "cellStyleXfs", "cellXfs", "cellStyles", "dxfs",
                "tableStyles", "colors", "extLst")
@@ -29,10 +29,10 @@ def _spec(el: Element) -> tuple:
     attrs = [(None, k, v) for k, v in el.attrib.items() if not k.startswith("{")]
     text = (el.text or "").strip() or None
     children = [_spec(c) for c in el if c.tag.startswith(f"{{{NS_MAIN}}}")]
-    return NS_MAIN, _local(el.tag), attrs, text, children
+    return NS_MAIN, local_name(el.tag), attrs, text, children
 
 
-def _merge_styles(target: bytes, donor: bytes) -> tuple[str, list[int], list[int]]:
+def merge_styles(target: bytes, donor: bytes) -> tuple[str, list[int], list[int]]:
     """Append the donor's style records the target lacks; return (styles text, xf map, dxf map)."""
     troot, droot = parse_xml(target), parse_xml(donor)
     text = target.decode("utf-8")
@@ -118,7 +118,7 @@ _ROWCOL = re.compile(rf"<(row|col)({BODY})(/?>)")
 _V = re.compile(r"<v>\s*(\d+)\s*</v>")
 
 
-def _rewrite_sheet(xml: str, strings: list[str], xfs: list[int], dxfs: list[int]) -> str:
+def rewrite_sheet(xml: str, strings: list[str], xfs: list[int], dxfs: list[int]) -> str:
     """Remap style indices, turn shared strings into inline strings, drop the tab selection."""
 
     def xf(i: str) -> str:
@@ -148,16 +148,16 @@ def _rewrite_sheet(xml: str, strings: list[str], xfs: list[int], dxfs: list[int]
 # A donor sheet (tens of MB at 10,000 employees) is rewritten as bytes, a row-aligned chunk of
 # about 1 MB at a time, and never decoded whole: in the rows only s="N" of <c> and <row> changes,
 # by targeted regexes and a precomputed index map. What those cannot be sure to treat exactly as
-# _rewrite_sheet does (a cell type that may be "s", dxfId, tabSelected, <col>, s="N" spelt
-# otherwise) goes through _rewrite_sheet itself, on the smallest row-aligned span around it, and
+# rewrite_sheet does (a cell type that may be "s", dxfId, tabSelected, <col>, s="N" spelt
+# otherwise) goes through rewrite_sheet itself, on the smallest row-aligned span around it, and
 # so do the parts before and after <sheetData>. Cutting only at row and sheetData boundaries keeps
-# every match of _rewrite_sheet's regexes whole: the result is the bytes _rewrite_sheet gives on
+# every match of rewrite_sheet's regexes whole: the result is the bytes rewrite_sheet gives on
 # the whole text (for well-formed XML; what could break that assumption is rewritten whole).
 _CHUNK = 1 << 20
 _CELL_S = re.compile(rb'(<c r="[A-Z]+\d+" s=")(\d+)(?=")')  # as openpyxl and file_writer write it
 _ROW_S = re.compile(rb'(<row\s[^>]*?\ss=")(\d+)(?=")')
 _WS = (b"\t", b"\n", b"\r", b"\f", b"\v")  # chunks without them ("plain") get literal-led regexes
-# what only _rewrite_sheet handles, and (_ODD) s attributes the count check would miss or single-
+# what only rewrite_sheet handles, and (_ODD) s attributes the count check would miss or single-
 # quoted values (in which ' s="1"' could hide); each in general form and for plain chunks
 _SLOW = re.compile(rb'\st\s*=\s*(?!"(?:inlineStr|n|b|e|str|d)")|dxfId|tabSelected|<col')
 _TYPE_PLAIN = re.compile(rb' t *= *(?!"(?:inlineStr|n|b|e|str|d)")')
@@ -169,7 +169,7 @@ _FORMULA = re.compile(rb"<f[\s/>]")
 
 
 class _XfMap(dict):
-    """Donor xf index (digits) -> merged index, as _rewrite_sheet computes it."""
+    """Donor xf index (digits) -> merged index, as rewrite_sheet computes it."""
 
     def __init__(self, xfs: list[int]):
         super().__init__()
@@ -200,7 +200,7 @@ def _sheet_data(data: bytes) -> tuple[int, int] | None:
 
 
 def _spans(data: bytes, start: int, end: int, plain: bool) -> Iterator[tuple[int, int, bool]]:
-    """Row-aligned (start, end, needs _rewrite_sheet) spans covering the rows data[start:end]."""
+    """Row-aligned (start, end, needs rewrite_sheet) spans covering the rows data[start:end]."""
     if plain:
         marks = [m.span() for m in _TYPE_PLAIN.finditer(data, start, end)]
         for word in _SLOW_WORDS:
@@ -242,10 +242,10 @@ def _fast(rows: bytes, xf: _XfMap, plain: bool) -> bytes | None:
 
 
 def sheet_chunks(data: bytes, strings: list[str], xfs: list[int], dxfs: list[int]) -> Iterator[bytes]:
-    """_rewrite_sheet(data) as UTF-8, in pieces whose concatenation is exactly its bytes."""
+    """rewrite_sheet(data) as UTF-8, in pieces whose concatenation is exactly its bytes."""
 
     def slow(a: int, b: int) -> bytes:
-        return _rewrite_sheet(data[a:b].decode("utf-8"), strings, xfs, dxfs).encode("utf-8")
+        return rewrite_sheet(data[a:b].decode("utf-8"), strings, xfs, dxfs).encode("utf-8")
 
     bounds = _sheet_data(data)
     if bounds is None:
@@ -267,7 +267,7 @@ def sheet_chunks(data: bytes, strings: list[str], xfs: list[int], dxfs: list[int
 
 def sheet_has_formula(data: bytes, strings: list[str], xfs: list[int], dxfs: list[int]) -> bool:
     """Whether the rewritten sheet has a formula (``<f``). Raises UnicodeDecodeError as
-    _rewrite_sheet would on a sheet that is not UTF-8, but without decoding it whole."""
+    rewrite_sheet would on a sheet that is not UTF-8, but without decoding it whole."""
     decoder = codecs.getincrementaldecoder("utf-8")()
     view = memoryview(data)
     for i in range(0, len(data), _CHUNK):
@@ -281,7 +281,7 @@ def sheet_has_formula(data: bytes, strings: list[str], xfs: list[int], dxfs: lis
     return any(_FORMULA.search(chunk) for chunk in sheet_chunks(data, strings, xfs, dxfs))
 
 
-def _shared_strings(pkg: _Package, wb_part: str) -> list[str]:
+def shared_strings(pkg: Package, wb_part: str) -> list[str]:
     rel = pkg.rel_of_type(wb_part, "/sharedStrings")
     if rel is None or not pkg.has(rel.part):
         return []

@@ -16,7 +16,7 @@ from typing import Any
 from defusedxml import DefusedXmlException
 from openpyxl import load_workbook
 
-from .safety import NotAWorkbook, UnsafeFile
+from ..ooxml import NotAWorkbook, UnsafeFile
 from .sources import SparseRow, row_values
 
 

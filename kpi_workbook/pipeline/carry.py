@@ -1,5 +1,4 @@
-"""Next period's workbook: same roster and scheme (with HR's edits), inputs blank, and the
-values that carry over filled in.
+"""What carries over to the next period: the roster, and the values the scheme says carry.
 
 What carries over is data: each scheme input may name a ``carry`` formula evaluated on this
 period's inputs (uv_prev ← ``uv``, aov_prev ← ``sales_actual / paid_orders``,
@@ -19,8 +18,6 @@ import numpy as np
 from kpi_engine import Period, Scheme, expr, normalize_id, parse_period
 from kpi_engine.inputs import clean
 
-from .layout import layout
-from .pipeline import _lang, load_scheme_from
 from .reading import gather, read_meta
 from .sources import SheetSource
 
@@ -60,36 +57,6 @@ def carried_values(source: SheetSource, scheme: Scheme, period: Period, lang: st
         if c in roster:
             roster[c] = ci.texts[c][roster.index.to_numpy()] if len(roster) else roster[c]
     return roster.reset_index(drop=True), carried
-
-
-def build_next(source: SheetSource, lang: str | None = None) -> Any:
-    """An openpyxl Workbook for the next period, built by the template and then filled."""
-    from .template import new_workbook
-
-    meta = read_meta(source)
-    lang = _lang(lang, meta)
-    scheme, _ = load_scheme_from(source, lang)
-    period = parse_period(meta.get("period") or "2026-Q4")
-    roster, carried = carried_values(source, scheme, period, lang)
-    wb = new_workbook(period.next().label, roster=roster, lang=lang, scheme=scheme)
-    lay = layout()
-    for ws in wb.worksheets:
-        if ws.title in (lay.sheet("help", lang), lay.sheet("config", lang), lay.sheet("meta", lang)):
-            continue
-        ids = [c.value for c in ws[lay.id_row]]
-        if "employee_id" not in ids:
-            continue
-        id_col = ids.index("employee_id") + 1
-        targets = [(c + 1, fid) for c, fid in enumerate(ids) if fid in carried]
-        for r in range(lay.first_data_row, ws.max_row + 1):
-            eid = normalize_id(ws.cell(r, id_col).value)
-            if eid is None:
-                continue
-            for c, fid in targets:
-                value = carried[fid].get(eid)
-                if value is not None:
-                    ws.cell(r, c).value = round(value, 10)
-    return wb
 
 
 def default_next_path(path: Path, source: SheetSource) -> Path:

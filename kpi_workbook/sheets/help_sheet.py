@@ -14,9 +14,10 @@ from openpyxl.styles import Alignment, Font, PatternFill
 from kpi_engine.explain import fmt, formula_words, num
 from kpi_engine.scheme import Scheme
 
+from ..pipeline.layout import layout
 from .cells import write
-from .input_sheets import HEAD_FILL, input_columns
-from .layout import layout
+from .input_sheets import input_columns
+from .style import BOLD, HEAD_FILL, SECTION_FONT, TITLE_FONT
 
 # The seven areas of responsibility (article section 一), in our own words: (zh, en name, zh line, en line)
 AREAS = (
@@ -115,9 +116,9 @@ def _check_words(ind: Any, c: Any, scheme: Scheme, lang: str) -> str:
     return f"{label}: target {'≥' if below else '≤'} {target}; −{num(c.points)} per {step} {'below' if below else 'above'}{rounding}"
 
 
-def _help_sheet(ws: Any, scheme: Scheme, period: str, lang: str) -> None:
+def help_sheet(ws: Any, scheme: Scheme, period: str, lang: str) -> None:
     zh, lay = lang == "zh", layout()
-    bold = Font(bold=True)
+    bold = BOLD
     r = 1
 
     def line(*values: Any, font: Font | None = None, fill: PatternFill | None = None, wrap: bool = True) -> None:
@@ -134,10 +135,10 @@ def _help_sheet(ws: Any, scheme: Scheme, period: str, lang: str) -> None:
     def section(title: str) -> None:
         nonlocal r
         r += 1
-        line(title, font=Font(bold=True, size=12))
+        line(title, font=SECTION_FONT)
 
     name = scheme.meta.get("name_zh" if zh else "name_en") or scheme.meta.get("id", "")
-    line(f"{name} · {'考核周期' if zh else 'Period'} {period}", font=Font(bold=True, size=14))
+    line(f"{name} · {'考核周期' if zh else 'Period'} {period}", font=TITLE_FONT)
     results = "/".join(lay.sheet(k, lang) for k in ("scores", "deductions", "guide", "summary", "problems"))
     section("使用步骤" if zh else "How to use")
     inputs = "、".join(s.name(lang) for s in lay.inputs) if zh else ", ".join(s.name(lang) for s in lay.inputs)

@@ -358,7 +358,7 @@ def _enable_runpython_mac() -> str:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """``python -m kpi_workbook.addin_build build [-o DIR] | install [--from DIR]``."""
+    """``python -m kpi_workbook.commands.addin_build build [-o DIR] | install [--from DIR]``."""
     p = argparse.ArgumentParser(prog="kpi addin", description="KPI 考核 Excel 加载项 / the KPI Excel add-ins")
     sub = p.add_subparsers(dest="action", required=True)
     b = sub.add_parser("build", help="生成加载项 / build the add-ins")

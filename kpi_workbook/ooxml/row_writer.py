@@ -1,0 +1,166 @@
+"""Rows streamed straight into a worksheet part's XML, a batch at a time.
+
+A workbook writer (openpyxl) writes a sheet's header rows, styles, widths, panes, filters,
+charts and protection; the data rows — tens of thousands — are written here as inline strings
+and numbers into the XML between the header and ``</sheetData>``, each cell with the style its
+column had in a probe row the writer styled: per-cell objects of a writer library cost more than
+the rest of the job. Text is always text (never a formula) and fits a cell (:func:`.cells.cell_text`).
+"""
+
+from __future__ import annotations
+
+import math
+import posixpath
+import re
+import zipfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from .cells import MAX_CELL_TEXT, cell_text, column_letter, column_number
+from .guard import parse_xml
+from .parts import NS_MAIN, NS_PKG_RELS, NS_R
+
+_ROW_START = re.compile(r'<row r="(\d+)"')
+_STYLE_OF_CELL = re.compile(r'<c r="([A-Z]+)\d+"[^>]*?\ss="(\d+)"')
+_BATCH = 2000  # rows per write
+_ILLEGAL_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f]")  # not allowed in XML 1.0
+
+
+@dataclass
+class SheetRows:
+    """What goes into one sheet: all its rows (for the dimension), and from which 1-based row
+    (the probe row the writer styled) ``rows`` replace what the writer wrote."""
+
+    rows: list[list[Any]]
+    first: int
+
+
+def write_rows(base: Path, path: Path, sheets: list[SheetRows]) -> None:
+    """``path`` = ``base`` with the i-th worksheet's rows from ``sheets[i].first`` on replaced by
+    ``sheets[i].rows[first - 1:]``.
+
+    The rows are streamed into the new zip a batch at a time, so the text of a whole sheet is
+    never held in memory (the zip is a temp file: stored, no time spent on compression).
+    """
+    with zipfile.ZipFile(base) as zin, zipfile.ZipFile(path, "w", zipfile.ZIP_STORED) as out:
+        order = sheet_order({n: zin.read(n) for n in ("xl/workbook.xml", "xl/_rels/workbook.xml.rels")})
+        for info in zin.infolist():
+            zi = zipfile.ZipInfo(info.filename, info.date_time)
+            zi.external_attr = info.external_attr
+            index = order.get(info.filename)
+            if index is None or index >= len(sheets):
+                out.writestr(zi, zin.read(info))
+                continue
+            sheet = sheets[index]
+            head, styles, tail = split_sheet(zin.read(info).decode("utf-8"), sheet)
+            with out.open(zi, "w") as fh:
+                fh.write(head.encode("utf-8"))
+                rows = sheet.rows[sheet.first - 1:]
+                for first in range(0, len(rows), _BATCH):
+                    text = rows_xml(rows[first:first + _BATCH], sheet.first + first, styles)
+                    if _ILLEGAL_XML.search(text):
+                        text = _ILLEGAL_XML.sub("", text)
+                    fh.write(text.encode("utf-8"))
+                fh.write(tail.encode("utf-8"))
+
+
+def sheet_order(parts: dict[str, bytes]) -> dict[str, int]:
+    """Worksheet part name -> position of the sheet in the workbook."""
+    rid_attr = f"{{{NS_R}}}id"
+    rels = {r.get("Id"): r.get("Target", "") for r in
+            parse_xml(parts["xl/_rels/workbook.xml.rels"]).iterfind(f"{{{NS_PKG_RELS}}}Relationship")}
+    out = {}
+    for i, sheet in enumerate(parse_xml(parts["xl/workbook.xml"]).iterfind(f"{{{NS_MAIN}}}sheets/{{{NS_MAIN}}}sheet")):
+        target = rels.get(sheet.get(rid_attr), "")
+        out[target.lstrip("/") if target.startswith("/") else posixpath.normpath(posixpath.join("xl", target))] = i
+    return out
+
+
+def split_sheet(xml: str, sheet: SheetRows) -> tuple[str, dict[int, str], str]:
+    """(the sheet XML up to the data rows, the probe row's style per column, the rest from
+    ``</sheetData>`` on), with the dimension set to the whole sheet."""
+    width = max((len(r) for r in sheet.rows), default=0)
+    if width and sheet.rows:
+        ref = f"A1:{column_letter(width)}{len(sheet.rows)}"
+        xml = re.sub(r'<dimension ref="[^"]*"\s*/>', f'<dimension ref="{ref}"/>', xml, count=1)
+    start = xml.find("<sheetData")
+    if start < 0:
+        raise ValueError("the writer wrote a sheet without sheetData")
+    open_end = xml.index(">", start) + 1
+    if xml[open_end - 2] == "/":  # <sheetData/>: no rows at all
+        return xml[:start] + "<sheetData>", {}, "</sheetData>" + xml[open_end:]
+    close = xml.index("</sheetData>", open_end)
+    body, styles = xml[open_end:close], {}
+    for m in _ROW_START.finditer(body):
+        if int(m[1]) >= sheet.first:
+            rest = body[m.start():]
+            end = rest.find("</row>")
+            if int(m[1]) == sheet.first and end >= 0:
+                styles = {column_number(c) - 1: s for c, s in _STYLE_OF_CELL.findall(rest[:end])}
+            body = body[:m.start()]
+            break
+    return xml[:open_end] + body, styles, xml[close:]
+
+
+def rows_xml(rows: list[list[Any]], first: int, styles: dict[int, str]) -> str:
+    """``<row>`` elements for ``rows`` starting at sheet row ``first``; text is always text."""
+    width = max((len(r) for r in rows), default=0)
+    letters = [column_letter(c + 1) for c in range(width)]
+    style = [f' s="{styles[c]}"' if c in styles else "" for c in range(width)]
+    out: list[str] = []
+    add = out.append
+
+    def blank(ref: str, c: int) -> None:
+        if style[c]:
+            add(f'<c r="{ref}"{style[c]}/>')
+
+    for r, row in enumerate(rows, first):
+        add(f'<row r="{r}">')
+        for c, v in enumerate(row):
+            ref = f"{letters[c]}{r}"
+            kind = type(v)
+            if v is None:
+                blank(ref, c)
+            elif kind is str:
+                if len(v) > MAX_CELL_TEXT:
+                    v = cell_text(v)
+                if not v:  # as openpyxl: an empty text is no value
+                    blank(ref, c)
+                else:
+                    add(_text_cell(ref, style[c], v))
+            elif kind is float or kind is int:
+                if kind is float and not math.isfinite(v):
+                    blank(ref, c)
+                else:
+                    add(f'<c r="{ref}"{style[c]}><v>{v!r}</v></c>')
+            elif isinstance(v, bool):
+                add(f'<c r="{ref}"{style[c]} t="b"><v>{int(v)}</v></c>')
+            elif isinstance(v, (int, float)):  # numpy numbers
+                x = float(v)
+                if math.isfinite(x):
+                    add(f'<c r="{ref}"{style[c]}><v>{x!r}</v></c>')
+                else:
+                    blank(ref, c)
+            else:
+                add(_text_cell(ref, style[c], cell_text(str(v))))
+        add("</row>")
+    return "".join(out)
+
+
+def _text_cell(ref: str, style: str, text: str) -> str:
+    space = ' xml:space="preserve"' if text != text.strip() else ""  # as openpyxl writes it
+    return f'<c r="{ref}"{style} t="inlineStr"><is><t{space}>{_content(text)}</t></is></c>'
+
+
+def _content(text: str) -> str:
+    """Element content (:func:`.xmltext.escape` without its attribute rules, tested first: fast)."""
+    if "&" in text:
+        text = text.replace("&", "&amp;")
+    if "<" in text:
+        text = text.replace("<", "&lt;")
+    if ">" in text:
+        text = text.replace(">", "&gt;")
+    if "\r" in text:  # kept as a character reference: a parser would turn a literal CR into LF
+        text = text.replace("\r", "&#13;")
+    return text

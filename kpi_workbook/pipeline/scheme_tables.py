@@ -1,0 +1,72 @@
+"""The scheme sheet (指标配置): its tables, their columns and the kinds of their cells.
+
+The sheet holds stacked tables. Each starts with a title row whose column A is a marker
+(``#groups``, ``#indicators``, …), then a label row for people and a machine row of field ids
+(small grey font): reading uses only markers and ids, never labels. Cells that hold structure
+(params, gate, choices) use the short text syntax of :mod:`.scheme_syntax`. Written by
+:mod:`kpi_workbook.sheets.scheme_sheet`, read by :mod:`.scheme_reader`.
+"""
+
+from __future__ import annotations
+
+T, N, B, F, P, G, C = "text", "num", "bool", "formula", "params", "gate", "choices"  # column kinds
+SPARE_ROWS = 3  # empty rows under each table for HR to add to
+
+# key -> (title zh, title en, ("field:label zh:label en[:kind]", …), note zh, note en); kinds above
+TABLES: dict[str, tuple[str, str, tuple[str, ...], str, str]] = {
+    "meta": ("方案信息", "Scheme", ("key:项目:Key", "value:内容:Value"), "", ""),
+    "groups": ("分组", "Groups", ("id:编号:ID", "name_zh:名称:Name (zh)", "name_en:英文名称:Name (en)", "weight:权重:Weight:num",
+                                  "parent:上级分组:Parent"),
+               "上级分组为空即顶层维度（合计应为 100）；下级权重合计与上级不符时按比例缩放，并给出提示。",
+               "A blank parent is a top-level group (they should add up to 100); children are scaled to the parent's weight."),
+    "indicators": ("指标", "Indicators", (
+        "id:编号:ID", "name_zh:名称:Name (zh)", "name_en:英文名称:Name (en)", "group:分组:Group", "weight:权重:Weight:num",
+        "penalty:扣分项:Penalty:bool", "rule:规则:Rule", "metric:指标公式:Metric:formula", "unit:单位:Unit",
+        "params:参数:Parameters:params", "gate:门槛:Gate:gate", "advice_zh:建议:Advice (zh)", "advice_en:英文建议:Advice (en)"),
+        "规则：bands 分段 / ratio 比值 / per_item 按项计分 / deduct 扣分（见扣分规则表）/ overdue 超时 / weighted_count 按次扣分。"
+        "参数：键=值，用 ; 分隔，如 each=3; expected_per_quarter=2；分段 bands=1.2:120, 0.8:x100; below=0"
+        "（下限:得分，x100 表示 得分=100×指标值）；按次 counts=platform_violations:10, severe_violations:50。"
+        "门槛：公式 >= 数值; unit=%; label_zh=…; label_en=…。扣分项为「是」时扣分可超过权重。单位：% 百分比，x 倍数，pt 分，空=数量。",
+        "Rules: bands / ratio / per_item / deduct (see checks) / overdue / weighted_count. Parameters: key=value separated by ;, "
+        "e.g. each=3; expected_per_quarter=2; bands=1.2:120, 0.8:x100; below=0 (min:score, x100 = 100 × metric); "
+        "counts=platform_violations:10, severe_violations:50. Gate: formula >= number; unit=%; label_zh=…; label_en=…. "
+        "Penalty = Yes: deductions may exceed the weight. Units: % percent, x ratio, pt points, blank = count."),
+    "checks": ("扣分规则", "Checks", (
+        "indicator:指标编号:Indicator", "metric:指标公式:Metric:formula", "target:目标:Target:formula", "direction:方向:Direction",
+        "gap:差距口径:Gap", "step:每档:Step:num", "points:每档扣分:Points:num", "rounding:取整:Rounding", "unit:单位:Unit",
+        "label_zh:名称:Label (zh)", "label_en:英文名称:Label (en)"),
+        "每行一条检查，按指标编号归属，同一指标的多行扣分相加。方向 below 低于目标扣分 / above 高于目标扣分；口径 points 百分点 / "
+        "relative 相对目标的百分比；取整 floor 按整档 / ceil 不足一档按一档 / linear 按比例。",
+        "One check per row, attached by indicator id; several checks add up. direction below/above the target; gap in "
+        "percentage points or relative (% of the target); rounding floor (whole steps), ceil or linear (pro rata)."),
+    "lookups": ("查找表", "Lookups", ("table:表名:Table", "key:键:Key", "value:值:Value:num"),
+                "公式 lookup(列, '表名') 按该列的值取数；键 * 表示其他所有值。",
+                "lookup(column, 'table') in a formula takes the value for the row's value of the column; key * = any other."),
+    "grades": ("等级", "Grades", ("grade:等级:Grade", "min:总分下限:Minimum total:num"),
+               "从高到低排列：总分 ≥ 下限即为该等级。", "Highest first: a total at or above the minimum gets the grade."),
+    "flags": ("标记", "Flags", ("id:编号:ID", "name_zh:名称:Name (zh)", "name_en:英文名称:Name (en)", "when:条件:When:formula"),
+              "条件公式成立时标记该员工。", "The employee is flagged when the condition holds."),
+    "seasonal": ("季节系数", "Seasonal factors", ("period:季度:Quarter", "factor:系数:Factor:num"),
+                 "下期目标 = 本期目标 × 下期系数 ÷ 本期系数。", "Next targets = this period's × factor(next) / factor(this)."),
+    "inputs": ("输入列", "Inputs", (
+        "id:编号:ID", "name_zh:名称:Name (zh)", "name_en:英文名称:Name (en)", "kind:类型:Kind", "owner:数据表:Owner",
+        "required:必填:Required:bool", "positive:须大于0:Positive:bool", "min:最小值:Min:num", "max:最大值:Max:num",
+        "choices:选项:Choices:choices", "open_choice:允许其他值:Open choice:bool", "carry:结转公式:Carry:formula"),
+        "类型：text 文本 / choice 选项 / money 金额 / count 个数 / rate 比率(0.85=85%) / rating 评分 / number 数值。"
+        "数据表：roster 为花名册列（每张表都有）。选项：编号=别名|别名，用 ; 分隔，如 apparel=服装|Apparel; 3c=3C|数码。"
+        "结转公式：下一期自动带入的值。",
+        "Kinds: text / choice / money / count / rate (0.85 = 85%) / rating / number. Owner roster = on every sheet. "
+        "Choices: id=alias|alias separated by ;, e.g. apparel=服装|Apparel; 3c=3C. Carry: the value taken to the next period."),
+    "constraints": ("校验关系", "Constraints", ("check:关系:Check:formula", "field:报告字段:Field",
+                                             "expected_zh:要求:Expected (zh)", "expected_en:英文要求:Expected (en)"),
+                    "关系不成立时在「报告字段」的单元格报告。", "When the relation fails, the field's cell is reported."),
+}
+
+
+def columns(key: str) -> list[tuple[str, str, str, str]]:
+    """(field id, label zh, label en, kind) of a table's columns."""
+    return [tuple((spec + ":text").split(":")[:4]) for spec in TABLES[key][2]]  # type: ignore[misc]
+
+
+TRUE_WORDS, FALSE_WORDS = {"是", "yes", "y", "true", "1", "√"}, {"否", "no", "n", "false", "0", ""}
+

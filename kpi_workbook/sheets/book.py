@@ -1,0 +1,62 @@
+"""``kpi new``: the period workbook — help, one input sheet per data owner, scheme, hidden meta.
+
+This module assembles the workbook; the sheets themselves are written by :mod:`.input_sheets`,
+:mod:`.help_sheet` and :mod:`.scheme_sheet`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import pandas as pd
+from openpyxl import Workbook
+
+import kpi_engine
+from kpi_engine.i18n import lang_of
+from kpi_engine.periods import parse_period
+from kpi_engine.scheme import Scheme, default_scheme
+
+from ..ooxml import atomic_write
+from ..pipeline.layout import layout
+from ..pipeline.reading import OWNED_KEY
+from ..pipeline.roster import roster_frame
+from .cells import save_workbook, write
+from .help_sheet import help_sheet
+from .input_sheets import input_columns, input_sheet
+from .scheme_sheet import write_config
+
+
+def new_workbook(period: str, roster: pd.DataFrame | None = None, lang: str = "zh",
+                 scheme: Scheme | None = None) -> Workbook:
+    """The period workbook: 说明, one input sheet per data owner, 指标配置, hidden _kpi_meta."""
+    lang, scheme = lang_of(lang), scheme or default_scheme()
+    per = parse_period(period)
+    frame = roster_frame(roster, scheme) if roster is not None else None
+    lay = layout()
+    wb = Workbook()
+    help_ws = wb.active
+    help_ws.title = lay.sheet("help", lang)
+    for sheet, fields in input_columns(scheme):
+        input_sheet(wb.create_sheet(sheet.name(lang)), sheet, fields, frame, lang)
+    write_config(wb.create_sheet(lay.sheet("config", lang)), scheme, lang)
+    meta = wb.create_sheet(lay.sheet("meta", lang))
+    rows = [("period", per.label), ("lang", lang), ("scheme_fingerprint", scheme.fingerprint()),
+            ("version", kpi_engine.__version__), ("created_at", dt.datetime.now().isoformat(timespec="seconds")),
+            ("computed_at", None), (OWNED_KEY, None)]
+    for r, (key, value) in enumerate(rows, 1):
+        write(meta, r, 1, key)
+        write(meta, r, 2, value).number_format = "@"
+    meta.sheet_state = "veryHidden"
+    help_sheet(help_ws, scheme, per.label, lang)
+    return wb
+
+
+def write_new(path: str | Path, period: str, roster: pd.DataFrame | None = None, lang: str = "zh",
+              scheme: Scheme | None = None) -> Path:
+    """Build the workbook and save it atomically (temp file beside ``path``, then replace)."""
+    path = Path(path)
+    wb = new_workbook(period, roster, lang, scheme)
+    atomic_write(path, lambda tmp: save_workbook(wb, tmp))
+    return path
+

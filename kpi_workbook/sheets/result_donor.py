@@ -1,0 +1,107 @@
+"""Result blocks → a small openpyxl "donor" workbook holding only our sheets.
+
+The donor is then transplanted into the user's file at the zip level
+(:func:`kpi_workbook.ooxml.transplant_sheets`), so the user's own parts are never re-serialised. Styling lives here: header rows, the discreet
+machine row, number formats, widths, frozen panes, filters, native charts, and protection
+(no password: a guard against accidental edits, not security). Blocks hold values only:
+text that starts with '=' (a name typed as '=HYPERLINK(…)') is written as text, never as a
+formula (openpyxl would otherwise take any such string for one).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from openpyxl import Workbook
+from openpyxl.chart import BarChart, Reference
+from openpyxl.styles import Alignment
+
+from ..ooxml.cells import column_letter
+from ..ooxml.row_writer import SheetRows, write_rows
+from ..pipeline.results import Block
+from .cells import save_workbook, set_value
+from .style import BOLD, HEAD_FILL, ID_FONT
+
+
+def _formula_like(value: Any) -> bool:
+    return isinstance(value, str) and value.startswith("=")
+
+
+def build_donor(blocks: list[Block], path: Path) -> None:
+    """Write every block as a styled sheet of a new workbook at ``path``.
+
+    openpyxl writes the workbook around the data: header rows, styles, widths, panes, filters,
+    charts, protection. The data rows (tens of thousands at 10,000 employees) are then written
+    straight into each sheet's XML by :func:`kpi_workbook.ooxml.row_writer.write_rows`, as inline
+    strings and numbers with the style openpyxl gave the column's number format (a styled probe
+    row, replaced afterwards): openpyxl's own per-cell objects cost more than reading and scoring
+    the whole workbook.
+    """
+    wb = Workbook()
+    wb.remove(wb.active)
+    probes: list[tuple[Block, int]] = []  # in sheet order
+    for block in blocks:
+        ws = wb.create_sheet(block.sheet)
+        head = min(block.header_rows, len(block.rows))
+        for r, row in enumerate(block.rows[:head], 1):
+            ws.append(row)
+            for c, value in enumerate(row, 1):
+                if _formula_like(value):
+                    set_value(ws.cell(r, c), value)
+        probe = head + 1
+        if len(block.rows) > head and block.state == "visible":
+            for col, fmt in block.number_formats.items():  # openpyxl registers the formats' styles
+                cell = ws.cell(probe, col + 1)
+                cell.value, cell.number_format = 0, fmt
+        probes.append((block, probe))
+        if block.state != "visible":
+            ws.sheet_state = block.state
+            continue
+        _style(ws, block)
+        for spec in block.charts:
+            _chart(ws, block, spec)
+        ws.protection.sheet = True
+        ws.protection.autoFilter = False
+        ws.protection.sort = False
+        ws.protection.formatColumns = False
+    base = path.with_name(path.name + ".openpyxl.xlsx")  # beside the donor, in its temp folder
+    try:
+        save_workbook(wb, base)
+        write_rows(base, path, [SheetRows(block.rows, probe) for block, probe in probes])
+    finally:
+        base.unlink(missing_ok=True)
+
+
+def _style(ws, block: Block) -> None:
+    width = max((len(r) for r in block.rows), default=0)
+    for r in range(1, block.header_rows + 1):
+        for c in range(1, width + 1):
+            cell = ws.cell(r, c)
+            if r == 1:
+                cell.font, cell.fill = BOLD, HEAD_FILL
+                cell.alignment = Alignment(wrap_text=True, vertical="center")
+            else:
+                cell.font = ID_FONT
+    n = len(block.rows)  # number formats: see build_donor (a probe row, then write_rows)
+    for col, w in block.widths.items():
+        ws.column_dimensions[column_letter(col + 1)].width = w
+    if block.header_rows and width:
+        ws.freeze_panes = f"{'B' if block.key != 'problems' else 'A'}{block.header_rows + 1}"
+        if block.key != "summary":
+            ws.auto_filter.ref = f"A{block.header_rows}:{column_letter(width)}{max(n, block.header_rows)}"
+
+
+def _chart(ws, block: Block, spec) -> None:
+    chart = BarChart()
+    chart.type = "bar" if spec.kind == "bar" else "col"
+    chart.title = spec.title
+    chart.legend = None
+    first, last, col = spec.categories
+    cats = Reference(ws, min_col=col + 1, min_row=first + 1, max_row=last + 1)
+    for v_first, v_last, v_col in spec.values:
+        data = Reference(ws, min_col=v_col + 1, min_row=v_first + 1, max_row=v_last + 1)
+        chart.add_data(data, titles_from_data=False)
+    chart.set_categories(cats)
+    chart.height, chart.width = 7.5, 14
+    ws.add_chart(chart, spec.anchor)

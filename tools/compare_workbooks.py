@@ -1,0 +1,49 @@
+"""Compare two workbooks cell by cell: every sheet, every value, number format, font and fill.
+
+    python tools/compare_workbooks.py BEFORE.xlsx AFTER.xlsx
+
+For a restructure that must not change what the product writes (``kpi demo`` before and after).
+Timestamps in the hidden meta sheet (created_at, computed_at) are left out. Prints each difference
+and exits 1 when there is any.
+"""
+
+from __future__ import annotations
+
+import sys
+import warnings
+from pathlib import Path
+
+from openpyxl import load_workbook
+
+VOLATILE = {"created_at", "computed_at"}
+
+
+def cells(path: Path) -> dict[tuple[str, str], tuple]:
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        wb = load_workbook(path)
+    out = {}
+    for ws in wb.worksheets:
+        volatile_rows = {c.row for c in ws["A"] if c.value in VOLATILE} if ws.title == "_kpi_meta" else set()
+        out[(ws.title, "@state")] = (ws.sheet_state,)
+        for row in ws.iter_rows():
+            for c in row:
+                if c.value is None and not c.has_style:
+                    continue
+                if c.row in volatile_rows and c.column == 2:
+                    continue
+                out[(ws.title, c.coordinate)] = (c.value, c.number_format, c.font.b, c.font.sz, c.fill.fgColor.rgb)
+    return out
+
+
+def main(argv: list[str]) -> int:
+    a, b = (cells(Path(p)) for p in argv[:2])
+    diffs = [(k, a.get(k), b.get(k)) for k in sorted(set(a) | set(b)) if a.get(k) != b.get(k)]
+    for key, x, y in diffs[:200]:
+        print(f"{key[0]}!{key[1]}: {x!r} -> {y!r}")
+    print(f"{len(a)} cells compared, {len(diffs)} differences")
+    return 1 if diffs else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
