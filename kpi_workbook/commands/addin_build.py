@@ -41,7 +41,6 @@ TEMPLATE = "quickstart_addin_ribbon.xlam"
 PROJECT_NAME = "myaddin"  # Public Const PROJECT_NAME in the template's xlwings VBA module
 CONFIG_SHEET = f"{PROJECT_NAME}.conf"
 TEMPLATE_CONFIG_SHEET = f"_{PROJECT_NAME}.conf"
-CUSTOM_UI = "customUI/customUI.xml"
 DEFAULT_BUILD_DIR = Path("addin_build")
 
 NS = {

@@ -126,6 +126,27 @@ def fill_workbook(path: str | Path, data: str | Path, out: str | Path | None = N
     with FileSource(path) as source:
         meta = read_meta(source)
     owned = owned_sheets(meta)  # the result sheets compute made: stale once new data is in
+    report.lost_parts = _refuse_losing_parts(path, target, owned, lang)
+    scheme = scheme or default_scheme()
+    values = _export_values(read_data(data), scheme, report)
+    with file_lock(target):
+        plan = _input_rows(path, scheme, skip_sheets(meta))
+        wb = load_for_edit(path, keep_vba=path.suffix.lower() == ".xlsm")
+        for name in list(wb.sheetnames):
+            if name in owned:
+                report.removed_sheets.append(name)
+                wb.remove(wb[name])
+        if report.removed_sheets:
+            _forget_owned(wb)
+        matched = _write_values(wb, plan, values, report)
+        report.employees_matched = len(matched)
+        report.unknown_ids = sorted(set(values) - matched)
+        atomic_write(target, lambda tmp: save_workbook(wb, tmp), locked=True)
+    return report
+
+
+def _refuse_losing_parts(path: Path, target: Path, owned: list[str], lang: str) -> list[str]:
+    """The parts openpyxl would drop; writing in place is refused when there are any."""
     lost = droppable_parts(path, lang, owned)
     if lost and target.resolve() == path.resolve():
         raise FillRefused(
@@ -134,9 +155,11 @@ def fill_workbook(path: str | Path, data: str | Path, out: str | Path | None = N
             ("the workbook holds parts that would be lost on save, so it was not changed: " + "; ".join(lost) +
              ". Write to a new file with -o, or use the Excel add-in.")
         )
-    report.lost_parts = lost
-    scheme = scheme or default_scheme()
-    df = read_data(data)
+    return lost
+
+
+def _export_values(df: pd.DataFrame, scheme: Scheme, report: FillReport) -> dict[str, dict[str, Any]]:
+    """employee id -> {field: value} from the export's columns known by id or label (others reported)."""
     labels = label_map(scheme)
     columns: dict[str, Any] = {}
     for col in df.columns:
@@ -150,51 +173,50 @@ def fill_workbook(path: str | Path, data: str | Path, out: str | Path | None = N
         eid = normalize_id(rec.get(columns.get("employee_id")))
         if eid is not None:
             values[eid] = {fid: rec[col] for fid, col in columns.items() if fid != "employee_id"}
-    keep_vba = path.suffix.lower() == ".xlsm"
-    with file_lock(target):
-        skip = skip_sheets(meta)
-        plan: dict[str, tuple[dict[str, int], list[tuple[int, str]]]] = {}  # sheet -> (columns, [(row, id)])
-        with FileSource(path) as source:  # rows located on the read-only grid: work follows the cells that exist
-            for name in source.sheet_names():
-                if name in skip:
+    return values
+
+
+def _input_rows(path: Path, scheme: Scheme, skip: set[str]) -> dict[str, tuple[dict[str, int], list[tuple[int, str]]]]:
+    """sheet -> (field columns, [(1-based row, employee id)]) of every input sheet, located on the
+    read-only grid (work follows the cells that exist); refused when there is no input sheet."""
+    plan: dict[str, tuple[dict[str, int], list[tuple[int, str]]]] = {}
+    with FileSource(path) as source:
+        for name in source.sheet_names():
+            if name in skip:
+                continue
+            grid = source.read(name)
+            found = find_header(grid[:HEADER_SCAN_ROWS], scheme)
+            if found is None or "employee_id" not in found[0]:
+                continue
+            cols, first_data, _ = found
+            id_col = cols["employee_id"]
+            plan[name] = (cols, [(r + 1, eid) for r in range(first_data, len(grid))
+                                 if (eid := normalize_id(grid[r][id_col] if id_col < len(grid[r]) else None))])
+    if not plan:  # as compute says: nothing to fill, and the file is left alone
+        raise WorkbookError(
+            "工作簿中没有找到任何输入表（表头应含“工号”或 employee_id）/ "
+            "no input sheet found (a header with 工号 / employee_id is expected)"
+        )
+    return plan
+
+
+def _write_values(wb: Any, plan: dict, values: dict[str, dict[str, Any]], report: FillReport) -> set[str]:
+    """The export's values into the input cells of its employees; a blank never overwrites. Returns
+    the employees matched."""
+    matched: set[str] = set()
+    for name, (cols, rows) in plan.items():
+        ws = wb[name]
+        for r, eid in rows:
+            if eid not in values:
+                continue
+            matched.add(eid)
+            for fid, c in cols.items():
+                new = values[eid].get(fid)
+                if fid == "employee_id" or new is None or is_blank(new):
                     continue
-                grid = source.read(name)
-                found = find_header(grid[:HEADER_SCAN_ROWS], scheme)
-                if found is None or "employee_id" not in found[0]:
-                    continue
-                cols, first_data, _ = found
-                id_col = cols["employee_id"]
-                plan[name] = (cols, [(r + 1, eid) for r in range(first_data, len(grid))
-                                     if (eid := normalize_id(grid[r][id_col] if id_col < len(grid[r]) else None))])
-        if not plan:  # as compute says: nothing to fill, and the file is left alone
-            raise WorkbookError(
-                "工作簿中没有找到任何输入表（表头应含“工号”或 employee_id）/ "
-                "no input sheet found (a header with 工号 / employee_id is expected)"
-            )
-        wb = load_for_edit(path, keep_vba=keep_vba)
-        for name in list(wb.sheetnames):
-            if name in owned:
-                report.removed_sheets.append(name)
-                wb.remove(wb[name])
-        if report.removed_sheets:
-            _forget_owned(wb)
-        matched: set[str] = set()
-        for name, (cols, rows) in plan.items():
-            ws = wb[name]
-            for r, eid in rows:
-                if eid not in values:
-                    continue
-                matched.add(eid)
-                for fid, c in cols.items():
-                    new = values[eid].get(fid)
-                    if fid == "employee_id" or new is None or is_blank(new):
-                        continue
-                    set_value(ws.cell(r, c + 1), _cell_value(new))
-                    report.cells_written += 1
-        report.employees_matched = len(matched)
-        report.unknown_ids = sorted(set(values) - matched)
-        atomic_write(target, lambda tmp: save_workbook(wb, tmp), locked=True)
-    return report
+                set_value(ws.cell(r, c + 1), _cell_value(new))
+                report.cells_written += 1
+    return matched
 
 
 def _forget_owned(wb: Any) -> None:

@@ -49,6 +49,32 @@ def check_package(
     """
     path = Path(path)
     name = path.name
+    infos, file_size = _zip_members(path)
+    if len(infos) > max_members:
+        raise UnsafeFile(
+            f"{name} 包含 {len(infos):,} 个内部文件（上限 {max_members:,}），拒绝打开 / "
+            f"{name} holds {len(infos):,} parts (limit {max_members:,}); refused"
+        )
+    seen: set[str] = set()
+    for info in infos:
+        _check_member(name, info, file_size, seen, max_ratio, ratio_min_size)
+    total = sum(info.file_size for info in infos)
+    if total > max_total:
+        raise UnsafeFile(
+            f"{name} 解压后共 {_mb(total)}，超过上限 {_mb(max_total)}，拒绝打开 / "
+            f"{name} unpacks to {_mb(total)}, over the {_mb(max_total)} limit; refused"
+        )
+    if "[content_types].xml" not in seen or "xl/workbook.xml" not in seen:
+        hint = "（.xlsb 二进制工作簿不受支持，请另存为 .xlsx）" if "xl/workbook.bin" in seen else ""
+        hint_en = " (.xlsb binary workbooks are not supported; save as .xlsx)" if hint else ""
+        raise NotAWorkbook(
+            f"{name} 是压缩包但不是 Excel 工作簿{hint} / {name} is a zip archive but not an Excel workbook{hint_en}"
+        )
+
+
+def _zip_members(path: Path) -> tuple[list[zipfile.ZipInfo], int]:
+    """The zip's central directory (nothing decompressed) and the file's size."""
+    name = path.name
     with open(path, "rb") as f:
         head = f.read(8)
         f.seek(0, 2)
@@ -60,53 +86,36 @@ def check_package(
         )
     try:
         with zipfile.ZipFile(path) as zf:
-            infos = zf.infolist()
+            return zf.infolist(), file_size
     except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, ValueError, EOFError) as e:
         raise NotAWorkbook(
             f"{name} 不是有效的 Excel 工作簿（.xlsx/.xlsm）：文件可能已损坏、未完整下载，或只是改了扩展名 / "
             f"{name} is not a valid Excel workbook (.xlsx/.xlsm): it may be damaged, partly downloaded, "
             f"or merely renamed"
         ) from e
-    if len(infos) > max_members:
+
+
+def _check_member(name: str, info: zipfile.ZipInfo, file_size: int, seen: set[str], max_ratio: float,
+                  ratio_min_size: int) -> None:
+    """One member: a safe, new name, stored within the file, not suspiciously well compressed."""
+    if _unsafe_member_name(info.filename):
+        shown = info.filename[:80].encode("unicode_escape").decode("ascii")
         raise UnsafeFile(
-            f"{name} 包含 {len(infos):,} 个内部文件（上限 {max_members:,}），拒绝打开 / "
-            f"{name} holds {len(infos):,} parts (limit {max_members:,}); refused"
+            f"{name} 含有不安全的内部文件名 {shown}（指向工作簿以外的位置），拒绝处理 / "
+            f"{name} holds a part named {shown}, which points outside the workbook; refused"
         )
-    seen: set[str] = set()
-    total = 0
-    for info in infos:
-        if _unsafe_member_name(info.filename):
-            shown = info.filename[:80].encode("unicode_escape").decode("ascii")
-            raise UnsafeFile(
-                f"{name} 含有不安全的内部文件名 {shown}（指向工作簿以外的位置），拒绝处理 / "
-                f"{name} holds a part named {shown}, which points outside the workbook; refused"
-            )
-        key = info.filename.lower()
-        if key in seen:
-            raise UnsafeFile(f"{name} 含有重名的内部文件 {info.filename} / {name} has a duplicate part {info.filename}")
-        seen.add(key)
-        if info.header_offset + info.compress_size > file_size:
-            raise NotAWorkbook(
-                f"{name} 不完整（文件被截断），请重新获取 / {name} is incomplete (truncated); fetch it again"
-            )
-        total += info.file_size
-        ratio = info.file_size / max(info.compress_size, 1)
-        if info.file_size > ratio_min_size and ratio > max_ratio:
-            raise UnsafeFile(
-                f"{name} 的内部文件 {info.filename} 压缩比异常（{ratio:,.0f} 倍，解压后 {_mb(info.file_size)}），"
-                f"疑似压缩炸弹，拒绝打开 / {name}: part {info.filename} is compressed {ratio:,.0f}:1 "
-                f"({_mb(info.file_size)} unpacked), a likely zip bomb; refused"
-            )
-    if total > max_total:
+    key = info.filename.lower()
+    if key in seen:
+        raise UnsafeFile(f"{name} 含有重名的内部文件 {info.filename} / {name} has a duplicate part {info.filename}")
+    seen.add(key)
+    if info.header_offset + info.compress_size > file_size:
+        raise NotAWorkbook(f"{name} 不完整（文件被截断），请重新获取 / {name} is incomplete (truncated); fetch it again")
+    ratio = info.file_size / max(info.compress_size, 1)
+    if info.file_size > ratio_min_size and ratio > max_ratio:
         raise UnsafeFile(
-            f"{name} 解压后共 {_mb(total)}，超过上限 {_mb(max_total)}，拒绝打开 / "
-            f"{name} unpacks to {_mb(total)}, over the {_mb(max_total)} limit; refused"
-        )
-    if "[content_types].xml" not in seen or "xl/workbook.xml" not in seen:
-        hint = "（.xlsb 二进制工作簿不受支持，请另存为 .xlsx）" if "xl/workbook.bin" in seen else ""
-        hint_en = " (.xlsb binary workbooks are not supported; save as .xlsx)" if hint else ""
-        raise NotAWorkbook(
-            f"{name} 是压缩包但不是 Excel 工作簿{hint} / {name} is a zip archive but not an Excel workbook{hint_en}"
+            f"{name} 的内部文件 {info.filename} 压缩比异常（{ratio:,.0f} 倍，解压后 {_mb(info.file_size)}），"
+            f"疑似压缩炸弹，拒绝打开 / {name}: part {info.filename} is compressed {ratio:,.0f}:1 "
+            f"({_mb(info.file_size)} unpacked), a likely zip bomb; refused"
         )
 
 

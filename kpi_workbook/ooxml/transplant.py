@@ -92,84 +92,111 @@ def _put(zout: zipfile.ZipFile, zi: zipfile.ZipInfo, part: Part, donor: zipfile.
 
 def _plan(t: Package, d: Package, owned: set[str], states: dict[str, str]) -> tuple[dict[str, Part], set[str]]:
     """The new or changed parts (zip name -> content) and the deleted parts (lower-case names)."""
-    wb_part, wb_root = t.workbook()
-    dwb_part, dwb_root = d.workbook()
-    sheets, dsheets = sheet_entries(t, wb_part, wb_root), sheet_entries(d, dwb_part, dwb_root)
-    donor_by = {s.name.casefold(): s for s in dsheets if s.name.casefold() in owned and s.part}
-    old_keys = {s.name.casefold() for s in sheets}
-    # the new sheet list as (old index, target sheet, donor sheet): owned sheets keep their place
-    layout = [(i, s, donor_by.get(s.name.casefold())) for i, s in enumerate(sheets)
-              if s.name.casefold() not in owned or s.name.casefold() in donor_by]
-    layout += [(None, None, ds) for ds in dsheets if ds.name.casefold() in donor_by and ds.name.casefold() not in old_keys]
-    final_states = [states.get(ds.name.casefold(), ds.state) if ds else s.state for _, s, ds in layout]
-    if "visible" not in final_states:
-        raise ValueError("工作簿必须至少保留一个可见工作表 / the workbook must keep at least one visible sheet")
+    plan = _Plan(t, d, owned, states)
+    plan.merge_styles()
+    plan.copy_donor_parts()
+    plan.edit_workbook_parts()
+    return plan.parts, plan.deleted - {n.lower() for n in plan.parts}
 
-    # delete what only the replaced/removed owned sheets (or a calc chain naming them) reach
-    gone = [s for s in sheets if s.name.casefold() in owned]
-    cut = {(wb_part.lower(), s.part.lower()) for s in gone if s.part}
-    calc = t.rel_of_type(wb_part, "/calcChain")
-    if calc and t.has(calc.part) and _calc_sheets(t, calc.part) & {s.sheet_id for s in gone}:
-        cut.add((wb_part.lower(), calc.part.lower()))
-    roots = [r.part for r in t.rels("") if r.part]
-    deleted = {p.lower() for p in t.closure(roots)} - {p.lower() for p in t.closure(roots, cut)}
-    deleted |= {rels_name(p) for p in deleted if t.has(rels_name(p))}
-    used = set(t.names) - deleted
 
-    parts: dict[str, Part] = {}
-    copied: dict[str, str] = {}  # new zip name -> donor part, for content types
-    new_rels: list[tuple[str, str, str]] = []  # (id, type, part) added to the workbook rels
-    rel_ids = {r.id for r in t.rels(wb_part)}
+class _Plan:
+    """The transplant worked out step by step: the new sheet list, what goes, the styles, the donor's
+    parts under fresh names, and the edits of workbook.xml, its rels and the content types."""
 
-    def new_rel(rtype: str, part: str) -> str:
-        rid = next(f"rId{n}" for n in range(1, len(rel_ids) + 2) if f"rId{n}" not in rel_ids)
-        rel_ids.add(rid)
-        new_rels.append((rid, rtype, part))
+    def __init__(self, t: Package, d: Package, owned: set[str], states: dict[str, str]):
+        self.t, self.d = t, d
+        self.wb_part, wb_root = t.workbook()
+        self.dwb_part, dwb_root = d.workbook()
+        self.sheets, self.dsheets = sheet_entries(t, self.wb_part, wb_root), sheet_entries(d, self.dwb_part, dwb_root)
+        self.layout, self.states = self._layout(owned, states)
+        self.deleted = self._deleted(owned)
+        self.used = set(t.names) - self.deleted
+        self.parts: dict[str, Part] = {}
+        self.copied: dict[str, str] = {}  # new zip name -> donor part, for content types
+        self.new_rels: list[tuple[str, str, str]] = []  # (id, type, part) added to the workbook rels
+        self.rel_ids = {r.id for r in t.rels(self.wb_part)}
+        self.xfs: list[int] = []
+        self.dxfs: list[int] = []
+        self.names: dict[str, str] = {}  # donor part (lower) -> its new name
+        self.formulas = False
+
+    def _layout(self, owned: set[str], states: dict[str, str]) -> tuple[list, list[str]]:
+        """The new sheet list as (old index, target sheet, donor sheet): owned sheets keep their place."""
+        donor_by = {s.name.casefold(): s for s in self.dsheets if s.name.casefold() in owned and s.part}
+        old_keys = {s.name.casefold() for s in self.sheets}
+        layout = [(i, s, donor_by.get(s.name.casefold())) for i, s in enumerate(self.sheets)
+                  if s.name.casefold() not in owned or s.name.casefold() in donor_by]
+        layout += [(None, None, ds) for ds in self.dsheets
+                   if ds.name.casefold() in donor_by and ds.name.casefold() not in old_keys]
+        final = [states.get(ds.name.casefold(), ds.state) if ds else s.state for _, s, ds in layout]
+        if "visible" not in final:
+            raise ValueError("工作簿必须至少保留一个可见工作表 / the workbook must keep at least one visible sheet")
+        return layout, final
+
+    def _deleted(self, owned: set[str]) -> set[str]:
+        """What only the replaced/removed owned sheets (or a calc chain naming them) reach."""
+        t, wb_part = self.t, self.wb_part
+        gone = [s for s in self.sheets if s.name.casefold() in owned]
+        cut = {(wb_part.lower(), s.part.lower()) for s in gone if s.part}
+        calc = t.rel_of_type(wb_part, "/calcChain")
+        if calc and t.has(calc.part) and _calc_sheets(t, calc.part) & {s.sheet_id for s in gone}:
+            cut.add((wb_part.lower(), calc.part.lower()))
+        roots = [r.part for r in t.rels("") if r.part]
+        deleted = {p.lower() for p in t.closure(roots)} - {p.lower() for p in t.closure(roots, cut)}
+        return deleted | {rels_name(p) for p in deleted if t.has(rels_name(p))}
+
+    def new_rel(self, rtype: str, part: str) -> str:
+        rid = next(f"rId{n}" for n in range(1, len(self.rel_ids) + 2) if f"rId{n}" not in self.rel_ids)
+        self.rel_ids.add(rid)
+        self.new_rels.append((rid, rtype, part))
         return rid
 
-    style_rel, dstyle_rel = t.rel_of_type(wb_part, "/styles"), d.rel_of_type(dwb_part, "/styles")
-    xfs: list[int] = []
-    dxfs: list[int] = []
-    if dstyle_rel and style_rel and t.has(style_rel.part):
-        text, xfs, dxfs = merge_styles(t.read(style_rel.part), d.read(dstyle_rel.part))
-        parts[style_rel.part] = text.encode("utf-8")
-    elif dstyle_rel:  # the target has no styles at all: take the donor's as they are
-        name = dstyle_rel.part if dstyle_rel.part.lower() not in used else _alloc(dstyle_rel.part, used)
-        used.add(name.lower())  # (openpyxl only looks for xl/styles.xml)
-        parts[name], copied[name] = d.read(dstyle_rel.part), dstyle_rel.part
-        new_rel(dstyle_rel.type, name)
-        sroot = parse_xml(parts[name])
-        xfs, dxfs = ([*range(len(sroot.findall(f"{{{NS_MAIN}}}{s}/*")))] for s in ("cellXfs", "dxfs"))
+    def merge_styles(self) -> None:
+        t, d = self.t, self.d
+        style_rel, dstyle_rel = t.rel_of_type(self.wb_part, "/styles"), d.rel_of_type(self.dwb_part, "/styles")
+        if dstyle_rel and style_rel and t.has(style_rel.part):
+            text, self.xfs, self.dxfs = merge_styles(t.read(style_rel.part), d.read(dstyle_rel.part))
+            self.parts[style_rel.part] = text.encode("utf-8")
+        elif dstyle_rel:  # the target has no styles at all: take the donor's as they are
+            name = dstyle_rel.part if dstyle_rel.part.lower() not in self.used else _alloc(dstyle_rel.part, self.used)
+            self.used.add(name.lower())  # (openpyxl only looks for xl/styles.xml)
+            self.parts[name], self.copied[name] = d.read(dstyle_rel.part), dstyle_rel.part
+            self.new_rel(dstyle_rel.type, name)
+            sroot = parse_xml(self.parts[name])
+            self.xfs, self.dxfs = ([*range(len(sroot.findall(f"{{{NS_MAIN}}}{s}/*")))] for s in ("cellXfs", "dxfs"))
 
-    # copy every donor part the transplanted sheets reach, under fresh names
-    donor_parts = d.closure([ds.part for _, _, ds in layout if ds])
-    names = {p.lower(): _alloc(p, used) for p in donor_parts}
-    sheet_parts = {ds.part.lower() for _, _, ds in layout if ds}
-    strings, table_id = shared_strings(d, dwb_part), _max_table_id(t, deleted)
-    d_overrides = d.content_types()[1]
-    formulas = False
-    for p in donor_parts:
-        new, data = names[p.lower()], d.read(p)
-        if p.lower() in sheet_parts:  # rewritten while written (see write); only checked here
-            formulas = sheet_has_formula(data, strings, xfs, dxfs) or formulas
-            data = partial(_donor_sheet, p, strings, xfs, dxfs)
-        elif d_overrides.get(p.lower(), "").endswith("table+xml"):
-            table_id += 1  # table ids are unique across the workbook
-            data = re.sub(rb'(<(?:\w+:)?table\b[^>]*?\sid=")\d+"', b'\\g<1>%d"' % table_id, data, count=1)
-        parts[new], copied[new] = data, p
-        if d.rels(p):
-            parts[rels_name(new)] = donor_rels(d.rels(p), new, names)
+    def copy_donor_parts(self) -> None:
+        """Every donor part the transplanted sheets reach, under fresh names."""
+        d = self.d
+        donor_parts = d.closure([ds.part for _, _, ds in self.layout if ds])
+        self.names = {p.lower(): _alloc(p, self.used) for p in donor_parts}
+        sheet_parts = {ds.part.lower() for _, _, ds in self.layout if ds}
+        strings, table_id = shared_strings(d, self.dwb_part), _max_table_id(self.t, self.deleted)
+        d_overrides = d.content_types()[1]
+        for p in donor_parts:
+            new, data = self.names[p.lower()], d.read(p)
+            if p.lower() in sheet_parts:  # rewritten while written (see write); only checked here
+                self.formulas = sheet_has_formula(data, strings, self.xfs, self.dxfs) or self.formulas
+                data = partial(_donor_sheet, p, strings, self.xfs, self.dxfs)
+            elif d_overrides.get(p.lower(), "").endswith("table+xml"):
+                table_id += 1  # table ids are unique across the workbook
+                data = re.sub(rb'(<(?:\w+:)?table\b[^>]*?\sid=")\d+"', b'\\g<1>%d"' % table_id, data, count=1)
+            self.parts[new], self.copied[new] = data, p
+            if d.rels(p):
+                self.parts[rels_name(new)] = donor_rels(d.rels(p), new, self.names)
 
-    donor_rel_types = {r.id: r.type for r in d.rels(dwb_part)}
-    rids = {ds.name.casefold(): (s.rid if s else new_rel(donor_rel_types[ds.rid], names[ds.part.lower()]))
-            for _, s, ds in layout if ds}
-    retarget = {s.rid: (donor_rel_types[ds.rid], relative_target(wb_part, names[ds.part.lower()]))
-                for _, s, ds in layout if s and ds}
-    parts[wb_part] = edit_workbook(t.text(wb_part), d.text(dwb_part), sheets, dsheets, layout, final_states,
-                                    rids, formulas).encode("utf-8")
-    parts[rels_name(wb_part)] = edit_rels(t, wb_part, deleted, retarget, new_rels).encode("utf-8")
-    parts["[Content_Types].xml"] = edit_content_types(t, d, deleted, copied)
-    return parts, deleted - {n.lower() for n in parts}
+    def edit_workbook_parts(self) -> None:
+        """workbook.xml, its rels and [Content_Types].xml for the new sheet list and parts."""
+        t, d, wb_part, names = self.t, self.d, self.wb_part, self.names
+        donor_rel_types = {r.id: r.type for r in d.rels(self.dwb_part)}
+        rids = {ds.name.casefold(): (s.rid if s else self.new_rel(donor_rel_types[ds.rid], names[ds.part.lower()]))
+                for _, s, ds in self.layout if ds}
+        retarget = {s.rid: (donor_rel_types[ds.rid], relative_target(wb_part, names[ds.part.lower()]))
+                    for _, s, ds in self.layout if s and ds}
+        self.parts[wb_part] = edit_workbook(t.text(wb_part), d.text(self.dwb_part), self.sheets, self.dsheets,
+                                            self.layout, self.states, rids, self.formulas).encode("utf-8")
+        self.parts[rels_name(wb_part)] = edit_rels(t, wb_part, self.deleted, retarget, self.new_rels).encode("utf-8")
+        self.parts["[Content_Types].xml"] = edit_content_types(t, d, self.deleted, self.copied)
 
 
 def _donor_sheet(part: str, strings: list[str], xfs: list[int], dxfs: list[int], d: Package) -> Iterable[bytes]:

@@ -12,7 +12,7 @@ from __future__ import annotations
 import math
 from array import array
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import pandas as pd
@@ -41,7 +41,6 @@ class InputTable:
     first_data_row: int  # 0-based
     rows: list[int]  # 0-based grid rows that hold data
     grid: list[list[Any]]
-    unknown_headers: list[tuple[int, str]] = field(default_factory=list)
 
 
 @dataclass
@@ -156,7 +155,18 @@ def claim_sheets(source: SheetSource, meta: dict[str, str], names: list[str]) ->
 
 def gather(source: SheetSource, scheme: Scheme, lang: str = "zh") -> GatheredInputs:
     """Merge every input sheet into one frame, one row per employee of the first sheet."""
-    problems: list[CellProblem] = []
+    tables = input_tables(source, scheme)
+    merger = _Merger(tables, lang)
+    for t_i, table in enumerate(tables):
+        merger.add(t_i, table)
+    columns = list(dict.fromkeys(f for t in tables for f in t.columns))
+    records = merger.records
+    frame = pd.DataFrame.from_records(records, columns=columns) if records else pd.DataFrame(columns=columns)
+    return GatheredInputs(frame.astype(object), merger.where, tables, merger.problems, merger.field_sheet)
+
+
+def input_tables(source: SheetSource, scheme: Scheme) -> list[InputTable]:
+    """Every input sheet (a header with 工号 / employee_id), in workbook order, with its data rows."""
     tables: list[InputTable] = []
     skip = skip_sheets(read_meta(source))
     for name in source.sheet_names():
@@ -166,89 +176,107 @@ def gather(source: SheetSource, scheme: Scheme, lang: str = "zh") -> GatheredInp
         found = find_header(grid, scheme)
         if found is None:
             continue
-        columns, first_data, unknown = found
+        columns, first_data, _ = found
         rows = [r for r in range(first_data, len(grid)) if any(not is_blank(v) for v in row_values(grid[r]))]
-        tables.append(InputTable(name, columns, first_data, rows, grid, unknown))
+        tables.append(InputTable(name, columns, first_data, rows, grid))
     if not tables:
         raise WorkbookError(
             "工作簿中没有找到任何输入表（表头应含“工号”或 employee_id）/ "
             "no input sheet found (a header with 工号 / employee_id is expected)"
         )
-    zh = lang == "zh"
-    order: list[str | None] = []
-    records: list[dict[str, Any]] = []
-    where = CellMap([t.sheet for t in tables])
-    index_of: dict[str, int] = {}
-    field_sheet: dict[str, str] = {}
-    for t_i, table in enumerate(tables):
+    return tables
+
+
+class _Merger:
+    """The input sheets merged row by row into records: the first sheet's rows are the roster,
+    later sheets' rows join by 工号; every value's cell is kept, every clash reported."""
+
+    def __init__(self, tables: list[InputTable], lang: str):
+        self.tables, self.zh = tables, lang == "zh"
+        self.records: list[dict[str, Any]] = []
+        self.where = CellMap([t.sheet for t in tables])
+        self.index_of: dict[str, int] = {}
+        self.field_sheet: dict[str, str] = {}
+        self.problems: list[CellProblem] = []
+
+    def add(self, t_i: int, table: InputTable) -> None:
         id_col = table.columns.get("employee_id")
         if id_col is None:
-            continue
+            return
         for fid in table.columns:
-            field_sheet.setdefault(fid, table.sheet)
+            self.field_sheet.setdefault(fid, table.sheet)
         seen: dict[str, int] = {}
         for r in table.rows:
             row = table.grid[r]
             eid = normalize_id(row[id_col] if id_col < len(row) else None)
-            if t_i == 0 or eid is None:
-                if t_i > 0:  # a data row without id on a later sheet
-                    problems.append(CellProblem(table.sheet, cell_ref(r + 1, id_col + 1), None, "employee_id", None,
-                                                "工号为空，该行数据未被使用" if zh else "blank employee ID; row not used",
-                                                "error", "blank_id"))
-                    continue
-                pos = len(records)
-                records.append({})
-                where.add_row()
-                order.append(eid)
-                if eid is not None and eid not in index_of:
-                    index_of[eid] = pos
-            else:
-                if eid in seen:
-                    problems.append(CellProblem(
-                        table.sheet, cell_ref(r + 1, id_col + 1), eid, "employee_id", eid,
-                        (f"工号 {eid} 在本表重复（第 {seen[eid] + 1} 行），该员工本表数据不予使用" if zh
-                         else f"employee ID {eid} repeats on this sheet (row {seen[eid] + 1}); its data here is not used"),
-                        "error", "duplicate_id"))
-                    for fid in table.columns:
-                        if fid != "employee_id" and where.sheet_of(index_of.get(eid), fid) == table.sheet:
-                            records[index_of[eid]].pop(fid, None)
-                            where.drop(index_of[eid], fid)
-                    continue
-                seen[eid] = r
-                if eid not in index_of:
-                    problems.append(CellProblem(
-                        table.sheet, cell_ref(r + 1, id_col + 1), eid, "employee_id", eid,
-                        (f"工号 {eid} 不在第一张输入表「{tables[0].sheet}」的名单中，已作为新员工加入" if zh
-                         else f"employee ID {eid} is not on the first input sheet '{tables[0].sheet}'; added"),
-                        "warning", "not_in_roster"))
-                    index_of[eid] = len(records)
-                    records.append({})
-                    where.add_row()
-                    order.append(eid)
-                pos = index_of[eid]
-            rec = records[pos]
-            for fid, c in table.columns.items():
-                value = row[c] if c < len(row) else None
-                if fid == "employee_id":
-                    rec.setdefault(fid, value)
-                    if where.sheet_of(pos, fid) is None:
-                        where.put(pos, fid, t_i, r, c)
-                    continue
-                if fid in rec and not is_blank(rec[fid]):
-                    if not is_blank(value) and _differs(rec[fid], value):
-                        src_sheet, src_cell = where[(pos, fid)]
-                        problems.append(CellProblem(
-                            table.sheet, cell_ref(r + 1, c + 1), normalize_id(rec.get("employee_id")), fid, value,
-                            (f"与「{src_sheet}」{src_cell} 的值 {rec[fid]} 不一致，以前者为准" if zh
-                             else f"differs from {src_sheet}!{src_cell} ({rec[fid]}); that value is used"),
-                            "warning", "conflict"))
-                    continue
-                rec[fid] = value
-                where.put(pos, fid, t_i, r, c)
-    columns = list(dict.fromkeys(f for t in tables for f in t.columns))
-    frame = pd.DataFrame.from_records(records, columns=columns) if records else pd.DataFrame(columns=columns)
-    frame = frame.astype(object)
-    return GatheredInputs(frame, where, tables, problems, field_sheet)
+            pos = self._roster_row(eid) if t_i == 0 else self._joined_row(table, r, id_col, eid, seen)
+            if pos is not None:
+                self._merge(pos, t_i, table, r, row)
+
+    def _new_record(self) -> int:
+        self.records.append({})
+        self.where.add_row()
+        return len(self.records) - 1
+
+    def _roster_row(self, eid: str | None) -> int:
+        """A row of the first sheet: always a record (a blank or repeated id is the engine's to report)."""
+        pos = self._new_record()
+        if eid is not None and eid not in self.index_of:
+            self.index_of[eid] = pos
+        return pos
+
+    def _joined_row(self, table: InputTable, r: int, id_col: int, eid: str | None, seen: dict[str, int]) -> int | None:
+        """The record a later sheet's row joins, or None when the row is not used (reported)."""
+        zh, cell = self.zh, cell_ref(r + 1, id_col + 1)
+        if eid is None:
+            self.problems.append(CellProblem(table.sheet, cell, None, "employee_id", None,
+                                             "工号为空，该行数据未被使用" if zh else "blank employee ID; row not used",
+                                             "error", "blank_id"))
+            return None
+        if eid in seen:
+            self.problems.append(CellProblem(
+                table.sheet, cell, eid, "employee_id", eid,
+                (f"工号 {eid} 在本表重复（第 {seen[eid] + 1} 行），该员工本表数据不予使用" if zh
+                 else f"employee ID {eid} repeats on this sheet (row {seen[eid] + 1}); its data here is not used"),
+                "error", "duplicate_id"))
+            pos = self.index_of.get(eid)
+            for fid in table.columns:
+                if fid != "employee_id" and self.where.sheet_of(pos, fid) == table.sheet:
+                    self.records[pos].pop(fid, None)
+                    self.where.drop(pos, fid)
+            return None
+        seen[eid] = r
+        if eid not in self.index_of:
+            first = self.tables[0].sheet
+            self.problems.append(CellProblem(
+                table.sheet, cell, eid, "employee_id", eid,
+                (f"工号 {eid} 不在第一张输入表「{first}」的名单中，已作为新员工加入" if zh
+                 else f"employee ID {eid} is not on the first input sheet '{first}'; added"),
+                "warning", "not_in_roster"))
+            self.index_of[eid] = self._new_record()
+        return self.index_of[eid]
+
+    def _merge(self, pos: int, t_i: int, table: InputTable, r: int, row: Any) -> None:
+        """The row's values into the record: the first value of a field wins, a different later one is reported."""
+        rec, where = self.records[pos], self.where
+        for fid, c in table.columns.items():
+            value = row[c] if c < len(row) else None
+            if fid == "employee_id":
+                rec.setdefault(fid, value)
+                if where.sheet_of(pos, fid) is None:
+                    where.put(pos, fid, t_i, r, c)
+                continue
+            if fid in rec and not is_blank(rec[fid]):
+                if not is_blank(value) and _differs(rec[fid], value):
+                    src_sheet, src_cell = where[(pos, fid)]
+                    self.problems.append(CellProblem(
+                        table.sheet, cell_ref(r + 1, c + 1), normalize_id(rec.get("employee_id")), fid, value,
+                        (f"与「{src_sheet}」{src_cell} 的值 {rec[fid]} 不一致，以前者为准" if self.zh
+                         else f"differs from {src_sheet}!{src_cell} ({rec[fid]}); that value is used"),
+                        "warning", "conflict"))
+                continue
+            rec[fid] = value
+            where.put(pos, fid, t_i, r, c)
 
 
 class CellMap(Mapping):

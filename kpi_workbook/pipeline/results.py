@@ -21,7 +21,7 @@ from ..ooxml.cells import MAX_CELL_TEXT, MAX_COLUMNS, MAX_ROWS, cell_ref, column
 from .cell_problem import CellProblem
 from .layout import layout
 
-PCT, NUM2, NUM1, INT = "0.00%", "0.00", "0.0", "0"
+NUM2, INT = "0.00", "0"
 SHOWN_IN_CELL = 500  # characters of a problem's value on the 校验 sheet
 
 
@@ -34,7 +34,6 @@ class ChartSpec:
     categories: tuple[int, int, int]
     values: tuple[tuple[int, int, int], ...]
     anchor: str = "H2"
-    y_title: str = ""
 
 
 @dataclass

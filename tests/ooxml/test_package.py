@@ -14,7 +14,6 @@ import sys
 import time
 import warnings
 import zipfile
-import zlib
 from pathlib import Path
 from xml.etree import ElementTree
 
@@ -26,6 +25,7 @@ from openpyxl.styles import Font, PatternFill
 from openpyxl.worksheet.table import Table
 from support.lo import convert, require_soffice
 from support.package_check import assert_sound_package
+from support.workbooks import png
 
 from kpi_workbook.ooxml import (
     FileBusy,
@@ -49,12 +49,6 @@ EXCEL_NS = ('xmlns:mc="http://schemas.openxmlformats.org/markup-compatibility/20
 REVISION = '<xr:revisionPtr revIDLastSave="0" documentId="13_ncr:1_{5A3F2C7E-0000-4B1D-9E2A-1234567890AB}"/>'
 
 
-def png() -> bytes:
-    """A 1x1 PNG, made here."""
-    def chunk(kind: bytes, data: bytes) -> bytes:
-        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
-    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", 1, 1, 8, 2, 0, 0, 0))
-            + chunk(b"IDAT", zlib.compress(b"\x00\xff\x80\x00")) + chunk(b"IEND", b""))
 
 
 def members(path: Path) -> dict[str, bytes]:

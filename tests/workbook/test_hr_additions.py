@@ -13,8 +13,7 @@ import xlsxwriter
 from openpyxl import load_workbook
 from support.lo import convert
 from support.package_check import assert_sound_package
-from support.workbooks import input_sheet_names, sample_metrics, sample_workbook, sheet_values, table
-from test_package import png
+from support.workbooks import input_sheet_names, png, sample_metrics, sample_workbook, sheet_values, table
 
 from kpi_engine import score
 from kpi_workbook.commands.cli import main
