@@ -29,10 +29,13 @@ import sys
 import zipfile
 from collections.abc import Sequence
 from importlib import resources
-from pathlib import Path, PurePosixPath
-from xml.sax.saxutils import escape
+from pathlib import Path
 
 from defusedxml import ElementTree
+
+from ..ooxml import Package, sheet_entries
+from ..ooxml.parts import NS_MAIN
+from ..ooxml.xmltext import escape
 
 COMMANDS = ("kpi_compute", "kpi_validate", "kpi_new_period")
 UDF_MODULE = "kpi_udfs"
@@ -43,14 +46,8 @@ CONFIG_SHEET = f"{PROJECT_NAME}.conf"
 TEMPLATE_CONFIG_SHEET = f"_{PROJECT_NAME}.conf"
 DEFAULT_BUILD_DIR = Path("addin_build")
 
-NS = {
-    "main": "http://schemas.openxmlformats.org/spreadsheetml/2006/main",
-    "r": "http://schemas.openxmlformats.org/officeDocument/2006/relationships",
-    "rel": "http://schemas.openxmlformats.org/package/2006/relationships",
-}
 REL_UI = "http://schemas.microsoft.com/office/2006/relationships/ui/extensibility"
 REL_UI_2007 = "http://schemas.microsoft.com/office/2007/relationships/ui/extensibility"
-REL_SHARED_STRINGS = "http://schemas.openxmlformats.org/officeDocument/2006/relationships/sharedStrings"
 
 
 class AddinBuildError(RuntimeError):
@@ -117,43 +114,23 @@ def module_path(name: str) -> Path:
 # -- editing the template's parts ----------------------------------------------------
 
 
-def _part(base: str, target: str) -> str:
-    """A relationship target resolved against the folder of the part that owns it."""
-    if target.startswith("/"):
-        return target.lstrip("/")
-    parts: list[str] = []
-    for piece in (PurePosixPath(base) / target).parts:
-        if piece == "..":
-            parts.pop()
-        elif piece != ".":
-            parts.append(piece)
-    return "/".join(parts)
-
-
-def _rels(zf: zipfile.ZipFile, name: str) -> dict[str, tuple[str, str]]:
-    root = ElementTree.fromstring(zf.read(name))
-    return {r.get("Id"): (r.get("Type"), r.get("Target")) for r in root.findall("rel:Relationship", NS)}
-
-
-def _config_sheet_part(zf: zipfile.ZipFile) -> tuple[str, str]:
+def _config_sheet_part(pkg: Package) -> tuple[str, str]:
     """(worksheet part, shared strings part) of the template's config sheet."""
-    book = ElementTree.fromstring(zf.read("xl/workbook.xml"))
-    sheets = {s.get("name"): s.get(f"{{{NS['r']}}}id") for s in book.findall("main:sheets/main:sheet", NS)}
-    if TEMPLATE_CONFIG_SHEET not in sheets:
+    wb_part, root = pkg.workbook()
+    sheet = next((s for s in sheet_entries(pkg, wb_part, root) if s.name == TEMPLATE_CONFIG_SHEET and s.part), None)
+    if sheet is None:
         raise AddinBuildError(f"模板中没有 {TEMPLATE_CONFIG_SHEET} 工作表 / the template has no {TEMPLATE_CONFIG_SHEET} sheet")
-    rels = _rels(zf, "xl/_rels/workbook.xml.rels")
-    sheet_part = _part("xl", rels[sheets[TEMPLATE_CONFIG_SHEET]][1])
-    strings = [_part("xl", t) for kind, t in rels.values() if kind == REL_SHARED_STRINGS]
-    if not strings:
+    strings = pkg.rel_of_type(wb_part, "/sharedStrings")
+    if strings is None:
         raise AddinBuildError("模板中没有 sharedStrings / the template has no shared strings part")
-    return sheet_part, strings[0]
+    return sheet.part, strings.part
 
 
-def _custom_ui_part(zf: zipfile.ZipFile) -> str:
-    for kind, target in _rels(zf, "_rels/.rels").values():
-        if kind in (REL_UI, REL_UI_2007):
-            return _part("", target)
-    raise AddinBuildError("模板没有 customUI 关系 / the template has no customUI relationship")
+def _custom_ui_part(pkg: Package) -> str:
+    ui = next((r for r in pkg.rels("") if r.type in (REL_UI, REL_UI_2007) and r.part), None)
+    if ui is None:
+        raise AddinBuildError("模板没有 customUI 关系 / the template has no customUI relationship")
+    return ui.part
 
 
 def _config_sheet_xml(original: bytes, rows: list[tuple[str, str | bool]], strings: list[str]) -> bytes:
@@ -184,9 +161,9 @@ def _config_sheet_xml(original: bytes, rows: list[tuple[str, str | bool]], strin
 
 def _shared_strings_xml(strings: list[str]) -> bytes:
     keep = ' xml:space="preserve"'
-    items = "".join(f"<si><t{keep if s != s.strip() else ''}>{escape(s)}</t></si>" for s in strings)
+    items = "".join(f"<si><t{keep if s != s.strip() else ''}>{escape(s, attribute=False)}</t></si>" for s in strings)
     data = ('<?xml version="1.0" encoding="UTF-8" standalone="yes"?>'
-            f'<sst xmlns="{NS["main"]}" count="{len(strings)}" uniqueCount="{len(strings)}">{items}</sst>').encode()
+            f'<sst xmlns="{NS_MAIN}" count="{len(strings)}" uniqueCount="{len(strings)}">{items}</sst>').encode()
     ElementTree.fromstring(data)
     return data
 
@@ -207,11 +184,12 @@ def build_addin(command: str, out: Path, template: Path | None = None, *, interp
     """One add-in file: the template with our ribbon and config sheet; VBA untouched."""
     template = template or template_path()
     with zipfile.ZipFile(template) as zf:
-        sheet_part, strings_part = _config_sheet_part(zf)
+        pkg = Package(zf)
+        sheet_part, strings_part = _config_sheet_part(pkg)
         strings: list[str] = []
         rows = config_rows(command, interpreter_win, interpreter_mac)
         changed = {
-            _custom_ui_part(zf): ribbon_xml(command),
+            _custom_ui_part(pkg): ribbon_xml(command),
             "xl/workbook.xml": _workbook_xml(zf.read("xl/workbook.xml")),
             sheet_part: _config_sheet_xml(zf.read(sheet_part), rows, strings),
         }

@@ -10,7 +10,6 @@ the rest of the job. Text is always text (never a formula) and fits a cell (:fun
 from __future__ import annotations
 
 import math
-import posixpath
 import re
 import zipfile
 from dataclasses import dataclass
@@ -18,8 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from .cells import MAX_CELL_TEXT, cell_text, column_letter, column_number
-from .guard import parse_xml
-from .parts import NS_MAIN, NS_PKG_RELS, NS_R
+from .parts import Package, sheet_entries
 
 _ROW_START = re.compile(r'<row r="(\d+)"')
 _STYLE_OF_CELL = re.compile(r'<c r="([A-Z]+)\d+"[^>]*?\ss="(\d+)"')
@@ -44,7 +42,7 @@ def write_rows(base: Path, path: Path, sheets: list[SheetRows]) -> None:
     never held in memory (the zip is a temp file: stored, no time spent on compression).
     """
     with zipfile.ZipFile(base) as zin, zipfile.ZipFile(path, "w", zipfile.ZIP_STORED) as out:
-        order = sheet_order({n: zin.read(n) for n in ("xl/workbook.xml", "xl/_rels/workbook.xml.rels")})
+        order = sheet_order(Package(zin))
         for info in zin.infolist():
             zi = zipfile.ZipInfo(info.filename, info.date_time)
             zi.external_attr = info.external_attr
@@ -65,16 +63,10 @@ def write_rows(base: Path, path: Path, sheets: list[SheetRows]) -> None:
                 fh.write(tail.encode("utf-8"))
 
 
-def sheet_order(parts: dict[str, bytes]) -> dict[str, int]:
+def sheet_order(pkg: Package) -> dict[str, int]:
     """Worksheet part name -> position of the sheet in the workbook."""
-    rid_attr = f"{{{NS_R}}}id"
-    rels = {r.get("Id"): r.get("Target", "") for r in
-            parse_xml(parts["xl/_rels/workbook.xml.rels"]).iterfind(f"{{{NS_PKG_RELS}}}Relationship")}
-    out = {}
-    for i, sheet in enumerate(parse_xml(parts["xl/workbook.xml"]).iterfind(f"{{{NS_MAIN}}}sheets/{{{NS_MAIN}}}sheet")):
-        target = rels.get(sheet.get(rid_attr), "")
-        out[target.lstrip("/") if target.startswith("/") else posixpath.normpath(posixpath.join("xl", target))] = i
-    return out
+    wb_part, root = pkg.workbook()
+    return {sheet.part: i for i, sheet in enumerate(sheet_entries(pkg, wb_part, root)) if sheet.part}
 
 
 def split_sheet(xml: str, sheet: SheetRows) -> tuple[str, dict[int, str], str]:
