@@ -24,48 +24,21 @@ from typing import Any
 
 from kpi_xlwings_adapter import (
     BookSource,
-    SheetProtectedError,
     delete_sheets,
     excel_session,
     write_block,
     write_blocks,
 )
 
+from kpi_engine.i18n import tr
+
 MAX_MESSAGE = 900  # Excel's MsgBox shows about 1024 characters
 MAX_LISTED = 5  # problems listed in a message box
 READ_SHARE = 0.6  # of the status bar's percentage: reading and scoring, then writing
 
-TEXT: dict[str, tuple[str, str]] = {
-    "title": ("KPI 考核", "KPI appraisal"),
-    "compute": ("计算", "Compute"),
-    "validate": ("校验", "Validate"),
-    "new_period": ("生成下期模板", "New period"),
-    "writing": ("写入「{sheet}」…", "Writing '{sheet}'…"),
-    "compute_done": ("计算完成，结果已写入「{sheets}」工作表。\n\n{summary}",
-                     "Done. The results are on the sheets '{sheets}'.\n\n{summary}"),
-    "validate_clean": ("校验完成：未发现问题，可以点击「计算」。", "Validation finished: no problems found. You can click Compute."),
-    "validate_found": ("校验完成：错误 {errors} 个，提示 {warnings} 个。全部问题及所在单元格见「{sheet}」工作表。\n\n{listed}",
-                       "Validation finished: {errors} errors, {warnings} warnings. Every problem and its cell is on "
-                       "the sheet '{sheet}'.\n\n{listed}"),
-    "more": ("……另有 {n} 个", "… and {n} more"),
-    "new_period_done": ("下期（{period}）工作簿已生成：\n{path}\n\n当前工作簿未做任何修改。",
-                        "Next period's ({period}) workbook is ready:\n{path}\n\nThis workbook was not changed."),
-    "not_saved": ("当前工作簿还没有保存到本机文件夹，下期工作簿已保存到：\n{path}",
-                  "This workbook is not saved in a local folder, so next period's workbook was saved to:\n{path}"),
-    "user_error": ("{action}未完成：\n{message}", "{action} did not finish:\n{message}"),
-    "unexpected": ("{action}时出现意外错误（{kind}）。\n详细信息已记录在：\n{log}\n\n请把该文件发给负责本工作簿的同事。",
-                   "{action} failed with an unexpected error ({kind}).\nThe details are in:\n{log}\n\n"
-                   "Please send that file to whoever looks after this workbook."),
-    "unexpected_nolog": ("{action}时出现意外错误（{kind}）：{detail}", "{action} failed with an unexpected error ({kind}): {detail}"),
-    "no_book": ("没有找到要处理的工作簿：请先打开考核工作簿，再点击「KPI 考核」选项卡上的按钮。",
-                "No workbook to work on: open the appraisal workbook first, then click a button on the KPI tab."),
-}
-
-
 def text(key: str, lang: str = "zh", **kw: Any) -> str:
-    """A user-facing message in ``lang`` (zh unless en)."""
-    zh, en = TEXT[key]
-    return (en if lang == "en" else zh).format(**kw)
+    """A user-facing message of the add-in in ``lang`` (catalog section ``addin``)."""
+    return tr(f"addin.{key}", lang, **kw)
 
 
 @dataclass
@@ -221,24 +194,16 @@ def unused_path(path: Path) -> Path:
     raise FileExistsError(path)
 
 
-def _user_errors() -> tuple[type[BaseException], ...]:
-    """Errors whose message is written for the user: shown as they are, not logged."""
-    from kpi_engine import InputError, PeriodError, SchemeError
-    from kpi_workbook.ooxml import FileBusy, FileWriteError
-    from kpi_workbook.pipeline.reading import WorkbookError
-
-    return (WorkbookError, InputError, PeriodError, SchemeError, FileWriteError, FileBusy, SheetProtectedError)
-
-
-def _user_message(exc: BaseException, lang: str) -> str:
-    problems = getattr(exc, "problems", None)
-    if problems:  # the scheme sheet's errors, one per line, with their cells
-        head = "指标配置有误：" if lang == "zh" else "The scheme sheet has errors:"
+def _user_message(error: Any, lang: str) -> str:
+    """A user error's message: the scheme sheet's errors one per line with their cells, else its text."""
+    problems = getattr(error, "problems", None)
+    if problems:
+        head = text("scheme_errors", lang)
         lines = [p.text() for p in problems[:MAX_LISTED]]
         if len(problems) > MAX_LISTED:
             lines.append(text("more", lang, n=len(problems) - MAX_LISTED))
         return "\n".join([head, *lines])
-    return str(exc)
+    return error.text(lang)
 
 
 def log_traceback(command: str, book: Any, exc: BaseException) -> Path:
@@ -296,10 +261,13 @@ def _macro(command: str, book: Any, body: Callable[[Any, _Run, Any], str]) -> Re
 
 def _failure(command: str, book: Any, exc: Exception, lang: str) -> tuple[str, Path | None]:
     """The message for a failed run: the error's own text for user errors, else a logged traceback."""
+    from kpi_workbook.pipeline import user_error
+
     action = text(command, lang)
     try:
-        if isinstance(exc, _user_errors()):
-            return text("user_error", lang, action=action, message=_user_message(exc, lang)), None
+        error = user_error(exc, getattr(book, "fullname", None))
+        if error is not None:
+            return text("user_error", lang, action=action, message=_user_message(error, lang)), None
         log = log_traceback(command, book, exc)
         return text("unexpected", lang, action=action, kind=type(exc).__name__, log=log), log
     except Exception:  # even the log could not be written: say what we know, in one line

@@ -20,22 +20,23 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
+from kpi_engine.errors import KpiError
+from kpi_engine.i18n import both, tr
 from kpi_workbook.pipeline.layout import RESULT_KEYS, layout
 
 XL_SHEET_VERY_HIDDEN = 2  # Excel's xlSheetVeryHidden
-STATUS_PREFIX = {"zh": "KPI 考核：", "en": "KPI appraisal: "}
 CHART_TYPES = {"bar": "bar_clustered", "column": "column_clustered"}
 CHART_SIZE = (420.0, 240.0)  # points
 
 
-class SheetProtectedError(Exception):
+class SheetProtectedError(KpiError):
     """A result sheet is protected with a password: the user must lift it (message zh / en)."""
+
+    code = "sheet_protected"
 
     def __init__(self, sheet: str):
         self.sheet = sheet
-        super().__init__(f"工作表「{sheet}」设置了密码保护，无法写入结果：请在「审阅」→「撤销工作表保护」后重试 / "
-                         f"the sheet '{sheet}' is protected with a password; unprotect it (Review → Unprotect Sheet) "
-                         f"and try again")
+        super().__init__(*both("addin.sheet_protected", sheet=sheet))
 
 
 class BookSource:
@@ -83,7 +84,7 @@ class StatusBar:
         self.shown: list[str] = []
 
     def show(self, message: str, fraction: float | None = None) -> None:
-        text = STATUS_PREFIX.get(self.lang, STATUS_PREFIX["zh"]) + message
+        text = tr("addin.status_prefix", self.lang) + message
         if fraction is not None and math.isfinite(fraction):
             text += f"（{min(max(fraction, 0.0), 1.0):.0%}）" if self.lang == "zh" else f" ({min(max(fraction, 0.0), 1.0):.0%})"
         self.shown.append(text)

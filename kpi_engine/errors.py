@@ -13,8 +13,9 @@ from typing import Any
 from .i18n import both, lang_of
 
 
-class KpiError(Exception):
-    """An error for the user: ``code`` (stable, for tests and callers) and ``zh`` / ``en`` texts."""
+class KpiError(ValueError):
+    """An error for the user: ``code`` (stable, for tests and callers) and ``zh`` / ``en`` texts (a
+    ValueError: what the user gave cannot be used)."""
 
     code = "error"
 

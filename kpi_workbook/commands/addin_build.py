@@ -33,6 +33,8 @@ from pathlib import Path
 
 from defusedxml import ElementTree
 
+from kpi_engine.errors import KpiError
+
 from ..ooxml import Package, sheet_entries
 from ..ooxml.parts import NS_MAIN
 from ..ooxml.xmltext import escape
@@ -50,8 +52,10 @@ REL_UI = "http://schemas.microsoft.com/office/2006/relationships/ui/extensibilit
 REL_UI_2007 = "http://schemas.microsoft.com/office/2007/relationships/ui/extensibility"
 
 
-class AddinBuildError(RuntimeError):
+class AddinBuildError(KpiError):
     """The xlwings template is missing or not shaped as expected (message zh / en)."""
+
+    code = "addin_build"
 
 
 # -- what goes into each add-in ---------------------------------------------------

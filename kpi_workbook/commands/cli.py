@@ -84,41 +84,20 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def _explain(exc: Exception, lang: str, workbook: str | None = None) -> tuple[int, str]:
     """(exit code, message) for an exception; ``workbook`` is the file the command was given."""
-    from kpi_engine import InputError, PeriodError
+    from kpi_engine import InputError
 
-    from ..ooxml import FileBusy, FileWriteError, NotAWorkbook, UnsafeFile
-    from ..pipeline import SchemeProblems, WorkbookError
-    from ..pipeline.roster import RosterError
-    from .fill import FillRefused
+    from ..pipeline import SchemeProblems, WorkbookError, user_error
 
     zh = lang == "zh"
     if isinstance(exc, SchemeProblems):
         lines = [("指标配置有误：" if zh else "The scheme sheet has errors:")] + [f"  {p.text()}" for p in exc.problems]
         return PROBLEMS, "\n".join(lines)
-    known = (WorkbookError, NotAWorkbook, UnsafeFile, FileBusy, FileWriteError, FillRefused,
-             RosterError, PeriodError, InputError)
-    if isinstance(exc, known):
-        text = str(exc)
+    error = user_error(exc, workbook)
+    if error is not None:
+        text = error.text(lang)
         if isinstance(exc, (WorkbookError, InputError)) and workbook and Path(workbook).name not in text:
             text = f"{workbook}：{text}" if zh else f"{workbook}: {text}"  # which file, when several are run
         return USAGE, f"错误：{text}" if zh else f"error: {text}"
-    if isinstance(exc, FileNotFoundError):
-        name = exc.filename or str(exc)
-        folder = Path(str(name)).parent if exc.filename else None
-        if folder is not None and str(folder) not in ("", ".") and not folder.exists():
-            # a temp or lock file beside the output: the folder is what is missing
-            return USAGE, (f"错误：文件夹不存在 {folder}" if zh else f"error: no such folder: {folder}")
-        return USAGE, (f"错误：找不到文件或文件夹 {name}" if zh else f"error: no such file or folder: {name}")
-    if isinstance(exc, IsADirectoryError):
-        return USAGE, (f"错误：{exc.filename} 是文件夹，不是文件" if zh else f"error: {exc.filename} is a folder")
-    if isinstance(exc, PermissionError):
-        return USAGE, (f"错误：没有权限读写 {exc.filename}（文件是否只读或正被其他程序打开？）" if zh
-                       else f"error: no permission for {exc.filename} (read-only, or open in another program?)")
-    if isinstance(exc, OSError):  # disk full, I/O error…: say on which file
-        name, reason = exc.filename or workbook, exc.strerror or str(exc)
-        if name:
-            return USAGE, f"错误：{name}：{reason}" if zh else f"error: {name}: {reason}"
-        return USAGE, f"错误：{reason}" if zh else f"error: {reason}"
     from ..ooxml import error_log
 
     try:

@@ -19,6 +19,7 @@ from typing import Any
 import pandas as pd
 
 from kpi_engine import Scheme, default_scheme, normalize_id
+from kpi_engine.errors import KpiError
 from kpi_engine.inputs import label_map
 
 from ..ooxml import Package, atomic_write, check_package, file_lock, sheet_entries
@@ -53,8 +54,10 @@ SHEET_EXTENSIONS = (
 )
 
 
-class FillRefused(ValueError):
+class FillRefused(KpiError):
     """Filling in place would lose parts of the workbook; the message names them."""
+
+    code = "fill_refused"
 
 
 @dataclass

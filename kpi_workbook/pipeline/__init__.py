@@ -12,17 +12,19 @@ writers (openpyxl donor + zip transplant, or xlwings) differ only in how blocks 
 - :mod:`.roster` — rosters and exports from CSV or Excel;
 - :mod:`.results` — the result sheets as blocks of values;
 - :mod:`.computing` — compute and validate; :mod:`.carry` — what carries to the next period;
-- :mod:`.cell_problem` — a problem located to its sheet and cell.
+- :mod:`.cell_problem` — a problem located to its sheet and cell; :mod:`.errors` — the user's
+  errors, and :func:`user_error`, which turns any failure into one (or says it is a bug).
 """
 
 from .cell_problem import CellProblem
 from .computing import Outcome, SchemeProblems, Summary, book_lang, compute, load_scheme_from, validate
+from .errors import WorkbookError, user_error
 from .file_source import FileSource
-from .reading import WorkbookError, read_meta
+from .reading import read_meta
 from .results import Block, ChartSpec
 from .sources import SheetSource
 
 __all__ = [
     "Block", "CellProblem", "ChartSpec", "FileSource", "Outcome", "SchemeProblems", "SheetSource", "Summary",
-    "WorkbookError", "book_lang", "compute", "load_scheme_from", "read_meta", "validate",
+    "WorkbookError", "book_lang", "compute", "load_scheme_from", "read_meta", "user_error", "validate",
 ]

@@ -22,14 +22,11 @@ from kpi_engine.inputs import label_map
 
 from ..ooxml.cells import cell_ref
 from .cell_problem import CellProblem
+from .errors import WorkbookError
 from .layout import RESULT_KEYS, layout
 from .sources import SheetSource, row_values
 
 HEADER_SCAN_ROWS = 10
-
-
-class WorkbookError(ValueError):
-    """The workbook as a whole cannot be used (message for the user, zh / en)."""
 
 
 @dataclass

@@ -15,10 +15,12 @@ import numpy as np
 import pandas as pd
 
 from kpi_engine import ScoreResult
+from kpi_engine.i18n import tr
 from kpi_engine.problems import clip
 
 from ..ooxml.cells import MAX_CELL_TEXT, MAX_COLUMNS, MAX_ROWS, cell_ref, column_letter
 from .cell_problem import CellProblem
+from .errors import WorkbookError
 from .layout import layout
 
 NUM2, INT = "0.00", "0"
@@ -48,23 +50,9 @@ class Block:
     state: str = "visible"
 
 
-T = {
-    "employee_id": ("工号", "Employee ID"), "name": ("姓名", "Name"), "team": ("团队", "Team"),
-    "total": ("总分", "Total"), "grade": ("等级", "Grade"), "rank": ("排名", "Rank"),
-    "flags": ("标记", "Flags"), "status": ("状态", "Status"), "indicator": ("指标", "Indicator"),
-    "indicator_id": ("指标编号", "Indicator ID"), "amount": ("扣分(名义分)", "Points off (nominal)"),
-    "reason": ("原因", "Reason"), "lost": ("失分", "Points lost"), "advice": ("改进建议", "Advice"),
-    "sheet": ("工作表", "Sheet"), "cell": ("单元格", "Cell"), "field": ("字段", "Field"),
-    "value": ("值", "Value"), "problem": ("问题", "Problem"), "severity": ("级别", "Severity"),
-    "headcount": ("人数", "Headcount"), "scored": ("已计分", "Scored"), "mean": ("平均分", "Mean"),
-    "all": ("全部", "All"), "ok": ("已计分", "scored"), "incomplete": ("数据不完整", "incomplete data"),
-    "error": ("错误", "error"), "warning": ("提示", "warning"), "count": ("人数", "Count"),
-    "grade_dist": ("等级分布", "Grade distribution"), "team_mean": ("各团队平均分", "Mean total by team"),
-}
-
-
 def t(key: str, lang: str) -> str:
-    return T[key][0 if lang == "zh" else 1]
+    """A column label or word of the result sheets (catalog section ``label``)."""
+    return tr(f"label.{key}", lang)
 
 
 def plain(value: Any) -> Any:
@@ -133,7 +121,7 @@ def deductions_block(result: ScoreResult, roster: pd.DataFrame, lang: str) -> Bl
 def guide_block(result: ScoreResult, roster: pd.DataFrame, lang: str) -> Block:
     ids = ["employee_id", "name", "rank", "indicator", "lost", "reason", "advice"]
     labels = [t(k, lang) for k in ids]
-    labels[2] = "序号" if lang == "zh" else "No."
+    labels[2] = t("no", lang)
     names = roster["name"].to_dict() if "name" in roster else {}
     g = result.guide
     body = [[e, names.get(e), k, n, x, r, a] for e, k, n, x, r, a in zip(
@@ -212,8 +200,6 @@ def _cell_key(cell: str) -> tuple[int, str]:
 def fit_problems(blocks: list[Block], lang: str) -> list[CellProblem]:
     """Check that the blocks fit Excel: a sheet too large for Excel is an error (raised, nothing
     written); text cells over 32,767 characters, which the writers cut, are warnings naming the cell."""
-    from .reading import WorkbookError
-
     zh, out = lang == "zh", []
     for block in blocks:
         width = max((len(r) for r in block.rows), default=0)

@@ -10,14 +10,17 @@ from typing import Any
 
 import pandas as pd
 
+from kpi_engine.errors import KpiError
 from kpi_engine.inputs import label_map, normalize_id
 from kpi_engine.scheme import Scheme, default_scheme
 
 from ..ooxml import check_package
 
 
-class RosterError(ValueError):
+class RosterError(KpiError):
     """A roster file that cannot be used (no 工号 column, unreadable, unknown type)."""
+
+    code = "roster"
 
 
 def roster_frame(df: pd.DataFrame, scheme: Scheme | None = None, source: str = "roster", *,
