@@ -21,6 +21,7 @@ import pandas as pd
 
 from kpi_engine import InputError, PeriodError, Scheme, ScoreResult, default_scheme, normalize_id, parse_period, score
 from kpi_engine.expr import parse as parse_expr
+from kpi_engine.i18n import tr
 from kpi_engine.inputs import label_map
 from kpi_engine.rules import RULES, count_steps, gap_of
 from kpi_engine.scheme import DIRECTIONS, GAPS, ROUNDINGS
@@ -41,39 +42,23 @@ ALIASES: dict[str, dict[str, str]] = {
     "rounding": {"floor": "floor", "向下取整": "floor", "整步": "floor",
                  "ceil": "ceil", "向上取整": "ceil", "linear": "linear", "按比例": "linear", "线性": "linear"},
 }
-LABELS = {
-    "employee_id": ("工号", "Employee ID"), "name": ("姓名", "Name"), "total": ("总分", "Total"),
-    "grade": ("等级", "Grade"), "flags": ("标记", "Flags"), "status": ("状态", "Status"),
-    "ok": ("已计分", "scored"), "incomplete": ("数据不完整", "incomplete data"),
-}
-MESSAGES: dict[str, tuple[str, str]] = {
-    "blank": ("{what}为空", "{what} is blank"),
-    "not_number": ("{what}不是数字：{value}", "{what} is not a number: {value}"),
-    "not_positive": ("{what}应大于 0", "{what} must be greater than 0"),
-    "choice": ("{what}应为 {choices}，实际为 {value}", "{what} must be one of {choices}, got {value}"),
-    "unknown_indicator": ("未知指标「{value}」，应为指标编号（如 sales_achievement）或名称（如 销售额达成率）",
-                          "unknown indicator '{value}': use its id (e.g. sales_achievement) or name"),
-    "lengths": ("表头有 {h} 列，数据行有 {r} 列，应一一对应", "the header has {h} columns but the row has {r}"),
-    "no_header": ("表格首行应为字段编号或中文标题，并包含“工号”列", "the first row must hold field ids or labels, including employee_id"),
-    "relative_zero": ("目标为 0，无法计算相对差距", "the target is 0, so a relative gap cannot be computed"),
-    "incomplete": ("数据不完整，无法计算", "incomplete data; not computed"),
-    "more": ("（另有 {n} 个问题）", " ({n} more problems)"),
-    "not_finite": ("结果不是有限数字", "the result is not a finite number"),
-    "single": ("{what}应为单个单元格", "{what} must be a single cell"),
-    "unexpected": ("计算出错（{kind}）", "calculation failed ({kind})"),
-}
-WHAT = {"value": ("实际值", "value"), "target": ("目标值", "target"), "step": ("步长", "step"),
-        "points": ("每步扣分", "points per step"), "direction": ("方向", "direction"), "gap": ("差距口径", "gap"),
-        "rounding": ("取整方式", "rounding"), "what": ("返回内容", "what")}
-
-
 class UdfError(Exception):
     """A problem with a function's arguments or data; ``str`` is the user's message."""
 
 
 def msg(key: str, lang: str = "zh", **kw: Any) -> str:
-    zh, en = MESSAGES[key]
-    return (en if lang == "en" else zh).format(**kw)
+    """A message of the cell functions in ``lang`` (catalog section ``udf``)."""
+    return tr(f"udf.{key}", lang, **kw)
+
+
+def label(key: str, lang: str = "zh") -> str:
+    """A column label, the same as the result sheets' (``label.<key>``)."""
+    return tr(f"label.{key}", lang)
+
+
+def arg_name(key: str, lang: str = "zh") -> str:
+    """The name of an argument in messages (``udf.what_<key>``)."""
+    return tr(f"udf.what_{key}", lang)
 
 
 def error_text(message: str) -> str:
@@ -136,7 +121,7 @@ def flat(values: Any) -> list[Any]:
 
 def number(v: Any, what: str, lang: str = "zh", positive: bool = False) -> float:
     """A finite float from a cell value ('85%' and '1,200' as the engine reads them), else UdfError."""
-    name = WHAT[what][0 if lang != "en" else 1]
+    name = arg_name(what, lang)
     if blank(v):
         raise UdfError(msg("blank", lang, what=name))
     if isinstance(v, bool):
@@ -167,7 +152,7 @@ def choice(v: Any, what: str, default: str | None = None, lang: str = "zh") -> s
     found = ALIASES[what].get(key)
     if found is None:
         allowed = {"direction": DIRECTIONS, "gap": GAPS, "rounding": ROUNDINGS, "what": ("points", "score")}[what]
-        raise UdfError(msg("choice", lang, what=WHAT[what][0 if lang != "en" else 1], choices="/".join(allowed),
+        raise UdfError(msg("choice", lang, what=arg_name(what, lang), choices="/".join(allowed),
                            value=str(v)[:40]))
     return found
 
@@ -381,10 +366,9 @@ def first_problems(result: ScoreResult) -> Callable[[str], tuple[str, int] | Non
 
 
 def result_table(result: ScoreResult, frame: pd.DataFrame, lang: str) -> list[list[Any]]:
-    i = 0 if lang == "zh" else 1
     inds = list(result.scheme.indicators)
-    header = [LABELS["employee_id"][i], LABELS["name"][i]] + [ind.name(lang) for ind in inds]
-    header += [LABELS[k][i] for k in ("total", "grade", "flags", "status")]
+    header = [label("employee_id", lang), label("name", lang)] + [ind.name(lang) for ind in inds]
+    header += [label(k, lang) for k in ("total", "grade", "flags", "status")]
     names: dict[str, Any] = {}
     if "name" in frame:
         for v, n in zip(frame["employee_id"], frame["name"]):
@@ -399,13 +383,13 @@ def result_table(result: ScoreResult, frame: pd.DataFrame, lang: str) -> list[li
     out = [header]
     for eid, total_value, grade_value, flags, row_points in zip(
             ids, result.total.tolist(), result.grade.loc[ids].tolist(), result.flags.loc[ids].tolist(), point_rows):
-        status = LABELS["ok"][i]
+        status = label("ok", lang)
         if pd.isna(total_value):
             problems = problems or first_problems(result)
             found = problems(eid)
             text = msg("incomplete", lang) if found is None else \
                 found[0] + (msg("more", lang, n=found[1] - 1) if found[1] > 1 else "")
-            status = f"{LABELS['incomplete'][i]}：{text}"[:MAX_TEXT]
+            status = f"{label('incomplete', lang)}：{text}"[:MAX_TEXT]
         line = [eid, cell(names.get(eid))] + [cell(v) for v in row_points]
         line += [cell(total_value), cell(grade_value), sep.join(flag_names.get(f, f) for f in flags), status]
         out.append(line)
