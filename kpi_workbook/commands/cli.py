@@ -14,50 +14,58 @@ import traceback
 from collections.abc import Sequence
 from pathlib import Path
 
+from kpi_engine.i18n import both, lang_of, tr
+
 OK, PROBLEMS, USAGE = 0, 1, 2
 LINE = 600  # characters of one problem line on the terminal
 INTERRUPTED = 130  # the shell's code for Ctrl-C
 
 
+def _h(key: str) -> str:
+    """A help text in both languages (the language is not known before the arguments are read)."""
+    zh, en = both(f"cli.{key}")
+    return zh if zh == en else f"{zh} / {en}"
+
+
 def _parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="kpi", description="电商运营 KPI 考核工作簿 / KPI appraisal workbook for e-commerce operations")
-    p.add_argument("--lang", choices=["zh", "en"], default=None, help="界面语言 / language of labels and messages (default: the workbook's, else zh)")
+    p = argparse.ArgumentParser(prog="kpi", description=_h("description"))
+    p.add_argument("--lang", choices=["zh", "en"], default=None, help=_h("help_lang"))
     # --lang is accepted before or after the command (kpi --lang en new … / kpi new --lang en …)
     common = argparse.ArgumentParser(add_help=False)
-    common.add_argument("--lang", choices=["zh", "en"], default=argparse.SUPPRESS, help="界面语言 / language")
+    common.add_argument("--lang", choices=["zh", "en"], default=argparse.SUPPRESS, help=_h("help_lang"))
     sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
-    s = sub.add_parser("new", parents=[common], help="生成本期空白工作簿 / create the period's blank workbook")
-    s.add_argument("--period", required=True, help="考核周期，如 2026-Q4、2026-11、2026-H2、2026")
-    s.add_argument("--roster", help="名单 .csv 或 .xlsx（工号、姓名、团队、品类、商品类型）")
-    s.add_argument("-o", "--output", required=True, help="输出 .xlsx 文件")
+    s = sub.add_parser("new", parents=[common], help=_h("help_new"))
+    s.add_argument("--period", required=True, help=tr("cli.help_period"))
+    s.add_argument("--roster", help=tr("cli.help_roster"))
+    s.add_argument("-o", "--output", required=True, help=tr("cli.help_output"))
 
-    s = sub.add_parser("fill", parents=[common], help="从 BI 导出导入数据 / import metrics from a BI export")
+    s = sub.add_parser("fill", parents=[common], help=_h("help_fill"))
     s.add_argument("workbook")
-    s.add_argument("data", help=".csv 或 .xlsx，列名为字段编号或中英文标题")
-    s.add_argument("-o", "--output", help="写入新文件（默认原地写入）")
+    s.add_argument("data", help=tr("cli.help_data"))
+    s.add_argument("-o", "--output", help=tr("cli.help_output_new_file"))
 
-    s = sub.add_parser("validate", parents=[common], help="校验数据，列出全部问题 / list every problem (exit 1 if any)")
+    s = sub.add_parser("validate", parents=[common], help=_h("help_validate"))
     s.add_argument("workbook")
 
-    s = sub.add_parser("compute", parents=[common], help="计算得分并写入结果表 / score and write the result sheets")
+    s = sub.add_parser("compute", parents=[common], help=_h("help_compute"))
     s.add_argument("workbook")
-    s.add_argument("-o", "--output", help="写入新文件（默认原地写入）")
-    s.add_argument("--csv", help="另存得分 CSV：employee_id, <指标>.points…, total, grade, flags")
+    s.add_argument("-o", "--output", help=tr("cli.help_output_new_file"))
+    s.add_argument("--csv", help=tr("cli.help_csv"))
 
-    s = sub.add_parser("next-period", parents=[common], help="生成下期工作簿 / next period's workbook")
+    s = sub.add_parser("next-period", parents=[common], help=_h("help_next_period"))
     s.add_argument("workbook")
-    s.add_argument("-o", "--output", help="输出文件（默认与本期文件同目录）")
+    s.add_argument("-o", "--output", help=tr("cli.help_next_output"))
 
-    s = sub.add_parser("demo", parents=[common], help="用示例数据生成并计算工作簿 / build and compute the sample workbook")
-    s.add_argument("-o", "--output-dir", default="demo_output", help="输出目录（默认 demo_output）")
+    s = sub.add_parser("demo", parents=[common], help=_h("help_demo"))
+    s.add_argument("-o", "--output-dir", default="demo_output", help=tr("cli.help_demo_dir"))
 
-    s = sub.add_parser("addin", parents=[common], help="Excel 加载项 / the Excel add-in")
+    s = sub.add_parser("addin", parents=[common], help=_h("help_addin"))
     addin = s.add_subparsers(dest="addin_command", required=True, metavar="ACTION")
-    b = addin.add_parser("build", parents=[common], help="生成加载项文件 / build the add-in files")
+    b = addin.add_parser("build", parents=[common], help=_h("help_addin_build"))
     b.add_argument("-o", "--output-dir", default="addin_build")
-    i = addin.add_parser("install", parents=[common], help="安装到 Excel 启动目录 / install into Excel's startup folder")
-    i.add_argument("--from", dest="build_dir", default=None, help="已生成的加载项目录")
+    i = addin.add_parser("install", parents=[common], help=_h("help_addin_install"))
+    i.add_argument("--from", dest="build_dir", default=None, help=tr("cli.help_addin_from"))
     return p
 
 
@@ -71,8 +79,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         return _run(args)
     except KeyboardInterrupt:  # Ctrl-C: saves are atomic, so nothing is left half-written
-        print("已中断：正在写入的文件保持原样 / interrupted: the file being written was left as it was",
-              file=sys.stderr)
+        print(_h("interrupted"), file=sys.stderr)
         return INTERRUPTED
     except Exception as exc:  # the user's boundary: no traceback
         from kpi_engine.problems import clip
@@ -88,16 +95,15 @@ def _explain(exc: Exception, lang: str, workbook: str | None = None) -> tuple[in
 
     from ..pipeline import SchemeProblems, WorkbookError, user_error
 
-    zh = lang == "zh"
     if isinstance(exc, SchemeProblems):
-        lines = [("指标配置有误：" if zh else "The scheme sheet has errors:")] + [f"  {p.text()}" for p in exc.problems]
+        lines = [tr("cli.scheme_errors", lang)] + [f"  {p.text()}" for p in exc.problems]
         return PROBLEMS, "\n".join(lines)
     error = user_error(exc, workbook)
     if error is not None:
         text = error.text(lang)
         if isinstance(exc, (WorkbookError, InputError)) and workbook and Path(workbook).name not in text:
-            text = f"{workbook}：{text}" if zh else f"{workbook}: {text}"  # which file, when several are run
-        return USAGE, f"错误：{text}" if zh else f"error: {text}"
+            text = tr("cli.in_file", lang, file=workbook, text=text)  # which file, when several are run
+        return USAGE, tr("cli.error", lang, text=text)
     from ..ooxml import error_log
 
     try:
@@ -106,10 +112,8 @@ def _explain(exc: Exception, lang: str, workbook: str | None = None) -> tuple[in
         log = None
     if os.environ.get("KPI_DEBUG"):
         traceback.print_exc()
-    where = (f"详细信息已写入 {log}" if zh else f"Details in {log}") if log else \
-        ("详细信息无法写入日志（设置 KPI_DEBUG=1 可在终端查看）" if zh else "no log could be written (set KPI_DEBUG=1)")
-    return USAGE, (f"内部错误：{type(exc).__name__}: {exc}。{where}" if zh
-                   else f"internal error: {type(exc).__name__}: {exc}. {where}")
+    where = tr("cli.log_written", lang, log=log) if log else tr("cli.log_unwritten", lang)
+    return USAGE, tr("cli.internal", lang, kind=type(exc).__name__, detail=exc, where=where)
 
 
 def _progress(enabled: bool):
@@ -133,10 +137,10 @@ def _print_problems(problems, limit: int = 200) -> None:
     from kpi_engine.problems import clip
 
     for p in problems[:limit]:
-        who = f"  (工号/ID {clip(p.employee_id)})" if not p.cell and p.employee_id else ""  # no cell: say whose
-        print(f"[{p.severity}] {clip(p.text(), LINE)}{who}  (值/value: {_shown(p.value)})")
+        who = tr("cli.problem_owner", id=clip(p.employee_id)) if not p.cell and p.employee_id else ""  # no cell: say whose
+        print(tr("cli.problem_line", severity=p.severity, text=clip(p.text(), LINE), who=who, value=_shown(p.value)))
     if len(problems) > limit:
-        print(f"… 另有 {len(problems) - limit} 个问题 / {len(problems) - limit} more")
+        print(tr("cli.more_problems", n=len(problems) - limit))
 
 
 def _book_lang(path: str) -> str | None:
@@ -149,7 +153,7 @@ def _book_lang(path: str) -> str | None:
             value = read_meta(source).get("lang", "")
     except Exception:  # an unreadable file is reported by the command itself
         return None
-    return "en" if value.lower().startswith("en") else ("zh" if value else None)
+    return lang_of(value) if value else None
 
 
 def _shown(value) -> str:
@@ -167,14 +171,13 @@ def _run(args: argparse.Namespace) -> int:
     lang = args.lang
     if lang is None and cmd in ("fill", "validate", "next-period") and Path(args.workbook).is_file():
         lang = _book_lang(args.workbook)
-    zh = (lang or "zh") == "zh"
     if cmd == "new":
         from ..pipeline.roster import read_roster
         from ..sheets.book import write_new
 
         roster = read_roster(args.roster) if args.roster else None
         path = write_new(args.output, args.period, roster=roster, lang=lang or "zh")
-        print(f"已生成 {path}" if zh else f"created {path}")
+        print(tr("cli.created", lang, path=path))
         return OK
     if cmd == "fill":
         from .fill import fill_workbook
@@ -188,8 +191,7 @@ def _run(args: argparse.Namespace) -> int:
         problems = validate_file(args.workbook, lang=lang)
         _print_problems(problems)
         errors = [p for p in problems if p.severity == "error"]
-        print(f"共 {len(errors)} 个错误，{len(problems) - len(errors)} 个提示" if zh
-               else f"{len(errors)} errors, {len(problems) - len(errors)} warnings")
+        print(tr("cli.validate_count", lang, errors=len(errors), warnings=len(problems) - len(errors)))
         return PROBLEMS if errors else OK
     if cmd == "compute":
         from .files import compute_file
@@ -197,13 +199,13 @@ def _run(args: argparse.Namespace) -> int:
         outcome = compute_file(args.workbook, args.output, csv_path=args.csv, lang=lang, progress=_progress(True))
         print(outcome.summary.text(outcome.lang))
         target = args.output or args.workbook
-        print(f"结果已写入 {target}" if outcome.lang == "zh" else f"results written to {target}")
+        print(tr("cli.results_written", outcome.lang, path=target))
         return PROBLEMS if outcome.summary.errors else OK
     if cmd == "next-period":
         from .files import next_period_file
 
         path = next_period_file(args.workbook, args.output, lang=lang)
-        print(f"下期工作簿已生成：{path}" if zh else f"next period's workbook: {path}")
+        print(tr("cli.next_written", lang, path=path))
         return OK
     if cmd == "demo":
         from .demo import run_demo
@@ -214,7 +216,7 @@ def _run(args: argparse.Namespace) -> int:
 
         if args.addin_command == "build":
             paths = build_addins(Path(args.output_dir))
-            print(("已生成加载项：" if zh else "built: ") + ", ".join(str(p) for p in paths))
+            print(tr("cli.addins_built", lang, paths=", ".join(str(p) for p in paths)))
             return OK
         print(install_addins(Path(args.build_dir) if args.build_dir else None))
         return OK
