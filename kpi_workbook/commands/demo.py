@@ -5,6 +5,8 @@ from __future__ import annotations
 from importlib import resources
 from pathlib import Path
 
+from kpi_engine.i18n import tr
+
 PERIOD = "2026-Q4"
 
 
@@ -33,10 +35,6 @@ def run_demo(outdir: Path, lang: str = "zh") -> int:
     csv_path = outdir / f"kpi_demo_{PERIOD}_scores.csv"
     outcome = compute_file(path, csv_path=csv_path, lang=lang)
     print(outcome.summary.text(lang))
-    if lang == "zh":
-        print(f"示例工作簿：{path.resolve()}\n得分 CSV：{csv_path.resolve()}")
-        print("（示例数据中故意放入了几处错误，见工作簿的「校验」表）")
-    else:
-        print(f"sample workbook: {path.resolve()}\nscores CSV: {csv_path.resolve()}")
-        print("(the sample data holds a few deliberate errors; see the Validation sheet)")
+    print(tr("workbook.demo_files", lang, book=path.resolve(), csv=csv_path.resolve()))
+    print(tr("workbook.demo_errors", lang))
     return 0

@@ -23,7 +23,8 @@ from kpi_engine.errors import KpiError
 from kpi_engine.inputs import label_map
 
 from ..ooxml import Package, atomic_write, check_package, file_lock, sheet_entries
-from ..pipeline import FileSource, WorkbookError
+from ..pipeline import FileSource
+from ..pipeline.errors import workbook_error
 from ..pipeline.file_source import load_for_edit
 from ..pipeline.layout import layout
 from ..pipeline.reading import (
@@ -196,10 +197,7 @@ def _input_rows(path: Path, scheme: Scheme, skip: set[str]) -> dict[str, tuple[d
             plan[name] = (cols, [(r + 1, eid) for r in range(first_data, len(grid))
                                  if (eid := normalize_id(grid[r][id_col] if id_col < len(grid[r]) else None))])
     if not plan:  # as compute says: nothing to fill, and the file is left alone
-        raise WorkbookError(
-            "工作簿中没有找到任何输入表（表头应含“工号”或 employee_id）/ "
-            "no input sheet found (a header with 工号 / employee_id is expected)"
-        )
+        raise workbook_error("no_input_sheet")
     return plan
 
 

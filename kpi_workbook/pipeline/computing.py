@@ -17,16 +17,16 @@ import pandas as pd
 
 import kpi_engine
 from kpi_engine import PeriodError, Scheme, ScoreResult, default_scheme, parse_period, score
-from kpi_engine.i18n import lang_of
+from kpi_engine.i18n import lang_of, tr
 from kpi_engine.problems import render, show_value
 
 from .cell_problem import CellProblem
+from .errors import WorkbookError
 from .layout import RESULT_KEYS, layout
 from .reading import (
     OWNED_KEY,
     SHEET_SEP,
     GatheredInputs,
-    WorkbookError,
     claim_sheets,
     gather,
     read_meta,
@@ -51,8 +51,8 @@ class SchemeProblems(WorkbookError):
 
     def __init__(self, problems: list[CellProblem], lang: str = "zh"):
         self.problems = problems
-        head = "指标配置有误，无法计算：" if lang == "zh" else "the scheme sheet has errors; cannot compute: "
-        super().__init__(head + "；".join(p.text() for p in problems[:5]))
+        super().__init__(tr("workbook_error.scheme_sheet", lang, problems="；".join(p.text() for p in problems[:5])),
+                         code="scheme_sheet")
 
 
 @dataclass
@@ -66,13 +66,8 @@ class Summary:
 
     def text(self, lang: str = "zh") -> str:
         grades = "  ".join(f"{g}: {n}" for g, n in self.grades.items())
-        if lang == "zh":
-            return (f"考核周期 {self.period}：共 {self.headcount} 人，已计分 {self.scored} 人，"
-                    f"数据不完整 {self.headcount - self.scored} 人\n等级分布  {grades}\n"
-                    f"校验问题：错误 {self.errors} 个，提示 {self.warnings} 个")
-        return (f"Period {self.period}: {self.headcount} employees, {self.scored} scored, "
-                f"{self.headcount - self.scored} incomplete\nGrades  {grades}\n"
-                f"Problems: {self.errors} errors, {self.warnings} warnings")
+        return tr("workbook.summary", lang, period=self.period, headcount=self.headcount, scored=self.scored,
+                  incomplete=self.headcount - self.scored, grades=grades, errors=self.errors, warnings=self.warnings)
 
 
 @dataclass
@@ -115,7 +110,7 @@ def load_scheme_from(source: SheetSource, lang: str = "zh") -> tuple[Scheme, lis
                 raise SchemeProblems(errors or problems, lang)
             return scheme, problems
     note = CellProblem(layout().sheet("config", lang), "", None, "", None,
-                       "未找到指标配置表，已使用默认方案" if lang == "zh" else "no scheme sheet found; the default scheme was used",
+                       tr("workbook.no_config", lang),
                        "warning", "no_config")
     return default_scheme(), [note]
 
@@ -127,8 +122,7 @@ def _period(meta: dict[str, str], lang: str) -> tuple[str, list[CellProblem]]:
     except PeriodError:
         pass
     default = "2026-Q4"
-    msg = (f"未找到有效的考核周期（{raw or '空'}），按 {default} 计算" if lang == "zh"
-           else f"no valid period found ({raw or 'blank'}); computed as {default}")
+    msg = tr("workbook.bad_period", lang, raw=raw or tr("workbook.blank", lang), default=default)
     return default, [CellProblem(layout().sheet("meta"), "B1", None, "period", raw, msg, "warning", "period")]
 
 
@@ -163,7 +157,7 @@ def _duplicate_cells(result: ScoreResult, gathered: GatheredInputs, lang: str) -
         where = gathered.where.get((int(row), "employee_id")) if not pd.isna(row) else None
         if where is not None:
             cells.setdefault(eid, []).append(where[1])
-    sep = "、" if lang == "zh" else ", "
+    sep = tr("workbook.list_sep", lang)
     return {eid: sep.join(c) for eid, c in cells.items()}
 
 
@@ -187,20 +181,19 @@ def compute(source: SheetSource, *, lang: str | None = None, progress: Progress 
     say = progress or (lambda msg, frac: None)
     meta = read_meta(source)
     lang = book_lang(meta, lang)
-    zh = lang == "zh"
     result_sheets = [layout().sheet(key, lang) for key in RESULT_KEYS]
     stale = claim_sheets(source, meta, result_sheets)  # before any work: HR's own sheets are never replaced
-    say("读取指标配置…" if zh else "Reading the scheme…", 0.05)
+    say(tr("workbook.step_scheme", lang), 0.05)
     scheme, problems = load_scheme_from(source, lang)
     period, period_problems = _period(meta, lang)
     problems += period_problems
-    say("读取输入表…" if zh else "Reading input sheets…", 0.15)
+    say(tr("workbook.step_inputs", lang), 0.15)
     gathered = gather(source, scheme, lang)
     problems += gathered.problems
-    say("计算得分…" if zh else "Scoring…", 0.45)
+    say(tr("workbook.step_score", lang), 0.45)
     result = score(gathered.frame, scheme, period, lang)
     problems += _locate(result, gathered, scheme, lang)
-    say("生成结果表…" if zh else "Building result sheets…", 0.7)
+    say(tr("workbook.step_results", lang), 0.7)
     roster = _roster(gathered.frame, result)
     stamp = (now or dt.datetime.now()).replace(microsecond=0).isoformat()
     new_meta = dict(meta) | {
@@ -216,7 +209,7 @@ def compute(source: SheetSource, *, lang: str | None = None, progress: Progress 
     problems += fit_problems(blocks, lang)  # a sheet beyond Excel's grid raises here, before any write
     blocks += [problems_block(problems, lang), meta_block(new_meta)]
     fit_problems(blocks[-2:], lang)
-    say("完成" if zh else "Done", 1.0)
+    say(tr("workbook.step_done", lang), 1.0)
     return Outcome(blocks, problems, result, _summary(result, problems, period), lang, period, gathered, new_meta,
                    stale)
 

@@ -27,6 +27,12 @@ class WorkbookError(KpiError):
     code = "workbook"
 
 
+def workbook_error(code: str, /, cls: type[KpiError] = WorkbookError, **fields: object) -> KpiError:
+    """The error ``code`` with its message from the catalogs (section ``workbook_error``)."""
+    zh, en = both(f"workbook_error.{code}", **fields)
+    return cls(zh, en, code=code)
+
+
 def user_error(exc: BaseException, file: str | None = None) -> KpiError | None:
     """``exc`` as the user's error, or None when it is a bug (see the module's docstring);
     ``file``: the file the command was given, named when the system's error names none."""

@@ -18,11 +18,12 @@ from typing import Any
 import pandas as pd
 
 from kpi_engine import Scheme, normalize_id
+from kpi_engine.i18n import lang_of, tr
 from kpi_engine.inputs import label_map
 
 from ..ooxml.cells import cell_ref
 from .cell_problem import CellProblem
-from .errors import WorkbookError
+from .errors import workbook_error
 from .layout import RESULT_KEYS, layout
 from .sources import SheetSource, row_values
 
@@ -118,7 +119,7 @@ def owned_sheets(meta: dict[str, str]) -> list[str]:
     if OWNED_KEY in meta:
         return [n for n in meta[OWNED_KEY].split(SHEET_SEP) if n]
     if meta.get("computed_at"):
-        lang = "en" if meta.get("lang", "").lower().startswith("en") else "zh"
+        lang = lang_of(meta.get("lang"))
         return [layout().sheet(key, lang) for key in RESULT_KEYS]
     return []
 
@@ -141,12 +142,7 @@ def claim_sheets(source: SheetSource, meta: dict[str, str], names: list[str]) ->
     present = source.sheet_names()
     clash = [n for n in present if n.casefold() in wanted and n.casefold() not in owned]
     if clash:
-        zh, en = "」「".join(clash), "', '".join(clash)
-        raise WorkbookError(
-            f"工作簿中已有名为「{zh}」的工作表，但它不是本工具生成的（可能是您自己建的表），"
-            f"为避免覆盖未写入结果。请把它改名后重试 / the workbook already has a sheet named '{en}' "
-            f"that this tool did not create; to keep it, nothing was written. Rename it and try again"
-        )
+        raise workbook_error("not_ours", names_zh="」「".join(clash), names_en="', '".join(clash))
     return [n for n in present if n.casefold() in owned and n.casefold() not in wanted]
 
 
@@ -177,10 +173,7 @@ def input_tables(source: SheetSource, scheme: Scheme) -> list[InputTable]:
         rows = [r for r in range(first_data, len(grid)) if any(not is_blank(v) for v in row_values(grid[r]))]
         tables.append(InputTable(name, columns, first_data, rows, grid))
     if not tables:
-        raise WorkbookError(
-            "工作簿中没有找到任何输入表（表头应含“工号”或 employee_id）/ "
-            "no input sheet found (a header with 工号 / employee_id is expected)"
-        )
+        raise workbook_error("no_input_sheet")
     return tables
 
 
@@ -189,7 +182,7 @@ class _Merger:
     later sheets' rows join by 工号; every value's cell is kept, every clash reported."""
 
     def __init__(self, tables: list[InputTable], lang: str):
-        self.tables, self.zh = tables, lang == "zh"
+        self.tables, self.lang = tables, lang
         self.records: list[dict[str, Any]] = []
         self.where = CellMap([t.sheet for t in tables])
         self.index_of: dict[str, int] = {}
@@ -224,18 +217,15 @@ class _Merger:
 
     def _joined_row(self, table: InputTable, r: int, id_col: int, eid: str | None, seen: dict[str, int]) -> int | None:
         """The record a later sheet's row joins, or None when the row is not used (reported)."""
-        zh, cell = self.zh, cell_ref(r + 1, id_col + 1)
+        lang, cell = self.lang, cell_ref(r + 1, id_col + 1)
         if eid is None:
             self.problems.append(CellProblem(table.sheet, cell, None, "employee_id", None,
-                                             "工号为空，该行数据未被使用" if zh else "blank employee ID; row not used",
-                                             "error", "blank_id"))
+                                             tr("workbook.row_blank_id", lang), "error", "blank_id"))
             return None
         if eid in seen:
             self.problems.append(CellProblem(
                 table.sheet, cell, eid, "employee_id", eid,
-                (f"工号 {eid} 在本表重复（第 {seen[eid] + 1} 行），该员工本表数据不予使用" if zh
-                 else f"employee ID {eid} repeats on this sheet (row {seen[eid] + 1}); its data here is not used"),
-                "error", "duplicate_id"))
+                tr("workbook.row_repeated", lang, eid=eid, row=seen[eid] + 1), "error", "duplicate_id"))
             pos = self.index_of.get(eid)
             for fid in table.columns:
                 if fid != "employee_id" and self.where.sheet_of(pos, fid) == table.sheet:
@@ -244,12 +234,9 @@ class _Merger:
             return None
         seen[eid] = r
         if eid not in self.index_of:
-            first = self.tables[0].sheet
             self.problems.append(CellProblem(
                 table.sheet, cell, eid, "employee_id", eid,
-                (f"工号 {eid} 不在第一张输入表「{first}」的名单中，已作为新员工加入" if zh
-                 else f"employee ID {eid} is not on the first input sheet '{first}'; added"),
-                "warning", "not_in_roster"))
+                tr("workbook.row_not_in_roster", lang, eid=eid, sheet=self.tables[0].sheet), "warning", "not_in_roster"))
             self.index_of[eid] = self._new_record()
         return self.index_of[eid]
 
@@ -268,8 +255,7 @@ class _Merger:
                     src_sheet, src_cell = where[(pos, fid)]
                     self.problems.append(CellProblem(
                         table.sheet, cell_ref(r + 1, c + 1), normalize_id(rec.get("employee_id")), fid, value,
-                        (f"与「{src_sheet}」{src_cell} 的值 {rec[fid]} 不一致，以前者为准" if self.zh
-                         else f"differs from {src_sheet}!{src_cell} ({rec[fid]}); that value is used"),
+                        tr("workbook.value_conflict", self.lang, sheet=src_sheet, cell=src_cell, value=rec[fid]),
                         "warning", "conflict"))
                 continue
             rec[fid] = value

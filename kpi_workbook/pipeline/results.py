@@ -20,7 +20,7 @@ from kpi_engine.problems import clip
 
 from ..ooxml.cells import MAX_CELL_TEXT, MAX_COLUMNS, MAX_ROWS, cell_ref, column_letter
 from .cell_problem import CellProblem
-from .errors import WorkbookError
+from .errors import workbook_error
 from .layout import layout
 
 NUM2, INT = "0.00", "0"
@@ -200,24 +200,20 @@ def _cell_key(cell: str) -> tuple[int, str]:
 def fit_problems(blocks: list[Block], lang: str) -> list[CellProblem]:
     """Check that the blocks fit Excel: a sheet too large for Excel is an error (raised, nothing
     written); text cells over 32,767 characters, which the writers cut, are warnings naming the cell."""
-    zh, out = lang == "zh", []
+    out = []
     for block in blocks:
         width = max((len(r) for r in block.rows), default=0)
         if width > MAX_COLUMNS or len(block.rows) > MAX_ROWS:
-            raise WorkbookError(
-                f"结果表「{block.sheet}」需要 {len(block.rows):,} 行 × {width:,} 列，超出 Excel 的上限 "
-                f"{MAX_ROWS:,} 行 × {MAX_COLUMNS:,} 列（方案的指标或人数过多），未写入 / the result sheet "
-                f"'{block.sheet}' needs {len(block.rows):,} rows × {width:,} columns, beyond Excel's "
-                f"{MAX_ROWS:,} × {MAX_COLUMNS:,}; nothing was written")
+            raise workbook_error("too_large", sheet=block.sheet, rows=len(block.rows), cols=width,
+                                 max_rows=MAX_ROWS, max_cols=MAX_COLUMNS)
         long = [(r, c) for r, row in enumerate(block.rows) for c, v in enumerate(row)
                 if type(v) is str and len(v) > MAX_CELL_TEXT]
         if long:
             first = cell_ref(long[0][0] + 1, long[0][1] + 1)
             out.append(CellProblem(
                 block.sheet, first, None, "", None,
-                (f"「{block.sheet}」有 {len(long)} 个单元格的文字超过 Excel 上限 {MAX_CELL_TEXT:,} 个字符，已截断（第一个在 {first}）"
-                 if zh else f"{len(long)} cells of '{block.sheet}' hold over {MAX_CELL_TEXT:,} characters, "
-                 f"Excel's limit; they were cut (the first is {first})"), "warning", "text_cut"))
+                tr("workbook.text_cut", lang, sheet=block.sheet, n=len(long), limit=MAX_CELL_TEXT, first=first),
+                "warning", "text_cut"))
     return out
 
 

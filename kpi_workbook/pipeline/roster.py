@@ -15,6 +15,7 @@ from kpi_engine.inputs import label_map, normalize_id
 from kpi_engine.scheme import Scheme, default_scheme
 
 from ..ooxml import check_package
+from .errors import workbook_error
 
 
 class RosterError(KpiError):
@@ -36,8 +37,7 @@ def roster_frame(df: pd.DataFrame, scheme: Scheme | None = None, source: str = "
             rename[col] = canon
     if require_id and "employee_id" not in rename.values():
         found = "、".join(str(c) for c in df.columns) or "（无）"
-        raise RosterError(f"{source} 中没有工号列（列名应为「工号」或 employee_id），现有列：{found} / "
-                          f"roster {source} has no employee ID column (工号 or employee_id); columns found: {found}")
+        raise workbook_error("roster_no_id", RosterError, source=source, found=found)
     out = df.rename(columns=rename).astype(object)
     out = out.mask(out.map(lambda v: v is None or (isinstance(v, float) and v != v) or str(v).strip() == ""), None)
     if "employee_id" in out.columns:
@@ -69,7 +69,7 @@ def read_roster(path: str | Path, scheme: Scheme | None = None, *, require_id: b
     p = Path(path)
     suffix = p.suffix.lower()
     if suffix not in (".csv", ".xlsx", ".xlsm"):
-        raise RosterError(f"{p.name} 应为 .csv 或 .xlsx 文件 / {p.name} must be a .csv or .xlsx file")
+        raise workbook_error("roster_type", RosterError, name=p.name)
     try:
         if suffix == ".csv":
             raw = p.read_bytes()
@@ -84,7 +84,7 @@ def read_roster(path: str | Path, scheme: Scheme | None = None, *, require_id: b
     except (OSError, ValueError) as exc:
         if type(exc).__name__ in ("NotAWorkbook", "UnsafeFile"):
             raise
-        raise RosterError(f"无法读取 {p.name}：{exc} / cannot read {p.name}: {exc}") from exc
+        raise workbook_error("roster_unreadable", RosterError, name=p.name, detail=exc) from exc
     return roster_frame(df, scheme, p.name, require_id=require_id)
 
 
@@ -107,14 +107,11 @@ def _csv_frame(text: str, name: str) -> pd.DataFrame:
         return pd.DataFrame()
     if bad:
         width = len(header)
-        shown = "、".join(f"第 {line} 行有 {n} 个" for line, n in bad[:5]) + ("……" if len(bad) > 5 else "")
-        shown_en = ", ".join(f"line {line} has {n}" for line, n in bad[:5]) + (", …" if len(bad) > 5 else "")
+        lines_zh = "、".join(f"第 {line} 行有 {n} 个" for line, n in bad[:5]) + ("……" if len(bad) > 5 else "")
+        lines_en = ", ".join(f"line {line} has {n}" for line, n in bad[:5]) + (", …" if len(bad) > 5 else "")
         hint = "（行尾多了逗号？）" if all(n > width for _, n in bad) else ""
-        raise RosterError(
-            f"{name} 的表头有 {width} 个字段，但{shown}字段{hint}，列会错位，未读取；请在 Excel 中打开并重新另存为 CSV / "
-            f"{name}: the header has {width} fields but {shown_en}; the columns would shift, so nothing was read. "
-            f"Open it in Excel and save it as CSV again"
-        )
+        raise workbook_error("roster_ragged", RosterError, name=name, width=width, lines_zh=lines_zh,
+                             lines_en=lines_en, hint=hint)
     seen: dict[str, int] = {}
     names = []
     for h in header:  # repeated headers get .1, .2 as pandas names them
