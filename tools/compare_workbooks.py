@@ -1,4 +1,5 @@
-"""Compare two workbooks cell by cell: every sheet, every value, number format, font and fill.
+"""Compare two workbooks cell by cell: every sheet, every value, number format, font and fill,
+cell comments and data validations (formula, prompt and error texts).
 
     python tools/compare_workbooks.py BEFORE.xlsx AFTER.xlsx
 
@@ -33,6 +34,11 @@ def cells(path: Path) -> dict[tuple[str, str], tuple]:
                 if c.row in volatile_rows and c.column == 2:
                     continue
                 out[(ws.title, c.coordinate)] = (c.value, c.number_format, c.font.b, c.font.sz, c.fill.fgColor.rgb)
+                if c.comment is not None:
+                    out[(ws.title, c.coordinate + "@comment")] = (c.comment.text,)
+        for i, dv in enumerate(ws.data_validations.dataValidation):
+            out[(ws.title, f"@validation{i}")] = (str(dv.sqref), dv.type, dv.formula1, dv.formula2, dv.prompt, dv.error,
+                                                 dv.promptTitle, dv.errorTitle)
     return out
 
 

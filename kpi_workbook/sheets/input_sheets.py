@@ -20,6 +20,7 @@ from openpyxl.styles.cell_style import StyleArray
 from openpyxl.worksheet.datavalidation import DataValidation
 
 from kpi_engine.explain import num
+from kpi_engine.i18n import tr
 from kpi_engine.scheme import InputField, Scheme
 
 from ..ooxml.cells import cell_ref, cell_text
@@ -31,11 +32,6 @@ BLANK_ROWS = 50  # formatted empty rows when there is no roster
 LIST_LIMIT = 255  # characters of a drop-down's list written in the validation itself (Excel's limit)
 SPARE_ROWS = 20  # formatted empty rows below a roster
 FORMATS = {"money": "¥#,##0.00", "count": "0", "rate": "0.00%", "rating": "0.0", "number": "0.00", "text": "@", "choice": "@"}
-KIND_WORDS = {
-    "text": ("文本", "text"), "choice": ("选项", "choice"), "money": ("金额（元）", "money (yuan)"),
-    "count": ("个数（整数）", "count (whole number)"), "rate": ("比率，0.85 = 85%", "rate, 0.85 = 85%"),
-    "rating": ("评分", "rating"), "number": ("数值", "number"),
-}
 
 
 def input_columns(scheme: Scheme) -> list[tuple[InputSheet, list[InputField]]]:
@@ -95,27 +91,26 @@ def input_sheet(ws: Any, sheet: InputSheet, fields: list[InputField], roster: pd
 
 
 def _field_help(f: InputField, sheet: InputSheet, lang: str) -> str:
-    zh = lang == "zh"
-    lines = [f"{f.name(lang)}（{f.id}）：{KIND_WORDS[f.kind][0]}" if zh else f"{f.name(lang)} ({f.id}): {KIND_WORDS[f.kind][1]}"]
+    """The comment on an input column's label: what to type, in which range, from whom."""
+    lines = [tr("input_sheet.help_head", lang, name=f.name(lang), id=f.id, kind=tr(f"input_sheet.kind_{f.kind}", lang))]
     lo, hi = f.bounds()
     if f.choices:
         opts = "/".join(a[0] if a else k for k, a in f.choices.items())
-        lines.append(f"可选：{opts}" + ("，也可填其他值" if f.open_choice else "") if zh
-                     else f"Options: {opts}" + (", or another value" if f.open_choice else ""))
+        lines.append(tr("input_sheet.help_options_open" if f.open_choice else "input_sheet.help_options", lang,
+                        options=opts))
     if f.numeric and (lo is not None or hi is not None):
         rng = f"{num(lo) if lo is not None else '…'} – {num(hi) if hi is not None else '…'}"
-        lines.append(f"范围：{rng}" if zh else f"Range: {rng}")
+        lines.append(tr("input_sheet.help_range", lang, range=rng))
     if f.required or f.positive:
-        lines.append(("必填" if f.required else "须大于 0") if zh else ("Required" if f.required else "Must be > 0"))
+        lines.append(tr("input_sheet.help_required" if f.required else "input_sheet.help_positive", lang))
     if f.owner == "roster":
-        lines.append("花名册列，每张输入表都有" if zh else "Roster column, on every input sheet")
+        lines.append(tr("input_sheet.help_roster", lang))
     else:
-        lines.append(f"数据来源：{sheet.source_zh}" if zh else f"Source: {sheet.source_en}")
+        lines.append(tr("input_sheet.help_source", lang, source=sheet.source_zh if lang == "zh" else sheet.source_en))
     return "\n".join(lines)
 
 
 def _validation(ws: Any, f: InputField, ref: str, lang: str) -> None:
-    zh = lang == "zh"
     lo, hi = f.bounds()
     kw: dict[str, Any] = {}
     if f.kind == "choice" and f.choices:
@@ -127,31 +122,30 @@ def _validation(ws: Any, f: InputField, ref: str, lang: str) -> None:
         if not options or len(literal) > LIST_LIMIT:
             return
         kw = dict(type="list", formula1=f'"{literal}"', errorStyle="warning" if f.open_choice else "stop")
-        msg = ("请从列表中选择：" if zh else "Choose from the list: ") + "/".join(options)
+        msg = tr("input_sheet.choose", lang, options="/".join(options))
     elif f.id == "employee_id":
         col = ref.split(":")[0].rstrip("0123456789")
         start, end = (int(re.sub(r"\D", "", p)) for p in ref.split(":"))
         kw = dict(type="custom", formula1=f"COUNTIF(${col}${start}:${col}${end},{col}{start})<=1")
-        msg = "工号不能重复" if zh else "Employee IDs must be unique"
+        msg = tr("input_sheet.unique_id", lang)
     elif f.numeric:
         whole = f.kind == "count"
         if lo is not None and hi is not None:
             kw = dict(operator="between", formula1=num(lo, 6), formula2=num(hi, 6))
-            rng = f"{num(lo)} 到 {num(hi)} 之间的" if zh else f"between {num(lo)} and {num(hi)}"
+            rng = tr("input_sheet.range_between", lang, lo=num(lo), hi=num(hi))
         elif lo is not None:
             kw = dict(operator="greaterThan" if f.positive and lo <= 0 else "greaterThanOrEqual",
                       formula1=num(0 if f.positive and lo <= 0 else lo, 6))
-            rng = (f"大于 {num(lo)} 的" if f.positive else f"不小于 {num(lo)} 的") if zh else \
-                (f"> {num(lo)}" if f.positive else f"≥ {num(lo)}")
+            rng = tr("input_sheet.range_above" if f.positive else "input_sheet.range_at_least", lang, lo=num(lo))
         else:
             kw = dict(operator="lessThanOrEqual", formula1=num(hi, 6)) if hi is not None else \
                 dict(operator="between", formula1="-1E+12", formula2="1E+12")
-            rng = "" if hi is None else (f"不大于 {num(hi)} 的" if zh else f"≤ {num(hi)}")
+            rng = "" if hi is None else tr("input_sheet.range_at_most", lang, hi=num(hi))
         kw["type"] = "whole" if whole else "decimal"
-        noun = ("整数" if whole else "数字") if zh else ("a whole number" if whole else "a number")
-        msg = f"请输入{rng}{noun}" if zh else f"Enter {noun} {rng}".rstrip()
+        noun = tr("input_sheet.noun_whole" if whole else "input_sheet.noun_number", lang)
+        msg = tr("input_sheet.enter", lang, range=rng, noun=noun).rstrip()
         if f.kind == "rate":
-            msg += "（85% 填 0.85 或 85%）" if zh else " (85% = 0.85)"
+            msg += tr("input_sheet.rate_hint", lang)
     else:
         return
     title = cell_text(f.name(lang))[:32]  # Excel's limits: a title of 32 characters, a message of 225
