@@ -2,7 +2,8 @@
 
 Exit codes: 0 ok, 1 problems found in the data or scheme, 2 usage or file error, 130
 interrupted (Ctrl-C). No traceback reaches the user; an unexpected error is logged to a file
-whose path is shown (set KPI_DEBUG=1 to see it on the terminal).
+whose path is shown (set KPI_DEBUG=1 to see it on the terminal). Each command is a
+:class:`.terminal.Command`; :data:`COMMANDS` lists them in the order ``kpi --help`` shows.
 """
 
 from __future__ import annotations
@@ -14,58 +15,146 @@ import traceback
 from collections.abc import Sequence
 from pathlib import Path
 
-from kpi_engine.i18n import both, lang_of, tr
+from kpi_engine.i18n import tr
 
-OK, PROBLEMS, USAGE = 0, 1, 2
-LINE = 600  # characters of one problem line on the terminal
-INTERRUPTED = 130  # the shell's code for Ctrl-C
+from .terminal import (
+    INTERRUPTED,
+    OK,
+    PROBLEMS,
+    USAGE,
+    Command,
+    book_lang,
+    both_langs,
+    is_file,
+    print_problems,
+    progress,
+)
 
+# ---------------------------------------------------------------- the commands
 
-def _h(key: str) -> str:
-    """A help text in both languages (the language is not known before the arguments are read)."""
-    zh, en = both(f"cli.{key}")
-    return zh if zh == en else f"{zh} / {en}"
-
-
-def _parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="kpi", description=_h("description"))
-    p.add_argument("--lang", choices=["zh", "en"], default=None, help=_h("help_lang"))
-    # --lang is accepted before or after the command (kpi --lang en new … / kpi new --lang en …)
-    common = argparse.ArgumentParser(add_help=False)
-    common.add_argument("--lang", choices=["zh", "en"], default=argparse.SUPPRESS, help=_h("help_lang"))
-    sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
-
-    s = sub.add_parser("new", parents=[common], help=_h("help_new"))
+def _new_args(s: argparse.ArgumentParser, common: argparse.ArgumentParser) -> None:
     s.add_argument("--period", required=True, help=tr("cli.help_period"))
     s.add_argument("--roster", help=tr("cli.help_roster"))
     s.add_argument("-o", "--output", required=True, help=tr("cli.help_output"))
 
-    s = sub.add_parser("fill", parents=[common], help=_h("help_fill"))
+
+def _new(args: argparse.Namespace, lang: str | None) -> int:
+    from ..pipeline.roster import read_roster
+    from ..sheets.book import write_new
+
+    roster = read_roster(args.roster) if args.roster else None
+    path = write_new(args.output, args.period, roster=roster, lang=lang or "zh")
+    print(tr("cli.created", lang, path=path))
+    return OK
+
+
+def _fill_args(s: argparse.ArgumentParser, common: argparse.ArgumentParser) -> None:
     s.add_argument("workbook")
     s.add_argument("data", help=tr("cli.help_data"))
     s.add_argument("-o", "--output", help=tr("cli.help_output_new_file"))
 
-    s = sub.add_parser("validate", parents=[common], help=_h("help_validate"))
+
+def _fill(args: argparse.Namespace, lang: str | None) -> int:
+    from .fill import fill_workbook
+
+    report = fill_workbook(args.workbook, args.data, args.output, lang=lang or "zh")
+    print(report.text(lang or "zh"))
+    return PROBLEMS if report.unknown_ids else OK
+
+
+def _workbook_arg(s: argparse.ArgumentParser, common: argparse.ArgumentParser) -> None:
     s.add_argument("workbook")
 
-    s = sub.add_parser("compute", parents=[common], help=_h("help_compute"))
+
+def _validate(args: argparse.Namespace, lang: str | None) -> int:
+    from .files import validate_file
+
+    problems = validate_file(args.workbook, lang=lang)
+    print_problems(problems)
+    errors = [p for p in problems if p.severity == "error"]
+    print(tr("cli.validate_count", lang, errors=len(errors), warnings=len(problems) - len(errors)))
+    return PROBLEMS if errors else OK
+
+
+def _compute_args(s: argparse.ArgumentParser, common: argparse.ArgumentParser) -> None:
     s.add_argument("workbook")
     s.add_argument("-o", "--output", help=tr("cli.help_output_new_file"))
     s.add_argument("--csv", help=tr("cli.help_csv"))
 
-    s = sub.add_parser("next-period", parents=[common], help=_h("help_next_period"))
+
+def _compute(args: argparse.Namespace, lang: str | None) -> int:
+    from .files import compute_file
+
+    outcome = compute_file(args.workbook, args.output, csv_path=args.csv, lang=lang, progress=progress(True))
+    print(outcome.summary.text(outcome.lang))
+    print(tr("cli.results_written", outcome.lang, path=args.output or args.workbook))
+    return PROBLEMS if outcome.summary.errors else OK
+
+
+def _next_args(s: argparse.ArgumentParser, common: argparse.ArgumentParser) -> None:
     s.add_argument("workbook")
     s.add_argument("-o", "--output", help=tr("cli.help_next_output"))
 
-    s = sub.add_parser("demo", parents=[common], help=_h("help_demo"))
+
+def _next_period(args: argparse.Namespace, lang: str | None) -> int:
+    from .files import next_period_file
+
+    path = next_period_file(args.workbook, args.output, lang=lang)
+    print(tr("cli.next_written", lang, path=path))
+    return OK
+
+
+def _demo_args(s: argparse.ArgumentParser, common: argparse.ArgumentParser) -> None:
     s.add_argument("-o", "--output-dir", default="demo_output", help=tr("cli.help_demo_dir"))
 
-    s = sub.add_parser("addin", parents=[common], help=_h("help_addin"))
+
+def _demo(args: argparse.Namespace, lang: str | None) -> int:
+    from .demo import run_demo
+
+    return run_demo(Path(args.output_dir), lang=lang or "zh")
+
+
+def _addin_args(s: argparse.ArgumentParser, common: argparse.ArgumentParser) -> None:
     addin = s.add_subparsers(dest="addin_command", required=True, metavar="ACTION")
-    b = addin.add_parser("build", parents=[common], help=_h("help_addin_build"))
+    b = addin.add_parser("build", parents=[common], help=both_langs("help_addin_build"))
     b.add_argument("-o", "--output-dir", default="addin_build")
-    i = addin.add_parser("install", parents=[common], help=_h("help_addin_install"))
+    i = addin.add_parser("install", parents=[common], help=both_langs("help_addin_install"))
     i.add_argument("--from", dest="build_dir", default=None, help=tr("cli.help_addin_from"))
+
+
+def _addin(args: argparse.Namespace, lang: str | None) -> int:
+    from .addin_build import build_addins, install_addins
+
+    if args.addin_command == "build":
+        paths = build_addins(Path(args.output_dir))
+        print(tr("cli.addins_built", lang, paths=", ".join(str(p) for p in paths)))
+        return OK
+    print(install_addins(Path(args.build_dir) if args.build_dir else None))
+    return OK
+
+
+COMMANDS: list[Command] = [
+    Command("new", "help_new", _new_args, _new),
+    Command("fill", "help_fill", _fill_args, _fill, book_lang=True),
+    Command("validate", "help_validate", _workbook_arg, _validate, book_lang=True),
+    Command("compute", "help_compute", _compute_args, _compute),
+    Command("next-period", "help_next_period", _next_args, _next_period, book_lang=True),
+    Command("demo", "help_demo", _demo_args, _demo),
+    Command("addin", "help_addin", _addin_args, _addin),
+]
+
+
+# ---------------------------------------------------------------- parsing and the boundary
+
+def _parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="kpi", description=both_langs("description"))
+    p.add_argument("--lang", choices=["zh", "en"], default=None, help=both_langs("help_lang"))
+    # --lang is accepted before or after the command (kpi --lang en new … / kpi new --lang en …)
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--lang", choices=["zh", "en"], default=argparse.SUPPRESS, help=both_langs("help_lang"))
+    sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    for command in COMMANDS:
+        command.arguments(sub.add_parser(command.name, parents=[common], help=both_langs(command.help_key)), common)
     return p
 
 
@@ -79,7 +168,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         return _run(args)
     except KeyboardInterrupt:  # Ctrl-C: saves are atomic, so nothing is left half-written
-        print(_h("interrupted"), file=sys.stderr)
+        print(both_langs("interrupted"), file=sys.stderr)
         return INTERRUPTED
     except Exception as exc:  # the user's boundary: no traceback
         from kpi_engine.problems import clip
@@ -116,111 +205,12 @@ def _explain(exc: Exception, lang: str, workbook: str | None = None) -> tuple[in
     return USAGE, tr("cli.internal", lang, kind=type(exc).__name__, detail=exc, where=where)
 
 
-def _progress(enabled: bool):
-    """A tqdm bar on the terminal (only when stderr is a terminal)."""
-    from tqdm import tqdm
-
-    bar = tqdm(total=100, disable=not (enabled and sys.stderr.isatty()), file=sys.stderr,
-               bar_format="{l_bar}{bar}| {elapsed}")
-
-    def update(message: str, fraction: float) -> None:
-        bar.set_description_str(message)
-        bar.n = int(fraction * 100)
-        bar.refresh()
-        if fraction >= 1:
-            bar.close()
-
-    return update
-
-
-def _print_problems(problems, limit: int = 200) -> None:
-    from kpi_engine.problems import clip
-
-    for p in problems[:limit]:
-        who = tr("cli.problem_owner", id=clip(p.employee_id)) if not p.cell and p.employee_id else ""  # no cell: say whose
-        print(tr("cli.problem_line", severity=p.severity, text=clip(p.text(), LINE), who=who, value=_shown(p.value)))
-    if len(problems) > limit:
-        print(tr("cli.more_problems", n=len(problems) - limit))
-
-
-def _book_lang(path: str) -> str | None:
-    """The language the workbook was made in (its hidden meta sheet), for our messages."""
-    try:
-        from ..pipeline import read_meta
-        from .files import open_source
-
-        with open_source(path) as source:
-            value = read_meta(source).get("lang", "")
-    except Exception:  # an unreadable file is reported by the command itself
-        return None
-    return lang_of(value) if value else None
-
-
-def _shown(value) -> str:
-    from kpi_engine.problems import clip
-
-    if value is None:
-        return ""
-    if isinstance(value, float) and value.is_integer() and abs(value) < 1e15:
-        return str(int(value))
-    return clip(value)
-
-
 def _run(args: argparse.Namespace) -> int:
-    cmd = args.command
+    command = next(c for c in COMMANDS if c.name == args.command)
     lang = args.lang
-    if lang is None and cmd in ("fill", "validate", "next-period") and Path(args.workbook).is_file():
-        lang = _book_lang(args.workbook)
-    if cmd == "new":
-        from ..pipeline.roster import read_roster
-        from ..sheets.book import write_new
-
-        roster = read_roster(args.roster) if args.roster else None
-        path = write_new(args.output, args.period, roster=roster, lang=lang or "zh")
-        print(tr("cli.created", lang, path=path))
-        return OK
-    if cmd == "fill":
-        from .fill import fill_workbook
-
-        report = fill_workbook(args.workbook, args.data, args.output, lang=lang or "zh")
-        print(report.text(lang or "zh"))
-        return PROBLEMS if report.unknown_ids else OK
-    if cmd == "validate":
-        from .files import validate_file
-
-        problems = validate_file(args.workbook, lang=lang)
-        _print_problems(problems)
-        errors = [p for p in problems if p.severity == "error"]
-        print(tr("cli.validate_count", lang, errors=len(errors), warnings=len(problems) - len(errors)))
-        return PROBLEMS if errors else OK
-    if cmd == "compute":
-        from .files import compute_file
-
-        outcome = compute_file(args.workbook, args.output, csv_path=args.csv, lang=lang, progress=_progress(True))
-        print(outcome.summary.text(outcome.lang))
-        target = args.output or args.workbook
-        print(tr("cli.results_written", outcome.lang, path=target))
-        return PROBLEMS if outcome.summary.errors else OK
-    if cmd == "next-period":
-        from .files import next_period_file
-
-        path = next_period_file(args.workbook, args.output, lang=lang)
-        print(tr("cli.next_written", lang, path=path))
-        return OK
-    if cmd == "demo":
-        from .demo import run_demo
-
-        return run_demo(Path(args.output_dir), lang=lang or "zh")
-    if cmd == "addin":
-        from .addin_build import build_addins, install_addins
-
-        if args.addin_command == "build":
-            paths = build_addins(Path(args.output_dir))
-            print(tr("cli.addins_built", lang, paths=", ".join(str(p) for p in paths)))
-            return OK
-        print(install_addins(Path(args.build_dir) if args.build_dir else None))
-        return OK
-    return USAGE  # pragma: no cover - argparse requires a command
+    if lang is None and command.book_lang and is_file(getattr(args, "workbook", None)):
+        lang = book_lang(args.workbook)
+    return command.run(args, lang)
 
 
 if __name__ == "__main__":  # pragma: no cover
