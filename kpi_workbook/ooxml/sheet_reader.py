@@ -15,6 +15,14 @@ untrusted: any DTD or entity declaration is refused (:class:`UnsafeFile`), an ad
 Excel's grid is refused (:class:`CellOutOfRange`), anything else that does not parse is a
 :class:`NotAWorkbook` naming the file and the sheet. Run ``check_package`` first: the reader
 trusts the zip's sizes.
+
+Where it parts from openpyxl (and so from FileSource), on files no producer writes: every DTD is
+refused, not only entity declarations; part names match whatever their case, and the shared
+strings and styles are found through the workbook's rels (openpyxl: through the content types,
+and xl/styles.xml by name); parts and attributes the values do not need are not read, so not
+refused when openpyxl's validation would refuse them (an ``<rPh>`` without ``sb``, a chartsheet
+without rels); damage openpyxl finds on opening (a sheet's XML up to its ``<dimension>``) is found
+here when that sheet is read, and named with it.
 """
 
 from __future__ import annotations
@@ -141,11 +149,13 @@ class WorkbookReader:
         return {s.name: s.state for s in reversed(self._sheets)}  # the first of a repeated name wins
 
     def sheets(self) -> list[SheetInfo]:
+        """The sheets with their states and parts, in workbook order."""
         return list(self._sheets)
 
     def rows(self, name: str) -> list[Sequence[Any]]:
         """The sheet's rows from row 1, ending at the last row with a value (``[]`` for a
-        chartsheet or an empty sheet). Raises KeyError for a name the workbook does not have."""
+        chartsheet or an empty sheet), read afresh on each call (a caller caches). Raises
+        KeyError for a name the workbook does not have; of two sheets of one name, the first."""
         sheet = next((s for s in self._sheets if s.name == name), None)
         if sheet is None:
             raise KeyError(f"Worksheet {name} does not exist.")
@@ -525,9 +535,10 @@ class SheetParser(_ExpatParser):
 
     Every child of a ``<row>`` is a cell; a cell without ``r`` follows the one before, a row
     without ``r`` the row before. A cell's value is its first ``<v>`` or, for ``t="inlineStr"``,
-    its first ``<is>``: plain ``<t>`` then the runs' ``<t>``, phonetic runs left out. Of two cells
-    of one column the later wins; a row numbered below one already read is dropped; missing rows
-    are one shared empty tuple. Depths: the row's (-1 outside one), its cells', their children's.
+    its first ``<is>``: plain ``<t>`` then the runs' ``<t>``, phonetic runs left out. Of two values
+    in one column the later wins (a later blank cell erases nothing: FileSource's rule, where
+    openpyxl would give the blank); a row numbered below one already read is dropped; missing
+    rows are one shared empty tuple. Depths: the row's (-1 outside one), its cells', their children's.
     """
 
     __slots__ = ("strings", "dates", "deltas", "epoch", "columns", "rows", "depth", "rdepth", "cdepth",
@@ -611,6 +622,7 @@ class SheetParser(_ExpatParser):
         self.col, self.valued = 0, {}
 
     def new_column(self, letters: str, ref: str) -> int:
+        """The number of column ``letters``, remembered: a sheet uses few columns, in every row."""
         col = self.columns[letters] = column_number(letters, ref)
         return col
 
