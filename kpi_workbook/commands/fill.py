@@ -10,6 +10,7 @@ refuses to write in place (writing to a new file with -o is allowed and says wha
 from __future__ import annotations
 
 import re
+import warnings
 import zipfile
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -23,9 +24,9 @@ from kpi_engine.errors import KpiError
 from kpi_engine.inputs import label_map
 
 from ..ooxml import Package, atomic_write, check_package, file_lock, sheet_entries
+from ..ooxml.errors import damaged, unsafe
 from ..pipeline import FileSource
 from ..pipeline.errors import workbook_error
-from ..pipeline.file_source import load_for_edit
 from ..pipeline.layout import layout
 from ..pipeline.reading import (
     HEADER_SCAN_ROWS,
@@ -218,6 +219,25 @@ def _write_values(wb: Any, plan: dict, values: dict[str, dict[str, Any]], report
                 set_value(ws.cell(r, c + 1), _cell_value(new))
                 report.cells_written += 1
     return matched
+
+
+def load_for_edit(path: Path, keep_vba: bool = False) -> Any:
+    """The whole workbook loaded by openpyxl for editing, its errors in the user's terms."""
+    from defusedxml import DefusedXmlException
+    from openpyxl import load_workbook
+
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            return load_workbook(path, keep_vba=keep_vba)
+    except Exception as exc:  # openpyxl's own: ValueError, KeyError, ParseError, BadZipFile…
+        chain, e = [], exc
+        while e is not None and len(chain) < 10:
+            chain.append(e)
+            e = e.__cause__ or e.__context__
+        if any(isinstance(e, DefusedXmlException) for e in chain):
+            raise unsafe(path.name, None) from exc
+        raise damaged(path.name, None, chain[-1]) from exc
 
 
 def _forget_owned(wb: Any) -> None:

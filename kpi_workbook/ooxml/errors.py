@@ -64,3 +64,27 @@ class CellOutOfRange(NotAWorkbook):
             en = (f"sheet '{sheet}' of {file} has a cell address beyond Excel's grid: {ref} {grid_en}; "
                   f"the file is damaged or crafted")
         super().__init__(zh, en)
+
+
+# ---------------------------------------------------------------- the messages of a file that cannot be read
+
+def _where(file: str, sheet: str | None) -> tuple[str, str]:
+    return (f"{file} 的工作表「{sheet}」", f"sheet '{sheet}' of {file}") if sheet is not None else (f"{file} ", file)
+
+
+def unsafe(file: str, sheet: str | None) -> UnsafeFile:
+    """The file (or its sheet) declares XML entities: refused."""
+    zh, en = _where(file, sheet)
+    return UnsafeFile(f"{zh}内含 XML 实体声明（可被用于“十亿笑声”等攻击），拒绝处理",
+                      f"{en} contains XML entity declarations (a 'billion laughs' style attack); refused")
+
+
+def damaged(file: str, sheet: str | None, exc: BaseException) -> NotAWorkbook:
+    """The file (or its sheet) cannot be read; ``exc`` says how (its first line is shown)."""
+    zh, en = _where(file, sheet)
+    text = str(exc).strip()
+    detail = text.splitlines()[0][:200] if text else ""
+    return NotAWorkbook(
+        f"{zh}无法读取：文件内部已损坏{f'（{detail}）' if detail else ''}，请在 Excel 中打开并另存为 .xlsx 后重试",
+        f"{en} cannot be read, the file is damaged inside{f' ({detail})' if detail else ''}: "
+        f"open it in Excel, save it as .xlsx, then retry")

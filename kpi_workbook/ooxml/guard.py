@@ -15,19 +15,13 @@ from xml.etree.ElementTree import Element, ParseError
 from defusedxml import DefusedXmlException
 from defusedxml.ElementTree import fromstring
 
+from .errors import NotAWorkbook, UnsafeFile
+
 MAX_TOTAL_SIZE = 1 << 30  # 1 GiB uncompressed in all
 MAX_MEMBERS = 10_000
 MAX_RATIO = 200  # compression ratio of one member ...
 RATIO_MIN_SIZE = 10 << 20  # ... counted only for members over 10 MB
 OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"  # encrypted OOXML and legacy .xls are OLE files
-
-
-class UnsafeFile(ValueError):
-    """The file could harm the machine that opens it (zip bomb, entity expansion)."""
-
-
-class NotAWorkbook(ValueError):
-    """The file is not an Excel workbook package (.xlsx / .xlsm)."""
 
 
 def _mb(n: int) -> str:

@@ -5,41 +5,15 @@ used range from A1 as one list of rows, in one call. Values are as xlwings gives
 as float (or int), text as str, blanks as None, dates as datetime, booleans as bool, and
 Excel error values as their text (``"#DIV/0!"``). Rows may differ in length (a cell beyond a
 row's end is blank); a row is any sequence, and :func:`row_values` gives the values it holds
-without walking its blanks (see :class:`SparseRow`).
+without walking its blanks (a :class:`kpi_workbook.ooxml.SparseRow`).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Sequence
 from typing import Any, Protocol
 
-
-class SparseRow(Sequence):
-    """A row whose few values lie far apart (a crafted cell at XFD1): indexes like the dense
-    list it stands for, but holds only its values, so work follows the cells that exist."""
-
-    __slots__ = ("_cells", "_len")
-
-    def __init__(self, cells: dict[int, Any], length: int):
-        self._cells, self._len = cells, length  # 0-based column -> value
-
-    def __len__(self) -> int:
-        return self._len
-
-    def __getitem__(self, index: Any) -> Any:
-        if isinstance(index, slice):
-            return [self._cells.get(i) for i in range(*index.indices(self._len))]
-        if index < 0:
-            index += self._len
-        if not 0 <= index < self._len:
-            raise IndexError(index)
-        return self._cells.get(index)
-
-    def __iter__(self) -> Iterator[Any]:
-        return (self._cells.get(i) for i in range(self._len))
-
-    def values(self) -> Iterable[Any]:
-        return self._cells.values()
+from ..ooxml import SparseRow
 
 
 def row_values(row: Sequence[Any]) -> Iterable[Any]:

@@ -1,4 +1,4 @@
-"""ooxml.sheet_reader.WorkbookReader gives exactly what FileSource (openpyxl read-only + its own
+"""ooxml.sheet_reader.WorkbookReader (what FileSource reads through; it replaced openpyxl read-only + its own
 expat rows) gives, on the sample workbooks, the damaged corpus, other producers' workbooks and
 small hand-written packages; and the same cell values as openpyxl's own read-only reader."""
 
@@ -23,10 +23,10 @@ from openpyxl.xml.functions import fromstring
 from support import damaged, producers
 from support.workbooks import sample_workbook
 
-from kpi_workbook.file_source import FileSource
-from kpi_workbook.ooxml import sheet_reader
+from kpi_workbook.ooxml import numfmt, sheet_reader
 from kpi_workbook.ooxml.errors import CellOutOfRange, NotAWorkbook, PackageError, UnsafeFile
 from kpi_workbook.ooxml.sheet_reader import SheetParser, SparseRow, WorkbookReader
+from kpi_workbook.pipeline.file_source import FileSource
 
 MAIN = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
 R = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
@@ -66,10 +66,6 @@ def outcome(open_source, read) -> Any:
         return out
 
 
-def file_source(path: Path) -> Any:
-    return outcome(lambda: FileSource(path), lambda s, name: s.read(name))
-
-
 def reader(path: Path) -> Any:
     return outcome(lambda: WorkbookReader(path), lambda s, name: s.rows(name))
 
@@ -107,16 +103,10 @@ def reader_cells(path: Path) -> dict[str, dict[tuple[int, int], Any]]:
                        for c, v in enumerate(row, 1) if v is not None} for name in book.sheet_names()}
 
 
-def assert_same_as_file_source(path: Path) -> Any:
-    """The reader's outcome equals FileSource's, but for when a damaged part is found: openpyxl
-    parses parts (a sheet's start, up to its dimension) on opening, the reader a sheet when it is
-    read; then the reader must fail with the same kind of error on some sheet."""
-    got, theirs = reader(path), file_source(path)
-    if isinstance(theirs, tuple) and not isinstance(got, tuple):
-        assert theirs[1] in {v[1] for v in got.values() if isinstance(v[0], str)}, (got, theirs)
-    else:
-        assert got == theirs
-    return got
+def read_all(path: Path) -> Any:
+    """Every sheet as the reader gives it (or how it fails). Its equality with the implementation it
+    replaced (openpyxl read-only + an expat parser) was shown on this corpus before the switch."""
+    return reader(path)
 
 
 def assert_same_as_openpyxl(path: Path) -> None:
@@ -135,7 +125,7 @@ def sample(tmp_path_factory) -> Path:
 
 @pytest.fixture(scope="module")
 def computed(sample, tmp_path_factory) -> Path:
-    from kpi_workbook.files import compute_file
+    from kpi_workbook.commands.files import compute_file
 
     path = tmp_path_factory.mktemp("computed") / sample.name
     shutil.copyfile(sample, path)
@@ -143,21 +133,21 @@ def computed(sample, tmp_path_factory) -> Path:
     return path
 
 
-def test_filled_sample_reads_as_file_source_and_openpyxl(sample):
-    got = assert_same_as_file_source(sample)
+def test_filled_sample_reads_as_openpyxl(sample):
+    got = read_all(sample)
     assert len(got) >= 8 and all(not isinstance(v[0], str) for v in got.values())
     assert_same_as_openpyxl(sample)
 
 
-def test_computed_sample_reads_as_file_source_and_openpyxl(computed):
-    assert_same_as_file_source(computed)
+def test_computed_sample_reads_as_openpyxl(computed):
+    read_all(computed)
     assert_same_as_openpyxl(computed)
 
 
 def test_names_and_states(computed):
-    with FileSource(computed) as fs, WorkbookReader(computed) as book:
-        assert book.sheet_names() == fs.sheet_names()
-        wb = fs._wb
+    wb = load_workbook(computed, read_only=True)
+    with WorkbookReader(computed) as book:
+        assert book.sheet_names() == wb.sheetnames
         assert book.sheet_states() == {ws.title: ws.sheet_state for ws in wb.worksheets + wb.chartsheets}
     assert "veryHidden" in book.sheet_states().values()
 
@@ -180,9 +170,9 @@ def corpus_dir(tmp_path_factory) -> Path:
 
 
 @pytest.mark.parametrize("key", list(damaged.CORPUS))
-def test_damaged_corpus_reads_or_fails_as_file_source(key, sample, corpus_dir):
+def test_damaged_corpus_reads_or_fails(key, sample, corpus_dir):
     path = damaged.build(key, sample, corpus_dir)
-    got = assert_same_as_file_source(path)
+    got = read_all(path)
     unreadable = isinstance(got, tuple) or any(isinstance(v[0], str) for v in got.values())
     assert unreadable == (key in {"truncated", "csv_renamed", "zip_not_workbook", "broken_sheet_xml",
                                   "billion_laughs", "beyond_grid_row", "beyond_grid_column"})
@@ -234,7 +224,7 @@ def test_other_producers_workbooks(producer, which, sample, computed, tmp_path):
     if producer == "openpyxl_lxml" and which == "computed":
         pytest.skip("openpyxl with lxml writes the filled sample only; compute writes its sheets itself")
     path = PRODUCERS[producer](sample if which == "filled" else computed, tmp_path / producer)
-    assert_same_as_file_source(path)
+    read_all(path)
     assert_same_as_openpyxl(path)
 
 
@@ -300,8 +290,8 @@ def package(folder: Path, sheets: dict[str, str], *, styles: str | None = None, 
 
 
 def rows_of(path: Path, sheet: str = "S") -> list[Any]:
-    """The sheet as the reader gives it, after checking FileSource and openpyxl agree."""
-    assert_same_as_file_source(path)
+    """The sheet as the reader gives it, after checking it agrees with openpyxl."""
+    read_all(path)
     assert_same_as_openpyxl(path)
     with WorkbookReader(path) as book:
         return book.rows(sheet)
@@ -378,14 +368,14 @@ def test_date_style_sets_are_openpyxls(tmp_path, sample, computed):
         with zipfile.ZipFile(book) as zf:
             xml = zf.read("xl/styles.xml")
         theirs = Stylesheet.from_tree(fromstring(xml))
-        ours = sheet_reader.date_styles(sheet_reader.fromstring(xml))
+        ours = numfmt.date_styles(sheet_reader.fromstring(xml))
         assert ours == (frozenset(theirs.date_formats), frozenset(theirs.timedelta_formats))
 
 
 def test_builtin_date_ids_are_openpyxls():
     builtin = openpyxl_numbers.BUILTIN_FORMATS
-    assert sheet_reader.BUILTIN_DATES == {i for i, f in builtin.items() if openpyxl_numbers.is_date_format(f)}
-    assert sheet_reader.BUILTIN_DELTAS == {i for i, f in builtin.items() if openpyxl_numbers.is_timedelta_format(f)}
+    assert numfmt.BUILTIN_DATES == {i for i, f in builtin.items() if openpyxl_numbers.is_date_format(f)}
+    assert numfmt.BUILTIN_DELTAS == {i for i, f in builtin.items() if openpyxl_numbers.is_timedelta_format(f)}
 
 
 FORMAT_TEXT = st.text(alphabet='dmhysDMHYS0#.,;:"[]_\\$-@ %/ERedGnalhH', max_size=16)
@@ -394,8 +384,8 @@ FORMAT_TEXT = st.text(alphabet='dmhysDMHYS0#.,;:"[]_\\$-@ %/ERedGnalhH', max_siz
 @settings(max_examples=400, deadline=None)
 @given(FORMAT_TEXT)
 def test_format_rules_are_openpyxls(code):
-    assert sheet_reader.is_date_format(code) == openpyxl_numbers.is_date_format(code)
-    assert sheet_reader.is_timedelta_format(code) == openpyxl_numbers.is_timedelta_format(code)
+    assert numfmt.is_date_format(code) == openpyxl_numbers.is_date_format(code)
+    assert numfmt.is_timedelta_format(code) == openpyxl_numbers.is_timedelta_format(code)
 
 
 SERIAL = st.one_of(st.floats(min_value=-1e6, max_value=3e6, allow_nan=False), st.integers(-10**6, 3 * 10**6),
@@ -412,7 +402,7 @@ def test_serials_are_openpyxls(serial, mac, delta):
             return fn(serial, epoch, timedelta=delta)
         except (OverflowError, ValueError) as exc:
             return type(exc)
-    assert attempt(sheet_reader.from_excel) == attempt(openpyxl_datetime.from_excel)
+    assert attempt(numfmt.from_excel) == attempt(openpyxl_datetime.from_excel)
 
 
 ISO = st.one_of(
@@ -431,7 +421,7 @@ def test_iso8601_is_openpyxls(text):
             return fn(text)
         except (ValueError, OverflowError) as exc:
             return type(exc)
-    assert attempt(sheet_reader.from_iso8601) == attempt(openpyxl_datetime.from_ISO8601)
+    assert attempt(numfmt.from_iso8601) == attempt(openpyxl_datetime.from_ISO8601)
 
 
 def test_shared_strings_rich_text_phonetic_runs_and_whitespace(tmp_path):
@@ -496,7 +486,7 @@ def test_a_later_blank_cell_of_a_column_keeps_the_value_before(tmp_path):
     """FileSource keeps the last value of a column (a later blank cell does not erase it); openpyxl
     takes the last cell, blank or not. The reader is FileSource's."""
     path = package(tmp_path, {"S": '<row r="1"><c r="A1"><v>41</v></c><c r="A1"/><c r="$B$1"><v>2</v></c></row>'})
-    assert assert_same_as_file_source(path)["S"][0] == [[("float", 41.0), ("float", 2.0)]]
+    assert read_all(path)["S"][0] == [[("float", 41.0), ("float", 2.0)]]
     with pytest.raises(ValueError, match="not a valid column name"):  # nor does openpyxl read "$B$1"
         openpyxl_cells(path)
     path = package(tmp_path, {"S": '<row r="1"><c r="A1"><v>41</v></c><c r="A1"/></row>'}, name="blank.xlsx")
@@ -526,7 +516,7 @@ def test_the_last_cell_of_the_grid_and_sparse_rows(tmp_path):
 ])
 def test_addresses_beyond_the_grid(tmp_path, row_xml, ref):
     path = package(tmp_path, {"S": row_xml})
-    assert_same_as_file_source(path)
+    read_all(path)
     with WorkbookReader(path) as book, pytest.raises(CellOutOfRange) as caught:
         book.rows("S")
     assert caught.value.ref == ref and f"单元格地址 {ref}（" in str(caught.value)
@@ -538,7 +528,7 @@ def test_the_package_found_through_its_rels(tmp_path):
               "Very": cells("<v>4</v>")}
     path = package(tmp_path, sheets, targets={"Absolute": "/xl/worksheets/sheet2.xml"},
                    states={"Hidden": "hidden", "Very": "veryHidden"})
-    assert_same_as_file_source(path)
+    read_all(path)
     assert_same_as_openpyxl(path)
     with WorkbookReader(path) as book:
         assert book.sheet_names() == list(sheets)
@@ -555,13 +545,11 @@ def test_part_names_match_whatever_their_case(tmp_path):
                    targets={"T": "Worksheets/SHEET2.xml"}, members={"T": "xl/worksheets/sheet2.xml"})
     with WorkbookReader(path) as book:
         assert book.sheet_names() == ["S", "T"] and book.rows("T") == [[2.0]]
-    with FileSource(path) as fs:
-        assert fs.sheet_names() == ["S"]
+    assert load_workbook(path, read_only=True).sheetnames == ["S"]
 
 
 def test_a_sheet_whose_part_is_missing_is_left_out_as_openpyxl_does(tmp_path):
     path = package(tmp_path, {"S": cells("<v>1</v>"), "Gone": cells("<v>2</v>")}, targets={"Gone": "worksheets/gone.xml"})
-    assert assert_same_as_file_source(path) == reader(path)
     with WorkbookReader(path) as book:
         assert book.sheet_names() == ["S"]
 
@@ -572,7 +560,6 @@ ENTITY = '<?xml version="1.0"?><!DOCTYPE worksheet [<!ENTITY e "boom">]>'
 def test_entities_in_a_sheet_are_refused(tmp_path):
     xml = f'{ENTITY}<worksheet xmlns="{MAIN}"><sheetData><row r="1"><c t="str"><v>&e;</v></c></row></sheetData></worksheet>'
     path = package(tmp_path, {"S": xml})
-    assert file_source(path) == ("open", "UnsafeFile")  # openpyxl reads the sheet's dimension on opening
     with WorkbookReader(path) as book, pytest.raises(UnsafeFile) as caught:
         book.rows("S")
     assert "sheet 'S' of tiny.xlsx contains XML entity declarations" in str(caught.value)
@@ -583,7 +570,7 @@ def test_any_dtd_is_refused(tmp_path):
     safety.parse_xml does (no producer of workbooks writes one)."""
     xml = f'<?xml version="1.0"?><!DOCTYPE worksheet><worksheet xmlns="{MAIN}"><sheetData>{cells("<v>1</v>")}</sheetData></worksheet>'
     path = package(tmp_path, {"S": xml})
-    assert file_source(path)["S"][0] == [[("float", 1.0)]]
+    assert openpyxl_cells(path)["S"] == {(1, 1): ("float", 1.0)}  # openpyxl reads a DTD without entities
     with WorkbookReader(path) as book, pytest.raises(UnsafeFile):
         book.rows("S")
     path = package(tmp_path, {"S": cells("<v>1</v>")}, strings='<si><t>x</t></si>', name="dtd_in_strings.xlsx")
@@ -596,13 +583,13 @@ def test_any_dtd_is_refused(tmp_path):
 
 def test_broken_xml_is_a_parse_error_named_for_the_user(tmp_path):
     path = package(tmp_path, {"S": cells("<v>1</v>") + "<row r='2'><c r='A2'><v>2</c></row>"})
-    assert assert_same_as_file_source(path)["S"][:2] == ("read", "NotAWorkbook")
+    assert read_all(path)["S"][:2] == ("read", "NotAWorkbook")
     with WorkbookReader(path) as book, pytest.raises(NotAWorkbook) as caught:
         book.rows("S")
     assert isinstance(caught.value.__cause__, ParseError) and caught.value.__cause__.position[0] == 1
     assert caught.value.text("en").startswith("sheet 'S' of tiny.xlsx cannot be read, the file is damaged inside (")
     with pytest.raises(ParseError):
-        SheetParser([], frozenset(), frozenset(), sheet_reader.WINDOWS_EPOCH).parse(
+        SheetParser([], frozenset(), frozenset(), numfmt.WINDOWS_EPOCH).parse(
             __import__("io").BytesIO(b"<worksheet><sheetData>"))
 
 
@@ -611,7 +598,7 @@ def test_broken_xml_is_a_parse_error_named_for_the_user(tmp_path):
                                   '<c r="A1" t="b"><v>yes</v></c>'])
 def test_values_that_cannot_be_read_are_damage(tmp_path, cell):
     path = package(tmp_path, {"S": f'<row r="1">{cell}</row>'}, strings="<si><t>only</t></si>")
-    got = assert_same_as_file_source(path)
+    got = read_all(path)
     assert got["S"][:2] == ("read", "NotAWorkbook")
 
 
