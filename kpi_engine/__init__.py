@@ -8,8 +8,9 @@ DataFrames in, DataFrames out: the engine knows nothing of files, cells or Excel
 
 from .expr import ExprError
 from .inputs import InputError, normalize_id
+from .model import Scheme, SchemeIssue
 from .periods import Period, PeriodError, parse_period
-from .scheme import Scheme, SchemeError, SchemeIssue, default_scheme, load_scheme, scheme_from_dict
+from .scheme import SchemeError, default_scheme, load_scheme, scheme_from_dict
 from .scoring import ScoreResult, score
 
 __version__ = "0.1.0"

@@ -14,8 +14,8 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 if TYPE_CHECKING:  # pragma: no cover
+    from .model import Indicator, Scheme
     from .rules import Outcome, Part
-    from .scheme import Indicator, Scheme
 
 
 def num(x: float, decimals: int = 2) -> str:

@@ -19,8 +19,8 @@ import numpy as np
 import pandas as pd
 
 from . import expr
+from .model import InputField, Scheme
 from .problems import render, show_value
-from .scheme import InputField, Scheme
 
 EXCEL_ERRORS = {"#DIV/0!", "#N/A", "#NAME?", "#NULL!", "#NUM!", "#REF!", "#VALUE!", "#GETTING_DATA", "#SPILL!", "#CALC!"}
 MAX_MAGNITUDE = 1e15  # no KPI input is larger; beyond it arithmetic could overflow

@@ -11,15 +11,13 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 
 from . import expr
+from .model import DIRECTIONS, GAPS, ROUNDINGS, Indicator
 from .numbers import MAX_NUMBER, finite
-
-if TYPE_CHECKING:  # pragma: no cover
-    from .scheme import Indicator
 
 STEP_TOLERANCE = 1e-9  # of a step: (0.95 - 0.85) / 0.05 counts as 2 steps
 
@@ -222,8 +220,6 @@ class Deduct(Rule):
     name = "deduct"
 
     def check_spec(self, ind):
-        from .scheme import DIRECTIONS, GAPS, ROUNDINGS
-
         if not ind.checks:
             raise RuleSpecError("checks", "扣分规则至少需要一条检查(checks)", "a deduct rule needs at least one check")
         for i, c in enumerate(ind.checks, 1):

@@ -16,9 +16,10 @@ import pandas as pd
 from . import expr, problems
 from .explain import _memo, formula_words, indicator_reason, num, part_reasons
 from .inputs import CleanInput, clean
+from .model import Indicator, Scheme
 from .periods import Period, parse_period
 from .rules import RULES, Outcome, apply_gate
-from .scheme import Indicator, Scheme, default_scheme
+from .scheme import default_scheme
 
 GUIDE_SIZE = 3
 LOST_EPS = 1e-9

@@ -19,9 +19,10 @@ from typing import Any
 from openpyxl.styles import Font, PatternFill
 from openpyxl.worksheet.datavalidation import DataValidation
 
+from kpi_engine.model import DIRECTIONS, GAPS, INPUT_KINDS, ROUNDINGS, Scheme
 from kpi_engine.problems import clip, show_value
 from kpi_engine.rules import RULES
-from kpi_engine.scheme import DIRECTIONS, GAPS, INPUT_KINDS, ROUNDINGS, Scheme, SchemeError, scheme_from_dict
+from kpi_engine.scheme import SchemeError, scheme_from_dict
 
 from .cells import CellProblem, cell_ref, write
 from .config_syntax import (  # the format_*/parse_* names stay importable from here

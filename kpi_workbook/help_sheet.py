@@ -12,7 +12,7 @@ from typing import Any
 from openpyxl.styles import Alignment, Font, PatternFill
 
 from kpi_engine.explain import fmt, formula_words, num
-from kpi_engine.scheme import Scheme
+from kpi_engine.model import Scheme
 
 from .cells import write
 from .input_sheets import HEAD_FILL, input_columns

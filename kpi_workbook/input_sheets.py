@@ -20,7 +20,7 @@ from openpyxl.styles.cell_style import StyleArray
 from openpyxl.worksheet.datavalidation import DataValidation
 
 from kpi_engine.explain import num
-from kpi_engine.scheme import InputField, Scheme
+from kpi_engine.model import InputField, Scheme
 
 from .cells import cell_ref, cell_text, set_value, write
 from .layout import InputSheet, layout

@@ -16,9 +16,9 @@ import pandas as pd
 from openpyxl import Workbook
 
 import kpi_engine
+from kpi_engine import Scheme, default_scheme
 from kpi_engine.inputs import label_map, normalize_id
 from kpi_engine.periods import parse_period
-from kpi_engine.scheme import Scheme, default_scheme
 
 from .cells import save_workbook, write
 from .config_sheet import write_config
