@@ -9,6 +9,7 @@ DataFrames in, DataFrames out: the engine knows nothing of files, cells or Excel
 from .expr import ExprError
 from .inputs import InputError, normalize_id
 from .model import Scheme, SchemeIssue
+from .numbers import parse_number
 from .periods import Period, PeriodError, parse_period
 from .scheme import SchemeError, default_scheme, load_scheme, scheme_from_dict
 from .scoring import ScoreResult, score
@@ -27,6 +28,7 @@ __all__ = [
     "default_scheme",
     "load_scheme",
     "normalize_id",
+    "parse_number",
     "parse_period",
     "scheme_from_dict",
     "score",

@@ -1,7 +1,10 @@
 """Turn a raw input frame into clean columns and a list of problems.
 
 Values arrive as a spreadsheet gives them: floats for ids (``1001.0``), numbers typed as
-text (``"1,200"``, ``"85%"``), Excel error values (``#DIV/0!``), booleans, dates, blanks.
+text (``"1,200"``, ``"85%"``, ``"８５％"``, ``"243万"``: read by
+:func:`kpi_engine.numbers.parse_number`), Excel error values (``#DIV/0!``), booleans, dates,
+blanks (empty, or text that :func:`~kpi_engine.numbers.is_blank_text` reads as blank; a dash is
+a blank in a number column and a value in a text or choice column).
 Each column is converted in one vectorized pass; only the cells that fail conversion are
 looked at one by one, to say what is wrong with them. A bad value becomes blank (NaN) and
 is reported; it is never taken as 0.
@@ -20,6 +23,7 @@ import pandas as pd
 
 from . import expr
 from .model import InputField, Scheme
+from .numbers import is_blank_text, parse_number
 from .problems import render, show_value
 
 EXCEL_ERRORS = {"#DIV/0!", "#N/A", "#NAME?", "#NULL!", "#NUM!", "#REF!", "#VALUE!", "#GETTING_DATA", "#SPILL!", "#CALC!"}
@@ -157,21 +161,17 @@ def clean(df: pd.DataFrame, scheme: Scheme, lang: str = "zh") -> CleanInput:
     return CleanInput(n, ids, numbers, texts, blank, absent, excluded, problems)
 
 
-# text that stands for an empty cell: only spaces, or "nan", which is how ``astype(str)`` writes a
-# blank in pandas 2 (3 keeps it NaN); normalize_id reads the id "nan" as no id for the same reason
-_BLANK_TEXT = {"", "nan"}
-
-
-def _is_blank_array(raw: pd.Series) -> np.ndarray:
-    """Blank = NaN/None, text made only of spaces, or the text "nan" (any case, spaces around)."""
+def _is_blank_array(raw: pd.Series, *, dashes: bool) -> np.ndarray:
+    """Blank = NaN/None, or text :func:`~kpi_engine.numbers.is_blank_text` reads as blank (a dash
+    only when ``dashes``: in a number column, not in a text or choice column)."""
     blank = np.array(pd.isna(raw).to_numpy(), dtype=bool, copy=True)
     if not pd.api.types.is_numeric_dtype(raw.dtype) and len(raw):
-        blank |= np.array([isinstance(v, str) and v.strip().lower() in _BLANK_TEXT for v in raw.tolist()], dtype=bool)
+        blank |= np.array([is_blank_text(v, dashes=dashes) for v in raw.tolist()], dtype=bool)
     return blank
 
 
 def _numeric(raw: pd.Series, f: InputField, add, lang: str) -> tuple[np.ndarray, np.ndarray]:
-    blank = _is_blank_array(raw)
+    blank = _is_blank_array(raw, dashes=True)
     if pd.api.types.is_bool_dtype(raw.dtype):
         values = np.full(len(raw), np.nan)
         bad = ~blank
@@ -186,7 +186,7 @@ def _numeric(raw: pd.Series, f: InputField, add, lang: str) -> tuple[np.ndarray,
     expected = _expected(f, lang)
     for row in np.flatnonzero(bad):
         value = raw.iloc[row]
-        parsed = _parse_text_number(value)
+        parsed = parse_number(value) if isinstance(value, str) else None
         if parsed is not None:
             values[row] = parsed
             continue
@@ -226,21 +226,6 @@ def _plain(value: Any) -> Any:
     if isinstance(value, (bool, np.bool_)):
         return "TRUE" if value else "FALSE"
     return value
-
-
-def _parse_text_number(value: Any) -> float | None:
-    """'1,234' → 1234, '85%' → 0.85, '¥1,000' → 1000; anything else → None."""
-    if not isinstance(value, str):
-        return None
-    text = value.strip().replace(",", "").replace("，", "").replace("¥", "").replace("￥", "").strip()
-    scale = 1.0
-    if text.endswith("%"):
-        text, scale = text[:-1].strip(), 0.01
-    try:
-        number = float(text)
-    except ValueError:
-        return None
-    return number * scale if math.isfinite(number) else None
 
 
 def _expected(f: InputField, lang: str = "zh") -> str:
@@ -294,7 +279,7 @@ def _excel_errors(values: np.ndarray) -> np.ndarray:
 
 def _text(raw: pd.Series, f: InputField, add, lang: str) -> tuple[np.ndarray, np.ndarray]:
     codes, distinct = _distinct(raw)
-    d_blank = _is_blank_array(pd.Series(distinct, dtype=object))
+    d_blank = _is_blank_array(pd.Series(distinct, dtype=object), dashes=False)
     d_values = np.array(_normalize_ids([None if b else v for v, b in zip(distinct, d_blank)]), dtype=object)
     d_error = _excel_errors(d_values)
     values, blank, error = d_values[codes], d_blank[codes], d_error[codes]
