@@ -22,6 +22,8 @@ import numpy as np
 import pandas as pd
 
 from . import expr
+from .errors import KpiError
+from .i18n import tr
 from .model import InputField, Scheme
 from .numbers import is_blank_text, parse_number
 from .problems import render, show_value
@@ -31,8 +33,9 @@ MAX_MAGNITUDE = 1e15  # no KPI input is larger; beyond it arithmetic could overf
 _INT_TEXT = re.compile(r"^\s*[+-]?\d+\.0*\s*$")
 
 
-class InputError(ValueError):
-    """The input as a whole is unusable (e.g. it has no employee_id column)."""
+class InputError(KpiError, ValueError):
+    """The input as a whole is unusable: not a DataFrame (code ``input_not_a_frame``), or no
+    employee_id column (``input_without_ids``)."""
 
 
 @dataclass
@@ -88,7 +91,7 @@ def label_map(scheme: Scheme) -> dict[str, str]:
 
 def clean(df: pd.DataFrame, scheme: Scheme, lang: str = "zh") -> CleanInput:
     if not isinstance(df, pd.DataFrame):
-        raise InputError("inputs 必须是 pandas DataFrame / inputs must be a pandas DataFrame")
+        raise InputError.of("input_not_a_frame")
     labels = label_map(scheme)
     rename = {}
     for col in df.columns:
@@ -97,10 +100,7 @@ def clean(df: pd.DataFrame, scheme: Scheme, lang: str = "zh") -> CleanInput:
             rename[col] = canon
     df = df.rename(columns=rename)
     if "employee_id" not in df.columns:
-        raise InputError(
-            "输入数据没有工号列（employee_id / 工号），无法识别员工 / "
-            "the input has no employee_id (工号) column, so employees cannot be identified"
-        )
+        raise InputError.of("input_without_ids")
     df = df.loc[:, ~df.columns.duplicated()]
     n = len(df)
     problems: list[dict[str, Any]] = []
@@ -121,7 +121,7 @@ def clean(df: pd.DataFrame, scheme: Scheme, lang: str = "zh") -> CleanInput:
 
     excluded = np.zeros(n, dtype=bool)
     for row in np.flatnonzero(_excel_errors(ids)):
-        add("excel_error", int(row), "employee_id", ids[row], expected="工号" if lang == "zh" else "an employee ID")
+        add("excel_error", int(row), "employee_id", ids[row], expected=tr("expected.employee_id", lang))
         ids[row] = None
         excluded[row] = True
     for row in np.flatnonzero(pd.isna(pd.Series(ids, dtype=object)).to_numpy() & ~excluded):
@@ -133,7 +133,7 @@ def clean(df: pd.DataFrame, scheme: Scheme, lang: str = "zh") -> CleanInput:
         first_rows = id_series[dup].reset_index().groupby(0)["index"].apply(list)
         for row in np.flatnonzero(dup):
             rows = first_rows[ids[row]]
-            detail = ("行 " if lang == "zh" else "rows ") + ", ".join(str(r + 1) for r in rows)
+            detail = tr("words.rows", lang, rows=", ".join(str(r + 1) for r in rows))
             add("duplicate_id", int(row), "employee_id", ids[row], detail=detail)
         excluded |= dup
 
@@ -229,21 +229,21 @@ def _plain(value: Any) -> Any:
 
 
 def _expected(f: InputField, lang: str = "zh") -> str:
+    """What a value of ``f`` should be, in words (the {expected} of its problems)."""
     lo, hi = f.bounds()
-    zh = lang == "zh"
     if f.kind == "rate":
-        return "0 到 1 之间的比率（85% 填 0.85 或 85%）" if zh else "a rate between 0 and 1 (85% is 0.85 or 85%)"
+        return tr("expected.rate", lang)
     if f.kind == "rating":
-        return f"{lo:g} 到 {hi:g} 分" if zh else f"a rating from {lo:g} to {hi:g}"
+        return tr("expected.rating", lang, low=f"{lo:g}", high=f"{hi:g}")
     if f.kind == "count":
-        return "非负整数" if zh else "a whole number ≥ 0"
+        return tr("expected.count", lang)
     if f.positive:
-        return "大于 0 的数" if zh else "a number greater than 0"
+        return tr("expected.positive", lang)
     if lo is not None and hi is not None:
-        return f"{lo:g} 到 {hi:g} 之间的数" if zh else f"a number from {lo:g} to {hi:g}"
+        return tr("expected.range", lang, low=f"{lo:g}", high=f"{hi:g}")
     if lo is not None:
-        return f"不小于 {lo:g} 的数" if zh else f"a number ≥ {lo:g}"
-    return "数字" if zh else "a number"
+        return tr("expected.at_least", lang, low=f"{lo:g}")
+    return tr("expected.number", lang)
 
 
 # kinds of column (pandas.api.types.infer_dtype) whose equal values normalize equally: a column
@@ -284,7 +284,7 @@ def _text(raw: pd.Series, f: InputField, add, lang: str) -> tuple[np.ndarray, np
     d_error = _excel_errors(d_values)
     values, blank, error = d_values[codes], d_blank[codes], d_error[codes]
     for row in np.flatnonzero(error):
-        expected = ("文本" if lang == "zh" else "text") if f.kind == "text" else "/".join(f.choices) or "text"
+        expected = "/".join(f.choices) if f.kind == "choice" and f.choices else tr("expected.text", lang)
         add("excel_error", int(row), f.id, values[row], expected=expected)
     values[error] = None
     d_values[d_error] = None
@@ -317,7 +317,7 @@ def _constraints(scheme: Scheme, numbers: dict[str, np.ndarray], n: int, add, la
         for col in expr.parse(c.check).columns:
             known &= ~np.isnan(numbers[col])
         bad = known & ~np.asarray(ok, dtype=bool)
-        expected = c.expected_zh if lang == "zh" else c.expected_en
+        expected = c.expected(lang)
         for row in np.flatnonzero(bad):
             add("constraint", int(row), c.field, float(numbers[c.field][row]), expected=expected)
         numbers[c.field] = np.where(bad, np.nan, numbers[c.field])

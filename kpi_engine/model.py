@@ -13,6 +13,8 @@ from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+from .i18n import both, lang_of
+
 INPUT_KINDS = ("text", "choice", "money", "count", "rate", "rating", "number")
 NUMERIC_KINDS = ("money", "count", "rate", "rating", "number")
 DIRECTIONS = ("below", "above")
@@ -23,7 +25,7 @@ MAX_WEIGHT = 10_000  # points: a weight is points out of 100 (a company on a 1,0
 
 @dataclass(frozen=True)
 class SchemeIssue:
-    """One problem in a scheme: where (item, field), what, and how bad."""
+    """One problem in a scheme: where (item, field), what, and how bad ("error" or "warning")."""
 
     item: str
     field: str
@@ -31,8 +33,15 @@ class SchemeIssue:
     message_en: str
     severity: str = "error"
 
-    def text(self, lang: str = "zh") -> str:
-        msg = self.message_zh if lang == "zh" else self.message_en
+    @classmethod
+    def of(cls, item: str, field: str, key: str, /, severity: str = "error", **fields: Any) -> SchemeIssue:
+        """The issue whose message is ``scheme.<key>`` in the catalogs, ``fields`` filled in."""
+        zh, en = both(f"scheme.{key}", **fields)
+        return cls(item, field, zh, en, severity)
+
+    def text(self, lang: Any = "zh") -> str:
+        """``item.field: message`` in the user's language."""
+        msg = self.message_zh if lang_of(lang) == "zh" else self.message_en
         return f"{self.item}.{self.field}: {msg}" if self.field else f"{self.item}: {msg}"
 
 
@@ -51,8 +60,8 @@ class InputField:
     open_choice: bool = False
     carry: str = ""
 
-    def name(self, lang: str = "zh") -> str:
-        return self.name_zh if lang == "zh" else self.name_en
+    def name(self, lang: Any = "zh") -> str:
+        return self.name_zh if lang_of(lang) == "zh" else self.name_en
 
     @property
     def numeric(self) -> bool:
@@ -77,6 +86,9 @@ class Constraint:
     expected_zh: str
     expected_en: str
 
+    def expected(self, lang: Any = "zh") -> str:
+        return self.expected_zh if lang_of(lang) == "zh" else self.expected_en
+
 
 @dataclass(frozen=True)
 class Group:
@@ -86,8 +98,8 @@ class Group:
     weight: float
     parent: str = ""
 
-    def name(self, lang: str = "zh") -> str:
-        return self.name_zh if lang == "zh" else self.name_en
+    def name(self, lang: Any = "zh") -> str:
+        return self.name_zh if lang_of(lang) == "zh" else self.name_en
 
 
 @dataclass(frozen=True)
@@ -105,6 +117,10 @@ class Check:
     label_zh: str = ""
     label_en: str = ""
 
+    def label(self, lang: Any = "zh") -> str:
+        """Its label in ``lang``; "" when none is set (the reader then names it otherwise)."""
+        return (self.label_zh if lang_of(lang) == "zh" else self.label_en) or ""
+
 
 @dataclass(frozen=True)
 class Gate:
@@ -115,6 +131,10 @@ class Gate:
     unit: str = "%"
     label_zh: str = ""
     label_en: str = ""
+
+    def label(self, lang: Any = "zh") -> str:
+        """Its label in ``lang``; "" when none is set (the reader then names it otherwise)."""
+        return (self.label_zh if lang_of(lang) == "zh" else self.label_en) or ""
 
 
 @dataclass(frozen=True)
@@ -134,11 +154,11 @@ class Indicator:
     advice_zh: str = ""
     advice_en: str = ""
 
-    def name(self, lang: str = "zh") -> str:
-        return self.name_zh if lang == "zh" else self.name_en
+    def name(self, lang: Any = "zh") -> str:
+        return self.name_zh if lang_of(lang) == "zh" else self.name_en
 
-    def advice(self, lang: str = "zh") -> str:
-        return self.advice_zh if lang == "zh" else self.advice_en
+    def advice(self, lang: Any = "zh") -> str:
+        return self.advice_zh if lang_of(lang) == "zh" else self.advice_en
 
 
 @dataclass(frozen=True)
@@ -148,8 +168,8 @@ class Flag:
     name_en: str
     when: str
 
-    def name(self, lang: str = "zh") -> str:
-        return self.name_zh if lang == "zh" else self.name_en
+    def name(self, lang: Any = "zh") -> str:
+        return self.name_zh if lang_of(lang) == "zh" else self.name_en
 
 
 @dataclass(frozen=True)
@@ -187,7 +207,7 @@ class Scheme:
             g = self.group(g.parent)
         return g
 
-    def field_name(self, field_id: str, lang: str = "zh") -> str:
+    def field_name(self, field_id: str, lang: Any = "zh") -> str:
         f = self._inputs_by_id().get(field_id)
         return f.name(lang) if f else field_id
 
