@@ -36,7 +36,7 @@ from .model import (
     SchemeIssue,
 )
 from .numbers import MAX_NUMBER, finite
-from .rules import RULES, RuleSpecError
+from .rules import GATE, RULES, RuleSpecError
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -292,9 +292,12 @@ class _Checker:
         for fld, text in rule.formulas(ind):
             self.formula(ind.id, fld, text)
         if ind.gate is not None:
-            self.formula(ind.id, "gate.metric", ind.gate.metric)
-            if finite(ind.gate.min) is None:
-                self.err(ind.id, "gate.min", "gate_min")
+            for fld, text in GATE.formulas(ind):
+                self.formula(ind.id, fld, text)
+            try:
+                GATE.check_spec(ind)
+            except RuleSpecError as exc:
+                self.issues.append(SchemeIssue(ind.id, exc.field, exc.zh, exc.en))
 
     def flags(self) -> None:
         for f in self.s.flags:
