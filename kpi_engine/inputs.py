@@ -15,6 +15,7 @@ from __future__ import annotations
 import datetime as dt
 import math
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -90,18 +91,9 @@ def label_map(scheme: Scheme) -> dict[str, str]:
 
 
 def clean(df: pd.DataFrame, scheme: Scheme, lang: str = "zh") -> CleanInput:
-    if not isinstance(df, pd.DataFrame):
-        raise InputError.of("input_not_a_frame")
-    labels = label_map(scheme)
-    rename = {}
-    for col in df.columns:
-        canon = labels.get(str(col).strip().lower())
-        if canon and canon not in rename.values():
-            rename[col] = canon
-    df = df.rename(columns=rename)
-    if "employee_id" not in df.columns:
-        raise InputError.of("input_without_ids")
-    df = df.loc[:, ~df.columns.duplicated()]
+    """The frame's columns found by id or label and cleaned, each bad value reported (in ``lang``)
+    and made blank. Raises :class:`InputError` when ``df`` is not a frame or has no id column."""
+    df = _canonical_columns(df, scheme)
     n = len(df)
     problems: list[dict[str, Any]] = []
     codes, distinct = _distinct(df["employee_id"])
@@ -119,7 +111,49 @@ def clean(df: pd.DataFrame, scheme: Scheme, lang: str = "zh") -> CleanInput:
             "indicator": None,
         })
 
-    excluded = np.zeros(n, dtype=bool)
+    excluded = _unusable_ids(ids, add, lang)
+    numbers: dict[str, np.ndarray] = {}
+    texts: dict[str, np.ndarray] = {}
+    blank: dict[str, np.ndarray] = {}
+    absent: list[str] = []
+    for f in scheme.inputs:
+        if f.id == "employee_id":
+            continue
+        if f.id not in df.columns:
+            absent.append(f.id)
+            blank[f.id] = np.ones(n, dtype=bool)
+            if f.numeric:
+                numbers[f.id] = np.full(n, np.nan)
+            else:
+                texts[f.id] = np.full(n, None, dtype=object)
+        elif f.numeric:
+            numbers[f.id], blank[f.id] = _numeric(df[f.id], f, add, lang)
+        else:
+            texts[f.id], blank[f.id] = _text(df[f.id], f, add, lang)
+    _constraints(scheme, numbers, n, add, lang)
+    return CleanInput(n, ids, numbers, texts, blank, absent, excluded, problems)
+
+
+def _canonical_columns(df: Any, scheme: Scheme) -> pd.DataFrame:
+    """``df`` with its columns named by input id (found by id or either label, first one wins)."""
+    if not isinstance(df, pd.DataFrame):
+        raise InputError.of("input_not_a_frame")
+    labels = label_map(scheme)
+    rename = {}
+    for col in df.columns:
+        canon = labels.get(str(col).strip().lower())
+        if canon and canon not in rename.values():
+            rename[col] = canon
+    df = df.rename(columns=rename)
+    if "employee_id" not in df.columns:
+        raise InputError.of("input_without_ids")
+    return df.loc[:, ~df.columns.duplicated()]
+
+
+def _unusable_ids(ids: np.ndarray, add: Callable[..., None], lang: str) -> np.ndarray:
+    """Rows not scored at all, each reported: an Excel error for an id (made blank), a blank id, an
+    id that appears more than once. ``ids`` is changed in place."""
+    excluded = np.zeros(len(ids), dtype=bool)
     for row in np.flatnonzero(_excel_errors(ids)):
         add("excel_error", int(row), "employee_id", ids[row], expected=tr("expected.employee_id", lang))
         ids[row] = None
@@ -136,29 +170,7 @@ def clean(df: pd.DataFrame, scheme: Scheme, lang: str = "zh") -> CleanInput:
             detail = tr("words.rows", lang, rows=", ".join(str(r + 1) for r in rows))
             add("duplicate_id", int(row), "employee_id", ids[row], detail=detail)
         excluded |= dup
-
-    numbers: dict[str, np.ndarray] = {}
-    texts: dict[str, np.ndarray] = {}
-    blank: dict[str, np.ndarray] = {}
-    absent: list[str] = []
-    for f in scheme.inputs:
-        if f.id == "employee_id":
-            continue
-        if f.id not in df.columns:
-            absent.append(f.id)
-            blank[f.id] = np.ones(n, dtype=bool)
-            if f.numeric:
-                numbers[f.id] = np.full(n, np.nan)
-            else:
-                texts[f.id] = np.full(n, None, dtype=object)
-            continue
-        raw = df[f.id]
-        if f.numeric:
-            numbers[f.id], blank[f.id] = _numeric(raw, f, add, lang)
-        else:
-            texts[f.id], blank[f.id] = _text(raw, f, add, lang)
-    _constraints(scheme, numbers, n, add, lang)
-    return CleanInput(n, ids, numbers, texts, blank, absent, excluded, problems)
+    return excluded
 
 
 def _is_blank_array(raw: pd.Series, *, dashes: bool) -> np.ndarray:
