@@ -74,7 +74,7 @@ def normalize_id(value: Any) -> str | None:
     if isinstance(value, (int, np.integer)) and not isinstance(value, bool):
         return str(int(value))
     text = str(value).strip()
-    if not text or text.lower() == "nan":
+    if is_blank_text(text, dashes=False):  # "" or pandas' "nan" (a dash is kept as typed)
         return None
     if _INT_TEXT.match(text):
         return text.split(".")[0].lstrip("+")

@@ -47,12 +47,11 @@ class RuleSpecError(ValueError):
 @dataclass
 class Part:
     """One source of lost points for every row (a check, the gate, a count): the nominal points
-    it takes off (0 none, NaN unknown), the arrays and specs its reasons need, and the rule (or
-    the gate) that made it, which words its reasons."""
+    it takes off (0 none, NaN unknown), the rule (or the gate) that made it, which words its
+    reasons (``source.part_reasons``), and the arrays and specs those reasons need."""
 
-    kind: str  # check | gate | overdue | violations | a new rule type's own
     amount: np.ndarray
-    source: Rule
+    source: Rule | GateRule
     data: dict[str, Any] = field(default_factory=dict)
 
 
@@ -356,7 +355,7 @@ class Deduct(Rule):
             gap = gap_of(value, target, c.direction, c.gap)
             steps = count_steps(gap, c.step, c.rounding)
             amount = steps * float(c.points)
-            parts.append(Part("check", amount, self, {"spec": c, "value": value, "target": target, "gap": gap}))
+            parts.append(Part(amount, self, {"spec": c, "value": value, "target": target, "gap": gap}))
             total = total + amount
             main_metric = value if main_metric is None else main_metric
         return Outcome(score_from_deduction(float(ind.weight), total, ind.penalty), main_metric, parts)
@@ -399,7 +398,7 @@ class Overdue(Rule):
         full = np.floor(n / batch + STEP_TOLERANCE)
         rest = np.maximum(n - full * batch, 0.0)
         d = full * float(ind.params["batch_points"]) + rest * float(ind.params["each"])
-        part = Part("overdue", d, self, {"count": n, "full": full, "rest": rest, "params": ind.params})
+        part = Part(d, self, {"count": n, "full": full, "rest": rest, "params": ind.params})
         return Outcome(score_from_deduction(float(ind.weight), d, ind.penalty), n, [part])
 
     def describe_parts(self, ind, scheme, lang):
@@ -439,7 +438,7 @@ class WeightedCount(Rule):
         for col, pts in ind.params["counts"].items():
             n = expr.parse(col).evaluate(env).astype(float)
             amount = n * float(pts)
-            parts.append(Part("violations", amount, self, {"column": col, "count": n, "each": float(pts)}))
+            parts.append(Part(amount, self, {"column": col, "count": n, "each": float(pts)}))
             total = total + amount
         return Outcome(score_from_deduction(float(ind.weight), total, ind.penalty), total, parts)
 
@@ -453,21 +452,22 @@ class WeightedCount(Rule):
                     amount=column_texts(num, part.amount[rows]))
 
 
-class GateRule(Rule):
+class GateRule:
     """The gate any indicator may have: score 0 where the gate metric is below its minimum (NaN
-    where it is unknown). Not a rule type of its own: it runs after the indicator's rule."""
+    where it is unknown). Not a rule type: it runs after the indicator's rule, on its outcome,
+    and owns the same things a rule does (formulas, check, words, reasons)."""
 
-    name = "gate"
-
-    def check_spec(self, ind):
+    def check_spec(self, ind: Indicator) -> None:
+        """Raise :class:`RuleSpecError` when the gate's minimum is not a number."""
         if ind.gate is not None and finite(ind.gate.min) is None:
             raise RuleSpecError("gate.min", "gate_min")
 
-    def formulas(self, ind):
+    def formulas(self, ind: Indicator) -> Iterable[tuple[str, str]]:
+        """The gate's metric, when the indicator has a gate."""
         if ind.gate is not None:
             yield "gate.metric", ind.gate.metric
 
-    def apply(self, ind: Indicator, env: expr.Env, outcome: Outcome) -> Outcome:  # type: ignore[override]
+    def apply(self, ind: Indicator, env: expr.Env, outcome: Outcome) -> Outcome:
         """``outcome`` with the gate applied: a failing row scores 0 and loses only the gate's points."""
         if ind.gate is None:
             return outcome
@@ -477,17 +477,19 @@ class GateRule(Rule):
         score = np.where(unknown, np.nan, np.where(fail, 0.0, outcome.score))
         for part in outcome.parts:
             part.amount = np.where(fail, 0.0, part.amount)
-        gate_part = Part("gate", np.where(fail, float(ind.weight), 0.0), self, {"spec": ind.gate, "value": value})
+        gate_part = Part(np.where(fail, float(ind.weight), 0.0), self, {"spec": ind.gate, "value": value})
         return Outcome(score, outcome.metric, [gate_part, *outcome.parts], outcome.data)
 
-    def describe_parts(self, ind, scheme, lang):
+    def describe_parts(self, ind: Indicator, scheme: Scheme, lang: str) -> list[str]:
+        """The gate's condition in words (none without a gate)."""
         g = ind.gate
         if g is None:
             return []
         return [tr("rule.gate", lang, label=g.label(lang) or formula_words(g.metric, scheme, lang),
                    limit=fmt(float(g.min), g.unit, exact=True))]
 
-    def part_reasons(self, ind, part, rows, lang, scheme):
+    def part_reasons(self, ind: Indicator, part: Part, rows: np.ndarray, lang: str, scheme: Scheme) -> list[str]:
+        """Where the gate failed: the gate metric, its minimum, and the weight lost."""
         g = part.data["spec"]
         return fill(template("reason.gate", lang), label=_label(g, ind, lang), limit=fmt(float(g.min), g.unit, exact=True),
                     value=column_texts(lambda x: fmt(x, g.unit), part.data["value"][rows]),

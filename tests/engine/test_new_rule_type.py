@@ -39,7 +39,7 @@ class Threshold(Rule):
         metric = expr.parse(ind.metric).evaluate(env).astype(float)
         below = metric < float(ind.params["x"])
         score = np.where(np.isnan(metric), np.nan, np.where(below, 0.0, 100.0))
-        lost = Part("threshold", np.where(below, float(ind.weight), 0.0), self, {"value": metric})
+        lost = Part(np.where(below, float(ind.weight), 0.0), self, {"value": metric})
         return Outcome(score, metric, [lost])
 
     def describe_parts(self, ind, scheme, lang):
