@@ -26,7 +26,7 @@ from . import expr
 from .errors import KpiError
 from .i18n import tr
 from .model import InputField, Scheme
-from .numbers import is_blank_text, parse_number
+from .numbers import blank_text_mask, is_blank_text, parse_number
 from .problems import render, show_value
 
 EXCEL_ERRORS = {"#DIV/0!", "#N/A", "#NAME?", "#NULL!", "#NUM!", "#REF!", "#VALUE!", "#GETTING_DATA", "#SPILL!", "#CALC!"}
@@ -178,7 +178,7 @@ def _is_blank_array(raw: pd.Series, *, dashes: bool) -> np.ndarray:
     only when ``dashes``: in a number column, not in a text or choice column)."""
     blank = np.array(pd.isna(raw).to_numpy(), dtype=bool, copy=True)
     if not pd.api.types.is_numeric_dtype(raw.dtype) and len(raw):
-        blank |= np.array([is_blank_text(v, dashes=dashes) for v in raw.tolist()], dtype=bool)
+        blank |= blank_text_mask(raw.tolist(), dashes=dashes)
     return blank
 
 

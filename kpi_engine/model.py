@@ -11,6 +11,7 @@ import hashlib
 import json
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
+from functools import cached_property
 from typing import Any
 
 from .i18n import both, lang_of
@@ -190,9 +191,10 @@ class Scheme:
 
     # -- lookups -----------------------------------------------------------
     def input(self, field_id: str) -> InputField:
-        return self._inputs_by_id()[field_id]
+        return self._inputs_by_id[field_id]
 
-    def _inputs_by_id(self) -> dict[str, InputField]:
+    @cached_property
+    def _inputs_by_id(self) -> dict[str, InputField]:  # asked once per problem row: built once
         return {f.id: f for f in self.inputs}
 
     def indicator(self, indicator_id: str) -> Indicator:
@@ -208,7 +210,7 @@ class Scheme:
         return g
 
     def field_name(self, field_id: str, lang: Any = "zh") -> str:
-        f = self._inputs_by_id().get(field_id)
+        f = self._inputs_by_id.get(field_id)
         return f.name(lang) if f else field_id
 
     def to_dict(self) -> dict[str, Any]:

@@ -9,9 +9,12 @@ add-in call these two and nothing else, so "85%" or "-" means the same wherever 
 from __future__ import annotations
 
 import math
+from collections.abc import Iterable
 from decimal import Decimal
 from numbers import Real
 from typing import Any
+
+import numpy as np
 
 MAX_NUMBER = 1e12  # no weight, threshold or factor of a scheme is larger; beyond it arithmetic could overflow
 
@@ -94,3 +97,9 @@ def is_blank_text(value: Any, *, dashes: bool = True) -> bool:
         return False
     text = value.strip().lower()
     return text in BLANK_TEXTS and (dashes or text not in DASHES)
+
+
+def blank_text_mask(values: Iterable[Any], *, dashes: bool = True) -> np.ndarray:
+    """:func:`is_blank_text` of each value, as a boolean array: for a whole column at once."""
+    texts = BLANK_TEXTS if dashes else BLANK_TEXTS - DASHES
+    return np.fromiter((isinstance(v, str) and v.strip().lower() in texts for v in values), dtype=bool)

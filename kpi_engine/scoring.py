@@ -231,7 +231,7 @@ class _Reporter:
                 # each column that is 0 is named at its cell (both inventories 0); when the columns are
                 # not 0 but the expression is ("sales_target - sales_target"), the expression is named
                 cols = [den.column] if den.column else list(den.columns)
-                if cols and all(ci.numbers.get(c, np.ones(ci.n))[r] == 0 for c in cols):
+                if cols and all(c in ci.numbers and ci.numbers[c][r] == 0 for c in cols):
                     for col in cols:
                         self.zero.setdefault((int(r), col), []).append(name)
                 else:

@@ -15,7 +15,7 @@ import pytest
 from support.rows import E001
 
 from kpi_engine import parse_number, score
-from kpi_engine.numbers import is_blank_text
+from kpi_engine.numbers import blank_text_mask, is_blank_text
 
 
 @pytest.mark.parametrize(
@@ -74,6 +74,12 @@ def test_not_blank_text(value):
 def test_a_dash_is_a_value_where_dashes_are_not_blank():
     assert not is_blank_text("-", dashes=False) and not is_blank_text("—", dashes=False)
     assert is_blank_text(" ", dashes=False) and is_blank_text("nan", dashes=False)
+
+
+def test_blank_text_mask_is_is_blank_text_for_a_column():
+    column = ["", " - ", "—", "nan", "x", None, 0, "--", "0"]
+    for dashes in (True, False):
+        assert blank_text_mask(column, dashes=dashes).tolist() == [is_blank_text(v, dashes=dashes) for v in column]
 
 
 @pytest.mark.parametrize("dash", ["-", "—", "--"])
