@@ -23,8 +23,8 @@ from kpi_engine import InputError, PeriodError, Scheme, ScoreResult, default_sch
 from kpi_engine.expr import parse as parse_expr
 from kpi_engine.i18n import tr
 from kpi_engine.inputs import label_map
+from kpi_engine.model import DIRECTIONS, GAPS, ROUNDINGS
 from kpi_engine.rules import RULES, count_steps, gap_of
-from kpi_engine.scheme import DIRECTIONS, GAPS, ROUNDINGS
 
 ERR = "#KPI! "
 MAX_TEXT = 254  # Excel shows up to 255 characters returned by a function

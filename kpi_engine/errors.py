@@ -8,7 +8,10 @@ is not a KpiError is a bug, logged with its traceback. ``str`` gives both langua
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:  # pragma: no cover
+    from typing_extensions import Self
 
 from .i18n import both, lang_of
 
@@ -18,6 +21,7 @@ class KpiError(ValueError):
     ValueError: what the user gave cannot be used)."""
 
     code = "error"
+    section = "error"  # the catalogs' section of this class's messages (see :meth:`of`)
 
     def __init__(self, zh: str, en: str | None = None, *, code: str | None = None):
         self.zh, self.en = zh, zh if en is None else en
@@ -26,9 +30,10 @@ class KpiError(ValueError):
         super().__init__(self.zh if self.zh == self.en else f"{self.zh} / {self.en}")
 
     @classmethod
-    def of(cls, code: str, /, **fields: Any) -> KpiError:
-        """The error whose message is ``error.<code>`` in the catalogs."""
-        zh, en = both(f"error.{code}", **fields)
+    def of(cls, code: str, /, **fields: Any) -> Self:
+        """The error whose message is ``<section>.<code>`` in the catalogs (``error.<code>``
+        unless the class names another section), with ``code`` as its code."""
+        zh, en = both(f"{cls.section}.{code}", **fields)
         return cls(zh, en, code=code)
 
     def text(self, lang: Any = "zh") -> str:

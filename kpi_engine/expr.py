@@ -22,6 +22,9 @@ from functools import lru_cache
 import numpy as np
 import pandas as pd
 
+from .errors import KpiError
+from .i18n import PerLang
+
 FUNCTIONS = ("mean", "coalesce", "lookup", "min", "max")
 PERIOD_NAMES = ("months", "quarters")
 MAX_LENGTH = 1000  # characters of one formula
@@ -43,16 +46,16 @@ _CMPOPS: dict[type, Callable] = {
 }
 
 
-class ExprError(ValueError):
-    """A formula that cannot be parsed or uses unknown names (a scheme error); ``str`` is English,
-    ``zh`` the same in Chinese."""
+class ExprError(KpiError, ValueError):
+    """A formula that cannot be parsed or uses unknown names (a scheme error). Its messages are
+    the catalogs' ``formula.<code>``; ``str`` is the English one, as callers have always read it
+    (the scheme's issue that reports it carries both languages)."""
 
-    def __init__(self, en: str, zh: str = ""):
-        super().__init__(en)
-        self.en, self.zh = en, zh or en
+    code = "formula"
+    section = "formula"
 
-    def text(self, lang: str = "zh") -> str:
-        return self.zh if lang == "zh" else self.en
+    def __str__(self) -> str:
+        return self.en
 
 
 @dataclass(frozen=True)
@@ -100,16 +103,15 @@ class Env:
 def parse(text: str) -> Formula:
     """Parse and check a formula; raises ExprError with a readable reason."""
     if not isinstance(text, str) or not text.strip():
-        raise ExprError("empty formula", "公式为空")
+        raise ExprError.of("empty")
     if len(text) > MAX_LENGTH:
-        raise ExprError(f"formula too long ({len(text):,} characters; at most {MAX_LENGTH:,})",
-                        f"公式过长（{len(text):,} 个字符，最多 {MAX_LENGTH:,} 个）")
+        raise ExprError.of("too_long", length=f"{len(text):,}", limit=f"{MAX_LENGTH:,}")
     try:
         tree = ast.parse(text.strip(), mode="eval").body
     except SyntaxError as exc:
-        raise ExprError(f"cannot parse {_short(text)!r}: {exc.msg}", f"无法解析公式 {_short(text)!r}（{exc.msg}）") from None
+        raise ExprError.of("syntax", formula=_quoted(text), detail=exc.msg) from None
     except (RecursionError, MemoryError, ValueError):
-        raise ExprError(f"formula nested too deeply: {_short(text)!r}", f"公式嵌套过深：{_short(text)!r}") from None
+        raise ExprError.of("too_deep", formula=_quoted(text)) from None
     columns: list[str] = []
     lookups: list[str] = []
     _check(tree, columns, lookups, text, 0)
@@ -118,6 +120,11 @@ def parse(text: str) -> Formula:
 
 def _short(text: str, limit: int = 80) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def _quoted(text: str) -> str:
+    """A formula (or part of one) as its messages quote it: cut to 80 characters, in repr quotes."""
+    return repr(_short(text))
 
 
 def constant(node: ast.AST) -> float | None:
@@ -148,44 +155,40 @@ def constant(node: ast.AST) -> float | None:
 
 def _check(node: ast.AST, columns: list[str], lookups: list[str], text: str, depth: int) -> None:
     if depth > MAX_DEPTH:
-        raise ExprError(f"formula nested too deeply (more than {MAX_DEPTH} levels): {_short(text)!r}",
-                        f"公式嵌套超过 {MAX_DEPTH} 层：{_short(text)!r}")
+        raise ExprError.of("too_many_levels", limit=MAX_DEPTH, formula=_quoted(text))
     depth += 1
     if isinstance(node, ast.Constant):
         if isinstance(node.value, bool) or not isinstance(node.value, (int, float)):
-            raise ExprError(f"only numbers may appear as constants in {_short(text)!r}",
-                            f"公式中的常量只能是数字：{_short(text)!r}")
+            raise ExprError.of("constant", formula=_quoted(text))
         try:
             size = abs(float(node.value))
         except OverflowError:
             size = float("inf")
         if not size <= MAX_NUMBER:
-            raise ExprError(f"number too large in {_short(text)!r} (at most {MAX_NUMBER:g})",
-                            f"公式中的数字过大（最大 {MAX_NUMBER:g}）：{_short(text)!r}")
+            raise ExprError.of("number_too_large", limit=f"{MAX_NUMBER:g}", formula=_quoted(text))
     elif isinstance(node, ast.Name):
         if node.id not in PERIOD_NAMES:
             columns.append(node.id)
     elif isinstance(node, ast.BinOp):
         if not isinstance(node.op, (ast.Add, ast.Sub, ast.Mult, ast.Div, ast.BitAnd, ast.BitOr)):
-            raise ExprError(f"operator not allowed in {_short(text)!r}", f"公式中不允许这种运算：{_short(text)!r}")
+            raise ExprError.of("operator", formula=_quoted(text))
         _check(node.left, columns, lookups, text, depth)
         _check(node.right, columns, lookups, text, depth)
         if isinstance(node.op, ast.Div) and constant(node.right) == 0:
-            raise ExprError(f"divides by {ast.unparse(node.right)}, which is always 0: {_short(text)!r}",
-                            f"公式 {_short(text)!r} 除以 {ast.unparse(node.right)}，其值恒为 0，所有人都将无法计算")
+            raise ExprError.of("always_zero", divisor=ast.unparse(node.right), formula=_quoted(text))
     elif isinstance(node, ast.UnaryOp):
         if not isinstance(node.op, (ast.USub, ast.UAdd, ast.Invert)):
-            raise ExprError(f"operator not allowed in {_short(text)!r}", f"公式中不允许这种运算：{_short(text)!r}")
+            raise ExprError.of("operator", formula=_quoted(text))
         _check(node.operand, columns, lookups, text, depth)
     elif isinstance(node, ast.Compare):
         if not all(type(op) in _CMPOPS for op in node.ops):
-            raise ExprError(f"comparison not allowed in {_short(text)!r}", f"公式中不允许这种比较：{_short(text)!r}")
+            raise ExprError.of("comparison", formula=_quoted(text))
         for sub in [node.left, *node.comparators]:
             _check(sub, columns, lookups, text, depth)
     elif isinstance(node, ast.Call):
         if not isinstance(node.func, ast.Name) or node.func.id not in FUNCTIONS or node.keywords:
-            raise ExprError(f"unknown function in {_short(text)!r}; allowed: {', '.join(FUNCTIONS)}",
-                            f"公式 {_short(text)!r} 使用了未知的函数，可用：{'、'.join(FUNCTIONS)}")
+            raise ExprError.of("unknown_function", formula=_quoted(text),
+                               functions=PerLang("、".join(FUNCTIONS), ", ".join(FUNCTIONS)))
         if node.func.id == "lookup":
             if (
                 len(node.args) != 2
@@ -193,18 +196,16 @@ def _check(node: ast.AST, columns: list[str], lookups: list[str], text: str, dep
                 or not isinstance(node.args[1], ast.Constant)
                 or not isinstance(node.args[1].value, str)
             ):
-                raise ExprError(f"lookup takes a column and a table name in quotes, in {_short(text)!r}",
-                                f"lookup 需要一个列名和一个带引号的表名：{_short(text)!r}")
+                raise ExprError.of("lookup_arguments", formula=_quoted(text))
             columns.append(node.args[0].id)
             lookups.append(node.args[1].value)
             return
         if not node.args:
-            raise ExprError(f"{node.func.id}() needs arguments in {_short(text)!r}", f"{node.func.id}() 缺少参数：{_short(text)!r}")
+            raise ExprError.of("no_arguments", function=node.func.id, formula=_quoted(text))
         for arg in node.args:
             _check(arg, columns, lookups, text, depth)
     else:
-        raise ExprError(f"not allowed in a formula: {_short(ast.unparse(node))!r} in {_short(text)!r}",
-                        f"公式中不允许 {_short(ast.unparse(node))!r}：{_short(text)!r}")
+        raise ExprError.of("not_allowed", part=_quoted(ast.unparse(node)), formula=_quoted(text))
 
 
 def _denominator(node: ast.AST) -> Denominator:
@@ -255,7 +256,7 @@ def _eval(node: ast.AST, env: Env):
         return result
     if isinstance(node, ast.Call):
         return _call(node, env)
-    raise ExprError(f"cannot evaluate {ast.unparse(node)!r}")  # pragma: no cover - parse() prevents it
+    raise ExprError.of("cannot_evaluate", part=repr(ast.unparse(node)))  # pragma: no cover - parse() prevents it
 
 
 def _call(node: ast.Call, env: Env):
@@ -264,10 +265,10 @@ def _call(node: ast.Call, env: Env):
         column = node.args[0].id  # type: ignore[attr-defined]
         table = env.lookups.get(node.args[1].value)  # type: ignore[attr-defined]
         if table is None:
-            raise ExprError(f"unknown lookup table {node.args[1].value!r}")  # type: ignore[attr-defined]
+            raise ExprError.of("unknown_table", table=repr(node.args[1].value))  # type: ignore[attr-defined]
         keys = env.texts.get(column)
         if keys is None:
-            raise ExprError(f"lookup column {column!r} is not a text/choice column")
+            raise ExprError.of("lookup_column", column=repr(column))
         mapping = {str(k): float(v) for k, v in table.items()}
         other = mapping.get("*", np.nan)
         values = pd.Series(keys, dtype=object).map(mapping)

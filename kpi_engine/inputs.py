@@ -1,7 +1,10 @@
 """Turn a raw input frame into clean columns and a list of problems.
 
 Values arrive as a spreadsheet gives them: floats for ids (``1001.0``), numbers typed as
-text (``"1,200"``, ``"85%"``), Excel error values (``#DIV/0!``), booleans, dates, blanks.
+text (``"1,200"``, ``"85%"``, ``"８５％"``, ``"243万"``: read by
+:func:`kpi_engine.numbers.parse_number`), Excel error values (``#DIV/0!``), booleans, dates,
+blanks (empty, or text that :func:`~kpi_engine.numbers.is_blank_text` reads as blank; a dash is
+a blank in a number column and a value in a text or choice column).
 Each column is converted in one vectorized pass; only the cells that fail conversion are
 looked at one by one, to say what is wrong with them. A bad value becomes blank (NaN) and
 is reported; it is never taken as 0.
@@ -12,6 +15,7 @@ from __future__ import annotations
 import datetime as dt
 import math
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -19,16 +23,20 @@ import numpy as np
 import pandas as pd
 
 from . import expr
+from .errors import KpiError
+from .i18n import tr
+from .model import InputField, Scheme
+from .numbers import blank_text_mask, is_blank_text, parse_number
 from .problems import render, show_value
-from .scheme import InputField, Scheme
 
 EXCEL_ERRORS = {"#DIV/0!", "#N/A", "#NAME?", "#NULL!", "#NUM!", "#REF!", "#VALUE!", "#GETTING_DATA", "#SPILL!", "#CALC!"}
 MAX_MAGNITUDE = 1e15  # no KPI input is larger; beyond it arithmetic could overflow
 _INT_TEXT = re.compile(r"^\s*[+-]?\d+\.0*\s*$")
 
 
-class InputError(ValueError):
-    """The input as a whole is unusable (e.g. it has no employee_id column)."""
+class InputError(KpiError, ValueError):
+    """The input as a whole is unusable: not a DataFrame (code ``input_not_a_frame``), or no
+    employee_id column (``input_without_ids``)."""
 
 
 @dataclass
@@ -66,7 +74,7 @@ def normalize_id(value: Any) -> str | None:
     if isinstance(value, (int, np.integer)) and not isinstance(value, bool):
         return str(int(value))
     text = str(value).strip()
-    if not text or text.lower() == "nan":
+    if is_blank_text(text, dashes=False):  # "" or pandas' "nan" (a dash is kept as typed)
         return None
     if _INT_TEXT.match(text):
         return text.split(".")[0].lstrip("+")
@@ -83,21 +91,9 @@ def label_map(scheme: Scheme) -> dict[str, str]:
 
 
 def clean(df: pd.DataFrame, scheme: Scheme, lang: str = "zh") -> CleanInput:
-    if not isinstance(df, pd.DataFrame):
-        raise InputError("inputs 必须是 pandas DataFrame / inputs must be a pandas DataFrame")
-    labels = label_map(scheme)
-    rename = {}
-    for col in df.columns:
-        canon = labels.get(str(col).strip().lower())
-        if canon and canon not in rename.values():
-            rename[col] = canon
-    df = df.rename(columns=rename)
-    if "employee_id" not in df.columns:
-        raise InputError(
-            "输入数据没有工号列（employee_id / 工号），无法识别员工 / "
-            "the input has no employee_id (工号) column, so employees cannot be identified"
-        )
-    df = df.loc[:, ~df.columns.duplicated()]
+    """The frame's columns found by id or label and cleaned, each bad value reported (in ``lang``)
+    and made blank. Raises :class:`InputError` when ``df`` is not a frame or has no id column."""
+    df = _canonical_columns(df, scheme)
     n = len(df)
     problems: list[dict[str, Any]] = []
     codes, distinct = _distinct(df["employee_id"])
@@ -115,24 +111,7 @@ def clean(df: pd.DataFrame, scheme: Scheme, lang: str = "zh") -> CleanInput:
             "indicator": None,
         })
 
-    excluded = np.zeros(n, dtype=bool)
-    for row in np.flatnonzero(_excel_errors(ids)):
-        add("excel_error", int(row), "employee_id", ids[row], expected="工号" if lang == "zh" else "an employee ID")
-        ids[row] = None
-        excluded[row] = True
-    for row in np.flatnonzero(pd.isna(pd.Series(ids, dtype=object)).to_numpy() & ~excluded):
-        add("blank_id", int(row), "employee_id", None)
-        excluded[row] = True
-    id_series = pd.Series(ids, dtype=object)
-    dup = id_series.duplicated(keep=False).to_numpy() & ~excluded
-    if dup.any():
-        first_rows = id_series[dup].reset_index().groupby(0)["index"].apply(list)
-        for row in np.flatnonzero(dup):
-            rows = first_rows[ids[row]]
-            detail = ("行 " if lang == "zh" else "rows ") + ", ".join(str(r + 1) for r in rows)
-            add("duplicate_id", int(row), "employee_id", ids[row], detail=detail)
-        excluded |= dup
-
+    excluded = _unusable_ids(ids, add, lang)
     numbers: dict[str, np.ndarray] = {}
     texts: dict[str, np.ndarray] = {}
     blank: dict[str, np.ndarray] = {}
@@ -147,31 +126,64 @@ def clean(df: pd.DataFrame, scheme: Scheme, lang: str = "zh") -> CleanInput:
                 numbers[f.id] = np.full(n, np.nan)
             else:
                 texts[f.id] = np.full(n, None, dtype=object)
-            continue
-        raw = df[f.id]
-        if f.numeric:
-            numbers[f.id], blank[f.id] = _numeric(raw, f, add, lang)
+        elif f.numeric:
+            numbers[f.id], blank[f.id] = _numeric(df[f.id], f, add, lang)
         else:
-            texts[f.id], blank[f.id] = _text(raw, f, add, lang)
+            texts[f.id], blank[f.id] = _text(df[f.id], f, add, lang)
     _constraints(scheme, numbers, n, add, lang)
     return CleanInput(n, ids, numbers, texts, blank, absent, excluded, problems)
 
 
-# text that stands for an empty cell: only spaces, or "nan", which is how ``astype(str)`` writes a
-# blank in pandas 2 (3 keeps it NaN); normalize_id reads the id "nan" as no id for the same reason
-_BLANK_TEXT = {"", "nan"}
+def _canonical_columns(df: Any, scheme: Scheme) -> pd.DataFrame:
+    """``df`` with its columns named by input id (found by id or either label, first one wins)."""
+    if not isinstance(df, pd.DataFrame):
+        raise InputError.of("input_not_a_frame")
+    labels = label_map(scheme)
+    rename = {}
+    for col in df.columns:
+        canon = labels.get(str(col).strip().lower())
+        if canon and canon not in rename.values():
+            rename[col] = canon
+    df = df.rename(columns=rename)
+    if "employee_id" not in df.columns:
+        raise InputError.of("input_without_ids")
+    return df.loc[:, ~df.columns.duplicated()]
 
 
-def _is_blank_array(raw: pd.Series) -> np.ndarray:
-    """Blank = NaN/None, text made only of spaces, or the text "nan" (any case, spaces around)."""
+def _unusable_ids(ids: np.ndarray, add: Callable[..., None], lang: str) -> np.ndarray:
+    """Rows not scored at all, each reported: an Excel error for an id (made blank), a blank id, an
+    id that appears more than once. ``ids`` is changed in place."""
+    excluded = np.zeros(len(ids), dtype=bool)
+    for row in np.flatnonzero(_excel_errors(ids)):
+        add("excel_error", int(row), "employee_id", ids[row], expected=tr("expected.employee_id", lang))
+        ids[row] = None
+        excluded[row] = True
+    for row in np.flatnonzero(pd.isna(pd.Series(ids, dtype=object)).to_numpy() & ~excluded):
+        add("blank_id", int(row), "employee_id", None)
+        excluded[row] = True
+    id_series = pd.Series(ids, dtype=object)
+    dup = id_series.duplicated(keep=False).to_numpy() & ~excluded
+    if dup.any():
+        first_rows = id_series[dup].reset_index().groupby(0)["index"].apply(list)
+        for row in np.flatnonzero(dup):
+            rows = first_rows[ids[row]]
+            detail = tr("words.rows", lang, rows=", ".join(str(r + 1) for r in rows))
+            add("duplicate_id", int(row), "employee_id", ids[row], detail=detail)
+        excluded |= dup
+    return excluded
+
+
+def _is_blank_array(raw: pd.Series, *, dashes: bool) -> np.ndarray:
+    """Blank = NaN/None, or text :func:`~kpi_engine.numbers.is_blank_text` reads as blank (a dash
+    only when ``dashes``: in a number column, not in a text or choice column)."""
     blank = np.array(pd.isna(raw).to_numpy(), dtype=bool, copy=True)
     if not pd.api.types.is_numeric_dtype(raw.dtype) and len(raw):
-        blank |= np.array([isinstance(v, str) and v.strip().lower() in _BLANK_TEXT for v in raw.tolist()], dtype=bool)
+        blank |= blank_text_mask(raw.tolist(), dashes=dashes)
     return blank
 
 
 def _numeric(raw: pd.Series, f: InputField, add, lang: str) -> tuple[np.ndarray, np.ndarray]:
-    blank = _is_blank_array(raw)
+    blank = _is_blank_array(raw, dashes=True)
     if pd.api.types.is_bool_dtype(raw.dtype):
         values = np.full(len(raw), np.nan)
         bad = ~blank
@@ -186,7 +198,7 @@ def _numeric(raw: pd.Series, f: InputField, add, lang: str) -> tuple[np.ndarray,
     expected = _expected(f, lang)
     for row in np.flatnonzero(bad):
         value = raw.iloc[row]
-        parsed = _parse_text_number(value)
+        parsed = parse_number(value) if isinstance(value, str) else None
         if parsed is not None:
             values[row] = parsed
             continue
@@ -228,37 +240,22 @@ def _plain(value: Any) -> Any:
     return value
 
 
-def _parse_text_number(value: Any) -> float | None:
-    """'1,234' → 1234, '85%' → 0.85, '¥1,000' → 1000; anything else → None."""
-    if not isinstance(value, str):
-        return None
-    text = value.strip().replace(",", "").replace("，", "").replace("¥", "").replace("￥", "").strip()
-    scale = 1.0
-    if text.endswith("%"):
-        text, scale = text[:-1].strip(), 0.01
-    try:
-        number = float(text)
-    except ValueError:
-        return None
-    return number * scale if math.isfinite(number) else None
-
-
 def _expected(f: InputField, lang: str = "zh") -> str:
+    """What a value of ``f`` should be, in words (the {expected} of its problems)."""
     lo, hi = f.bounds()
-    zh = lang == "zh"
     if f.kind == "rate":
-        return "0 到 1 之间的比率（85% 填 0.85 或 85%）" if zh else "a rate between 0 and 1 (85% is 0.85 or 85%)"
+        return tr("expected.rate", lang)
     if f.kind == "rating":
-        return f"{lo:g} 到 {hi:g} 分" if zh else f"a rating from {lo:g} to {hi:g}"
+        return tr("expected.rating", lang, low=f"{lo:g}", high=f"{hi:g}")
     if f.kind == "count":
-        return "非负整数" if zh else "a whole number ≥ 0"
+        return tr("expected.count", lang)
     if f.positive:
-        return "大于 0 的数" if zh else "a number greater than 0"
+        return tr("expected.positive", lang)
     if lo is not None and hi is not None:
-        return f"{lo:g} 到 {hi:g} 之间的数" if zh else f"a number from {lo:g} to {hi:g}"
+        return tr("expected.range", lang, low=f"{lo:g}", high=f"{hi:g}")
     if lo is not None:
-        return f"不小于 {lo:g} 的数" if zh else f"a number ≥ {lo:g}"
-    return "数字" if zh else "a number"
+        return tr("expected.at_least", lang, low=f"{lo:g}")
+    return tr("expected.number", lang)
 
 
 # kinds of column (pandas.api.types.infer_dtype) whose equal values normalize equally: a column
@@ -294,12 +291,12 @@ def _excel_errors(values: np.ndarray) -> np.ndarray:
 
 def _text(raw: pd.Series, f: InputField, add, lang: str) -> tuple[np.ndarray, np.ndarray]:
     codes, distinct = _distinct(raw)
-    d_blank = _is_blank_array(pd.Series(distinct, dtype=object))
+    d_blank = _is_blank_array(pd.Series(distinct, dtype=object), dashes=False)
     d_values = np.array(_normalize_ids([None if b else v for v, b in zip(distinct, d_blank)]), dtype=object)
     d_error = _excel_errors(d_values)
     values, blank, error = d_values[codes], d_blank[codes], d_error[codes]
     for row in np.flatnonzero(error):
-        expected = ("文本" if lang == "zh" else "text") if f.kind == "text" else "/".join(f.choices) or "text"
+        expected = "/".join(f.choices) if f.kind == "choice" and f.choices else tr("expected.text", lang)
         add("excel_error", int(row), f.id, values[row], expected=expected)
     values[error] = None
     d_values[d_error] = None
@@ -332,7 +329,7 @@ def _constraints(scheme: Scheme, numbers: dict[str, np.ndarray], n: int, add, la
         for col in expr.parse(c.check).columns:
             known &= ~np.isnan(numbers[col])
         bad = known & ~np.asarray(ok, dtype=bool)
-        expected = c.expected_zh if lang == "zh" else c.expected_en
+        expected = c.expected(lang)
         for row in np.flatnonzero(bad):
             add("constraint", int(row), c.field, float(numbers[c.field][row]), expected=expected)
         numbers[c.field] = np.where(bad, np.nan, numbers[c.field])

@@ -5,6 +5,10 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from .errors import KpiError
+
+DEFAULT_PERIOD = "2026-Q4"  # the period when none is given (parse_period(None), score())
+
 _PATTERNS = (
     (re.compile(r"^(\d{4})-?Q([1-4])$", re.I), "quarter", 3),
     (re.compile(r"^(\d{4})-?H([12])$", re.I), "half", 6),
@@ -13,8 +17,8 @@ _PATTERNS = (
 )
 
 
-class PeriodError(ValueError):
-    """A period label that is not one of the accepted forms."""
+class PeriodError(KpiError, ValueError):
+    """A period label that is not one of the accepted forms (code ``period``)."""
 
 
 @dataclass(frozen=True)
@@ -54,18 +58,16 @@ class Period:
 
 
 def parse_period(text: str | Period | None) -> Period:
-    """Parse '2026-Q4', '2026-11', '2026-H2' or '2026'; None means the current default quarter."""
+    """Parse '2026-Q4', '2026-11', '2026-H2' or '2026' (spaces around and a lower-case q or h
+    allowed); None means :data:`DEFAULT_PERIOD`. Raises :class:`PeriodError` for anything else."""
     if isinstance(text, Period):
         return text
     if text is None:
-        text = "2026-Q4"
+        text = DEFAULT_PERIOD
     raw = str(text).strip()
     for pattern, kind, _ in _PATTERNS:
         m = pattern.match(raw)
         if m:
             index = int(m.group(2)) if kind != "year" else 1
             return Period(int(m.group(1)), kind, index)
-    raise PeriodError(
-        f"无法识别的考核周期 {raw!r}：应为 2026-11（月）、2026-Q4（季度）、2026-H2（半年）或 2026（年） / "
-        f"unrecognised period {raw!r}: expected 2026-11, 2026-Q4, 2026-H2 or 2026"
-    )
+    raise PeriodError.of("period", period=repr(raw))

@@ -12,34 +12,24 @@ from typing import Any
 
 import pandas as pd
 
+from .i18n import template
+
 COLUMNS = ["employee_id", "field", "problem", "severity", "code", "value", "row", "indicator"]
 
-# code -> (zh template, en template); fields: {field} {value} {expected} {detail}
-MESSAGES: dict[str, tuple[str, str]] = {
-    "missing_column": ("缺少列「{field}」，依赖它的指标无法计算", "column '{field}' is missing; indicators that need it cannot be computed"),
-    "missing": ("「{field}」为空，{detail}无法计算", "'{field}' is blank, so {detail} cannot be computed"),
-    "not_a_number": ("「{field}」的值 {value} 不是数字，应为{expected}", "'{field}' value {value} is not a number; expected {expected}"),
-    "excel_error": ("「{field}」是 Excel 错误值 {value}，应为{expected}", "'{field}' holds the Excel error {value}; expected {expected}"),
-    "not_whole": ("「{field}」的值 {value} 不是整数，应为非负整数", "'{field}' value {value} is not a whole number; expected a whole number ≥ 0"),
-    "below_min": ("「{field}」的值 {value} 过小，应为{expected}", "'{field}' value {value} is too small; expected {expected}"),
-    "above_max": ("「{field}」的值 {value} 过大，应为{expected}", "'{field}' value {value} is too large; expected {expected}"),
-    "not_positive": ("「{field}」的值 {value} 应大于 0（作为分母）", "'{field}' value {value} must be greater than 0 (it is a denominator)"),
-    "unknown_choice": ("「{field}」的值 {value} 无法识别，应为{expected}", "'{field}' value {value} is not recognised; expected {expected}"),
-    "constraint": ("「{field}」的值 {value} 不合理，应{expected}", "'{field}' value {value} is not plausible; expected {expected}"),
-    "duplicate_id": ("工号 {value} 重复（{detail}），该员工不予计分", "employee ID {value} appears more than once ({detail}); not scored"),
-    "blank_id": ("工号为空，该行不予计分", "employee ID is blank; the row is not scored"),
-    "zero_division": ("「{field}」为 0，无法作为分母，{detail}无法计算", "'{field}' is 0 and cannot be divided by, so {detail} cannot be computed"),
-    "zero_expression": ("「{field}」的值为 0，无法作为分母，{detail}无法计算", "'{field}' is 0 and cannot be divided by, so {detail} cannot be computed"),
-    "not_computable": ("{detail}无法计算：目标为 0 或数据组合不合理，请核对该行数据", "{detail} cannot be computed: the target is 0 or the values do not fit together; check this row"),
-}
+# the stable codes of the problems table; each one's message is the catalogs' problem.<code>,
+# with the fields {field} {value} {expected} {detail}
+CODES = (
+    "missing_column", "missing", "not_a_number", "excel_error", "not_whole", "below_min", "above_max",
+    "not_positive", "unknown_choice", "constraint", "duplicate_id", "blank_id", "zero_division",
+    "zero_expression", "not_computable",
+)
 
 
 def render(code: str, lang: str = "zh", **kw: Any) -> str:
-    zh, en = MESSAGES[code]
-    template = zh if lang == "zh" else en
+    """The message of problem ``code`` in ``lang``; the fields not given are empty."""
     values = {"field": "", "value": "", "expected": "", "detail": ""}
     values.update({k: ("" if v is None else v) for k, v in kw.items()})
-    return template.format(**values)
+    return template(f"problem.{code}", lang).format(**values)
 
 
 MAX_SHOWN = 80  # characters of a value quoted in a message

@@ -1,48 +1,65 @@
-"""Rule types: each is defined once here, checks its own parameters, and scores whole
-columns at once.
+"""Rule types: each is one class, defined once here, that owns everything about itself.
 
-A rule receives the indicator (its parameters) and the evaluation environment (all input
-columns as arrays) and returns an :class:`Outcome`: the 100-scale score per row, the main
-metric, and the *parts* that took points off (each with the numbers a reason needs).
-Reasons are rendered from those numbers by :mod:`kpi_engine.explain`, in the user's language.
+A rule type says which formulas it reads (:meth:`Rule.formulas`), checks its own parameters
+and names the field in its errors (:meth:`Rule.check_spec`), scores whole columns at once
+(:meth:`Rule.apply`), says what it does in words for the help sheet (:meth:`Rule.describe`),
+and gives the reasons for its scores in numbers (:meth:`Rule.part_reasons` for the points a
+part took off, :meth:`Rule.explanations` for rows that lost none). The gate (score 0 below a
+minimum, any rule type may have one) is :data:`GATE`, with the same methods.
+
+``apply`` returns an :class:`Outcome`: the 100-scale score per row, the main metric, and the
+*parts* that took points off, each with the numbers its reason needs and the rule (or gate)
+that words it. Every reason is built column-wise for many rows at once, from a catalog
+template fetched once (:func:`kpi_engine.i18n.fill`); :mod:`kpi_engine.reasons` gathers them
+per row for a result, and one row is the case of a list of one.
+
+A new rule type is one subclass of :class:`Rule` decorated with :func:`register`; nothing else
+in the engine changes (scheme checking, scoring, reasons and the help sheet all ask the rule).
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 
 from . import expr
+from .explain import column_texts, fmt, formula_words, num, target_words
+from .i18n import both, fill, lang_of, quoted, template, tr
+from .model import DIRECTIONS, GAPS, ROUNDINGS, Indicator, Scheme
 from .numbers import MAX_NUMBER, finite
-
-if TYPE_CHECKING:  # pragma: no cover
-    from .scheme import Indicator
 
 STEP_TOLERANCE = 1e-9  # of a step: (0.95 - 0.85) / 0.05 counts as 2 steps
 
 
 class RuleSpecError(ValueError):
-    """A rule's parameters are wrong; names the field."""
+    """A rule's parameters are wrong: ``field`` names the parameter; ``zh`` / ``en`` are the
+    catalogs' ``scheme.<key>``. Scheme checking turns it into a located SchemeIssue."""
 
-    def __init__(self, field: str, zh: str, en: str):
-        self.field, self.zh, self.en = field, zh, en
-        super().__init__(en)
+    def __init__(self, field: str, key: str, /, **fields: Any):
+        self.field, self.key = field, key
+        self.zh, self.en = both(f"scheme.{key}", **fields)
+        super().__init__(self.en)
 
 
 @dataclass
 class Part:
-    """One source of lost points for every row: a check, a gate, a count rule."""
+    """One source of lost points for every row (a check, the gate, a count): the nominal points
+    it takes off (0 none, NaN unknown), the rule (or the gate) that made it, which words its
+    reasons (``source.part_reasons``), and the arrays and specs those reasons need."""
 
-    kind: str  # check | gate | overdue | violations
-    amount: np.ndarray  # nominal points taken off (0 none, NaN unknown)
-    data: dict[str, Any] = field(default_factory=dict)  # arrays and specs for the reason
+    amount: np.ndarray
+    source: Rule | GateRule
+    data: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass
 class Outcome:
+    """What a rule computed for every row: the score (100-scale, NaN where unknown), the main
+    metric, the parts that took points off, and whatever else its explanations need."""
+
     score: np.ndarray
     metric: np.ndarray
     parts: list[Part] = field(default_factory=list)
@@ -76,51 +93,82 @@ def score_from_deduction(weight: float, d: np.ndarray, penalty: bool) -> np.ndar
     return score if penalty else np.maximum(score, 0.0)
 
 
+def score_texts(scores: np.ndarray, lang: str) -> list[str]:
+    """"得分 85.5" / "score 85.5" for each score (one decimal)."""
+    return fill(template("reason.score", lang), score=column_texts(lambda s: num(s, 1), scores))
+
+
 class Rule:
-    """Base of all rule types: parameter checks, formulas used, vectorized scoring."""
+    """Base of all rule types. Subclasses set ``name`` and override what they need."""
 
     name = ""
 
     def check_spec(self, ind: Indicator) -> None:
-        pass
+        """Raise :class:`RuleSpecError` (naming the field) when the parameters cannot be used."""
 
     def formulas(self, ind: Indicator) -> Iterable[tuple[str, str]]:
+        """(field, formula text) of every formula the rule reads: checked against the scheme's
+        columns, and the columns an indicator needs (a blank one leaves it uncomputed)."""
         if ind.metric:
             yield "metric", ind.metric
 
     def apply(self, ind: Indicator, env: expr.Env) -> Outcome:  # pragma: no cover - abstract
+        """The scores of every row of ``env``, with the parts that took points off."""
         raise NotImplementedError
 
+    def describe(self, ind: Indicator, scheme: Scheme, lang: Any = "zh") -> str:
+        """The indicator's whole rule in words (the help sheet's): the gate's condition, the
+        rule's own parts (:meth:`describe_parts`), and whether it is a penalty item."""
+        lang = lang_of(lang)
+        parts = GATE.describe_parts(ind, scheme, lang) + self.describe_parts(ind, scheme, lang)
+        if ind.penalty:
+            parts.append(tr("rule.penalty", lang))
+        return tr("rule.separator", lang).join(parts)
+
+    def describe_parts(self, ind: Indicator, scheme: Scheme, lang: str) -> list[str]:
+        """The rule's own clauses in words, from its parameters (``lang`` is "zh" or "en")."""
+        return []
+
+    def part_reasons(self, ind: Indicator, part: Part, rows: np.ndarray, lang: str, scheme: Scheme) -> list[str]:
+        """The reason for the points ``part`` (one this rule made) took off at each of ``rows``."""
+        raise NotImplementedError(f"rule {self.name!r} makes parts but gives no reasons for them")
+
+    def explanations(self, ind: Indicator, outcome: Outcome, rows: np.ndarray, lang: str, scheme: Scheme) -> list[str]:
+        """One line for each of ``rows`` (all scored, none lost points): why the score is what it is.
+        By default the indicator's name and score."""
+        return fill(template("reason.plain", lang), name=ind.name(lang), score=score_texts(outcome.score[rows], lang))
+
+    # -- helpers for parameter checks -------------------------------------------------------
     @staticmethod
     def _need_metric(ind: Indicator) -> None:
         if not ind.metric:
-            raise RuleSpecError("metric", "此规则需要指标公式(metric)", "this rule needs a metric formula")
+            raise RuleSpecError("metric", "needs_metric")
 
     @staticmethod
     def _number(ind: Indicator, key: str, *, default: float | None = None, positive: bool = False) -> float:
         value = ind.params.get(key, default)
         if value is None:
-            raise RuleSpecError(f"params.{key}", f"缺少参数 {key}", f"parameter {key} is missing")
+            raise RuleSpecError(f"params.{key}", "missing_parameter", key=key)
         if finite(value) is None:
-            raise RuleSpecError(f"params.{key}", f"参数 {key} 应为数字（绝对值不超过 {MAX_NUMBER:g}），实际为 {_shown(value)}",
-                                f"parameter {key} must be a number (at most {MAX_NUMBER:g} in size), got {_shown(value)}")
+            raise RuleSpecError(f"params.{key}", "parameter_not_a_number", key=key, limit=f"{MAX_NUMBER:g}",
+                                value=quoted(value))
         if positive and value <= 0:
-            raise RuleSpecError(f"params.{key}", f"参数 {key} 应大于 0，实际为 {value!r}",
-                                f"parameter {key} must be greater than 0, got {value!r}")
+            raise RuleSpecError(f"params.{key}", "parameter_not_positive", key=key, value=repr(value))
         return float(value)
-
-
-def _shown(value: Any, limit: int = 60) -> str:
-    text = repr(value)
-    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 RULES: dict[str, Rule] = {}
 
 
 def register(cls: type[Rule]) -> type[Rule]:
+    """Class decorator: make ``cls`` (a :class:`Rule` with a ``name``) a rule type schemes can use."""
     RULES[cls.name] = cls()
     return cls
+
+
+def _label(spec: Any, ind: Indicator, lang: str) -> str:
+    """A check's or the gate's label, else the indicator's name."""
+    return spec.label(lang) or ind.name(lang)
 
 
 @register
@@ -133,18 +181,17 @@ class Bands(Rule):
         self._need_metric(ind)
         bands = ind.params.get("bands")
         if not isinstance(bands, (list, tuple)) or not bands:
-            raise RuleSpecError("params.bands", "需要至少一个分段 bands", "needs a non-empty list of bands")
+            raise RuleSpecError("params.bands", "bands_empty")
         mins = []
         for i, band in enumerate(bands):
             if not isinstance(band, dict) or "min" not in band or ("score" in band) == ("factor" in band):
-                raise RuleSpecError(f"params.bands[{i + 1}]", "每个分段需要 min，以及 score 或 factor 之一",
-                                    "each band needs min and exactly one of score or factor")
+                raise RuleSpecError(f"params.bands[{i + 1}]", "band_fields")
             for key in ("min", "score", "factor"):
                 if finite(band.get(key, 0)) is None:
-                    raise RuleSpecError(f"params.bands[{i + 1}].{key}", f"{key} 应为数字", f"{key} must be a number")
+                    raise RuleSpecError(f"params.bands[{i + 1}].{key}", "band_not_a_number", key=key)
             mins.append(band["min"])
         if mins != sorted(mins, reverse=True):
-            raise RuleSpecError("params.bands", "分段须按 min 从高到低排列", "bands must go from the highest min down")
+            raise RuleSpecError("params.bands", "bands_order")
         self._number(ind, "below", default=0.0)
         if "cap" in ind.params:
             self._number(ind, "cap")
@@ -164,6 +211,33 @@ class Bands(Rule):
         score = np.where(np.isnan(r), np.nan, score)
         return Outcome(score, r, data={"lowest_min": float(ind.params["bands"][-1]["min"])})
 
+    def describe_parts(self, ind, scheme, lang):
+        unit = ind.unit or "%"
+        parts = []
+        for b in ind.params["bands"]:
+            low = fmt(float(b["min"]), unit, exact=True)
+            if "score" in b:
+                parts.append(tr("rule.band_score", lang, min=low, score=num(b["score"])))
+            else:
+                parts.append(tr("rule.band_factor", lang, min=low, factor=num(b["factor"])))
+        parts.append(tr("rule.band_below", lang, score=num(float(ind.params.get("below", 0)))))
+        parts[0] = tr("rule.band_metric", lang, metric=formula_words(ind.metric, scheme, lang), band=parts[0])
+        return parts
+
+    def explanations(self, ind, outcome, rows, lang, scheme):
+        unit, lowest = ind.unit or "%", outcome.data["lowest_min"]
+        metric, score = outcome.metric[rows], outcome.score[rows]
+        under = (score == 0) & (metric < lowest)
+        out = np.empty(len(rows), dtype=object)
+        name, values = ind.name(lang), column_texts(lambda m: fmt(m, unit), metric)
+        if under.any():
+            out[under] = fill(template("reason.bands_under", lang), name=name, lowest=fmt(lowest, unit, exact=True),
+                              value=[v for v, u in zip(values, under.tolist()) if u])
+        if not under.all():
+            out[~under] = fill(template("reason.bands", lang), name=name, score=score_texts(score[~under], lang),
+                               value=[v for v, u in zip(values, under.tolist()) if not u])
+        return out.tolist()
+
 
 @register
 class Ratio(Rule):
@@ -177,7 +251,7 @@ class Ratio(Rule):
         if isinstance(target, (int, float)) and not isinstance(target, bool):
             target = str(target)
         if not isinstance(target, str):
-            raise RuleSpecError("params.target", "需要目标 target（数字或公式）", "needs a target (number or formula)")
+            raise RuleSpecError("params.target", "needs_target")
         self._number(ind, "cap", default=1.0, positive=True)
 
     def formulas(self, ind):
@@ -191,6 +265,18 @@ class Ratio(Rule):
         with np.errstate(divide="ignore", invalid="ignore"):
             score = 100.0 * np.minimum(cap, m / np.where(t == 0, np.nan, t))
         return Outcome(score, m, data={"target": t})
+
+    def describe_parts(self, ind, scheme, lang):
+        target = target_words(ind.params["target"], ind.unit or "x", scheme, lang)
+        return [tr("rule.ratio", lang, cap=num(float(ind.params.get("cap", 1))),
+                   metric=formula_words(ind.metric, scheme, lang), target=target)]
+
+    def explanations(self, ind, outcome, rows, lang, scheme):
+        unit = ind.unit or "x"
+        return fill(template("reason.ratio", lang), name=ind.name(lang),
+                    value=column_texts(lambda m: fmt(m, unit), outcome.metric[rows]),
+                    target=column_texts(lambda t: fmt(t, unit, exact=True), outcome.data["target"][rows]),
+                    score=score_texts(outcome.score[rows], lang))
 
 
 @register
@@ -214,6 +300,23 @@ class PerItem(Rule):
             data["expected"] = float(ind.params["expected_per_quarter"]) * env.months / 3.0
         return Outcome(100.0 * earned / w, n, data=data)
 
+    def describe_parts(self, ind, scheme, lang):
+        p = ind.params
+        parts = [tr("rule.per_item", lang, metric=formula_words(ind.metric, scheme, lang), each=num(p["each"]))]
+        if "expected_per_quarter" in p:
+            parts.append(tr("rule.per_item_expected", lang, count=num(p["expected_per_quarter"])))
+        return parts
+
+    def explanations(self, ind, outcome, rows, lang, scheme):
+        counts = outcome.metric[rows]
+        lines = fill(template("reason.per_item", lang), name=ind.name(lang), each=num(float(ind.params["each"])),
+                     count=column_texts(num, counts), score=score_texts(outcome.score[rows], lang))
+        expected = outcome.data.get("expected")
+        if expected is not None:
+            short = tr("reason.per_item_expected", lang, count=num(expected))
+            lines = [line + short if below else line for line, below in zip(lines, (counts < expected).tolist())]
+        return lines
+
 
 @register
 class Deduct(Rule):
@@ -222,26 +325,20 @@ class Deduct(Rule):
     name = "deduct"
 
     def check_spec(self, ind):
-        from .scheme import DIRECTIONS, GAPS, ROUNDINGS
-
         if not ind.checks:
-            raise RuleSpecError("checks", "扣分规则至少需要一条检查(checks)", "a deduct rule needs at least one check")
+            raise RuleSpecError("checks", "needs_checks")
         for i, c in enumerate(ind.checks, 1):
             where = f"checks[{i}]"
             if c.direction not in DIRECTIONS:
-                raise RuleSpecError(f"{where}.direction", f"方向应为 below/above，实际为 {c.direction!r}",
-                                    f"direction must be below or above, got {c.direction!r}")
+                raise RuleSpecError(f"{where}.direction", "direction", value=repr(c.direction))
             if c.gap not in GAPS:
-                raise RuleSpecError(f"{where}.gap", f"差距口径应为 points/relative，实际为 {c.gap!r}",
-                                    f"gap must be points or relative, got {c.gap!r}")
+                raise RuleSpecError(f"{where}.gap", "gap", value=repr(c.gap))
             if c.rounding not in ROUNDINGS:
-                raise RuleSpecError(f"{where}.rounding", f"取整方式应为 floor/ceil/linear，实际为 {c.rounding!r}",
-                                    f"rounding must be floor, ceil or linear, got {c.rounding!r}")
+                raise RuleSpecError(f"{where}.rounding", "rounding", value=repr(c.rounding))
             for key in ("step", "points"):
                 v = getattr(c, key)
                 if finite(v) is None or v <= 0:
-                    raise RuleSpecError(f"{where}.{key}", f"{key} 应为正数，实际为 {_shown(v)}",
-                                        f"{key} must be a positive number, got {_shown(v)}")
+                    raise RuleSpecError(f"{where}.{key}", "check_not_positive", key=key, value=quoted(v))
 
     def formulas(self, ind):
         for i, c in enumerate(ind.checks, 1):
@@ -258,10 +355,29 @@ class Deduct(Rule):
             gap = gap_of(value, target, c.direction, c.gap)
             steps = count_steps(gap, c.step, c.rounding)
             amount = steps * float(c.points)
-            parts.append(Part("check", amount, {"spec": c, "value": value, "target": target, "gap": gap}))
+            parts.append(Part(amount, self, {"spec": c, "value": value, "target": target, "gap": gap}))
             total = total + amount
             main_metric = value if main_metric is None else main_metric
         return Outcome(score_from_deduction(float(ind.weight), total, ind.penalty), main_metric, parts)
+
+    def describe_parts(self, ind, scheme, lang):
+        out = []
+        for c in ind.checks:
+            step = tr(f"rule.step_{c.gap}", lang, step=num(c.step))
+            out.append(tr(f"rule.check_{c.direction}", lang, label=c.label(lang) or formula_words(c.metric, scheme, lang),
+                          target=target_words(c.target, c.unit, scheme, lang), step=step, points=num(c.points),
+                          rounding=tr(f"rule.rounding_{c.rounding}", lang)))
+        return out
+
+    def part_reasons(self, ind, part, rows, lang, scheme):
+        c = part.data["spec"]
+        gap_words = template(f"reason.gap_{c.gap}", lang)
+        return fill(template(f"reason.check_{c.direction}", lang), label=_label(c, ind, lang),
+                    value=column_texts(lambda x: fmt(x, c.unit), part.data["value"][rows]),
+                    target=column_texts(lambda x: fmt(x, c.unit, exact=True),
+                                        np.broadcast_to(part.data["target"], part.amount.shape)[rows]),
+                    gap=fill(gap_words, gap=column_texts(lambda x: f"{x:.1f}", part.data["gap"][rows])),
+                    amount=column_texts(num, part.amount[rows]))
 
 
 @register
@@ -282,8 +398,20 @@ class Overdue(Rule):
         full = np.floor(n / batch + STEP_TOLERANCE)
         rest = np.maximum(n - full * batch, 0.0)
         d = full * float(ind.params["batch_points"]) + rest * float(ind.params["each"])
-        part = Part("overdue", d, {"count": n, "full": full, "rest": rest, "params": ind.params})
+        part = Part(d, self, {"count": n, "full": full, "rest": rest, "params": ind.params})
         return Outcome(score_from_deduction(float(ind.weight), d, ind.penalty), n, [part])
+
+    def describe_parts(self, ind, scheme, lang):
+        p = ind.params
+        return [tr("rule.overdue", lang, metric=formula_words(ind.metric, scheme, lang), each=num(p["each"]),
+                   batch=num(p["batch"]), batch_points=num(p["batch_points"]))]
+
+    def part_reasons(self, ind, part, rows, lang, scheme):
+        p = part.data["params"]
+        count, full, rest = (list(map(str, np.asarray(part.data[k])[rows].astype(int).tolist()))
+                             for k in ("count", "full", "rest"))
+        return fill(template("reason.overdue", lang), batch=num(p["batch"]), batch_points=num(p["batch_points"]),
+                    each=num(p["each"]), count=count, full=full, rest=rest, amount=column_texts(num, part.amount[rows]))
 
 
 @register
@@ -295,10 +423,10 @@ class WeightedCount(Rule):
     def check_spec(self, ind):
         counts = ind.params.get("counts")
         if not isinstance(counts, dict) or not counts:
-            raise RuleSpecError("params.counts", "需要 counts：列 → 每次扣分", "needs counts: column → points each")
+            raise RuleSpecError("params.counts", "needs_counts")
         for col, pts in counts.items():
             if finite(pts) is None or pts < 0:
-                raise RuleSpecError(f"params.counts.{col}", "每次扣分应为非负数", "points each must be a non-negative number")
+                raise RuleSpecError(f"params.counts.{col}", "count_points")
 
     def formulas(self, ind):
         for col in ind.params["counts"]:
@@ -310,20 +438,67 @@ class WeightedCount(Rule):
         for col, pts in ind.params["counts"].items():
             n = expr.parse(col).evaluate(env).astype(float)
             amount = n * float(pts)
-            parts.append(Part("violations", amount, {"column": col, "count": n, "each": float(pts)}))
+            parts.append(Part(amount, self, {"column": col, "count": n, "each": float(pts)}))
             total = total + amount
         return Outcome(score_from_deduction(float(ind.weight), total, ind.penalty), total, parts)
 
+    def describe_parts(self, ind, scheme, lang):
+        return [tr("rule.weighted_count", lang, name=scheme.field_name(col, lang), each=num(pts))
+                for col, pts in ind.params["counts"].items()]
 
-def apply_gate(ind: Indicator, env: expr.Env, outcome: Outcome) -> Outcome:
-    """Score 0 where the gate metric is below its minimum (NaN where it is unknown)."""
-    if ind.gate is None:
-        return outcome
-    value = expr.parse(ind.gate.metric).evaluate(env).astype(float)
-    unknown = np.isnan(value)
-    fail = ~unknown & (value < float(ind.gate.min))
-    score = np.where(unknown, np.nan, np.where(fail, 0.0, outcome.score))
-    for part in outcome.parts:
-        part.amount = np.where(fail, 0.0, part.amount)
-    gate_part = Part("gate", np.where(fail, float(ind.weight), 0.0), {"spec": ind.gate, "value": value})
-    return Outcome(score, outcome.metric, [gate_part, *outcome.parts], outcome.data)
+    def part_reasons(self, ind, part, rows, lang, scheme):
+        return fill(template("reason.violations", lang), name=scheme.field_name(part.data["column"], lang),
+                    each=num(part.data["each"]), count=list(map(str, np.asarray(part.data["count"])[rows].astype(int).tolist())),
+                    amount=column_texts(num, part.amount[rows]))
+
+
+class GateRule:
+    """The gate any indicator may have: score 0 where the gate metric is below its minimum (NaN
+    where it is unknown). Not a rule type: it runs after the indicator's rule, on its outcome,
+    and owns the same things a rule does (formulas, check, words, reasons)."""
+
+    def check_spec(self, ind: Indicator) -> None:
+        """Raise :class:`RuleSpecError` when the gate's minimum is not a number."""
+        if ind.gate is not None and finite(ind.gate.min) is None:
+            raise RuleSpecError("gate.min", "gate_min")
+
+    def formulas(self, ind: Indicator) -> Iterable[tuple[str, str]]:
+        """The gate's metric, when the indicator has a gate."""
+        if ind.gate is not None:
+            yield "gate.metric", ind.gate.metric
+
+    def apply(self, ind: Indicator, env: expr.Env, outcome: Outcome) -> Outcome:
+        """``outcome`` with the gate applied: a failing row scores 0 and loses only the gate's points."""
+        if ind.gate is None:
+            return outcome
+        value = expr.parse(ind.gate.metric).evaluate(env).astype(float)
+        unknown = np.isnan(value)
+        fail = ~unknown & (value < float(ind.gate.min))
+        score = np.where(unknown, np.nan, np.where(fail, 0.0, outcome.score))
+        for part in outcome.parts:
+            part.amount = np.where(fail, 0.0, part.amount)
+        gate_part = Part(np.where(fail, float(ind.weight), 0.0), self, {"spec": ind.gate, "value": value})
+        return Outcome(score, outcome.metric, [gate_part, *outcome.parts], outcome.data)
+
+    def describe_parts(self, ind: Indicator, scheme: Scheme, lang: str) -> list[str]:
+        """The gate's condition in words (none without a gate)."""
+        g = ind.gate
+        if g is None:
+            return []
+        return [tr("rule.gate", lang, label=g.label(lang) or formula_words(g.metric, scheme, lang),
+                   limit=fmt(float(g.min), g.unit, exact=True))]
+
+    def part_reasons(self, ind: Indicator, part: Part, rows: np.ndarray, lang: str, scheme: Scheme) -> list[str]:
+        """Where the gate failed: the gate metric, its minimum, and the weight lost."""
+        g = part.data["spec"]
+        return fill(template("reason.gate", lang), label=_label(g, ind, lang), limit=fmt(float(g.min), g.unit, exact=True),
+                    value=column_texts(lambda x: fmt(x, g.unit), part.data["value"][rows]),
+                    amount=column_texts(num, part.amount[rows]))
+
+
+GATE = GateRule()
+
+
+def describe(ind: Indicator, scheme: Scheme, lang: Any = "zh") -> str:
+    """The indicator's rule in words, as the help sheet gives it (gate and penalty included)."""
+    return RULES[ind.rule].describe(ind, scheme, lang)

@@ -1,240 +1,63 @@
-"""The appraisal scheme as typed data: inputs, groups, indicators, rules, grades, flags.
+"""Loading and checking a scheme: from a dict (a TOML file, the workbook's configuration
+sheet) to a checked :class:`~kpi_engine.model.Scheme`, or a :class:`SchemeError` that lists
+every problem found.
 
-A scheme is loaded from a dict (TOML file, or the workbook's configuration sheet) and
-checked once, here. Every problem names the indicator (or input, group) and the field, so
-HR can find and fix it. Group weights that do not add up are scaled, with a warning.
+A scheme is data from elsewhere, so every way it can be wrong has a located message: each
+problem names the indicator (or input, group) and the field, so HR can find and fix it, and the
+message is the catalogs' ``scheme.<key>`` in both languages. Each rule type checks its own
+parameters (:mod:`kpi_engine.rules`); here the scheme as a whole is checked, section by section.
+Group weights that do not add up are scaled, with a warning.
 """
 
 from __future__ import annotations
 
-import hashlib
-import json
+import ast
 import math
 import sys
 from collections.abc import Mapping
-from dataclasses import asdict, dataclass, field
 from importlib import resources
 from pathlib import Path
 from typing import Any
 
 from . import expr
+from .errors import KpiError
+from .i18n import PerLang, quoted
+from .model import (
+    INPUT_KINDS,
+    MAX_WEIGHT,
+    Check,
+    Constraint,
+    Flag,
+    Gate,
+    Group,
+    Indicator,
+    InputField,
+    Scheme,
+    SchemeIssue,
+)
 from .numbers import MAX_NUMBER, finite
-from .rules import RULES, RuleSpecError
+from .rules import GATE, RULES, RuleSpecError
 
 if sys.version_info >= (3, 11):
     import tomllib
 else:  # pragma: no cover
     import tomli as tomllib
 
-INPUT_KINDS = ("text", "choice", "money", "count", "rate", "rating", "number")
-NUMERIC_KINDS = ("money", "count", "rate", "rating", "number")
-DIRECTIONS = ("below", "above")
-GAPS = ("points", "relative")
-ROUNDINGS = ("floor", "ceil", "linear")
-MAX_WEIGHT = 10_000  # points: a weight is points out of 100 (a company on a 1,000-point scale fits)
 
+class SchemeError(KpiError, ValueError):
+    """A scheme that cannot be used (code ``scheme``); ``issues`` lists every problem found.
 
-class SchemeError(ValueError):
-    """A scheme that cannot be used; ``issues`` lists every problem found."""
+    ``zh`` / ``en`` are the issues joined with "; "; ``str`` is the English one, as callers have
+    always read it."""
+
+    code = "scheme"
 
     def __init__(self, issues: list[SchemeIssue]):
         self.issues = issues
-        super().__init__("; ".join(i.text("en") for i in issues))
+        super().__init__("; ".join(i.text("zh") for i in issues), "; ".join(i.text("en") for i in issues))
 
-
-@dataclass(frozen=True)
-class SchemeIssue:
-    """One problem in a scheme: where (item, field), what, and how bad."""
-
-    item: str
-    field: str
-    message_zh: str
-    message_en: str
-    severity: str = "error"
-
-    def text(self, lang: str = "zh") -> str:
-        msg = self.message_zh if lang == "zh" else self.message_en
-        return f"{self.item}.{self.field}: {msg}" if self.field else f"{self.item}: {msg}"
-
-
-@dataclass(frozen=True)
-class InputField:
-    id: str
-    name_zh: str
-    name_en: str
-    kind: str
-    owner: str = "roster"
-    required: bool = False
-    positive: bool = False
-    min: float | None = None
-    max: float | None = None
-    choices: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
-    open_choice: bool = False
-    carry: str = ""
-
-    def name(self, lang: str = "zh") -> str:
-        return self.name_zh if lang == "zh" else self.name_en
-
-    @property
-    def numeric(self) -> bool:
-        return self.kind in NUMERIC_KINDS
-
-    def bounds(self) -> tuple[float | None, float | None]:
-        """(min, max) implied by the kind unless set explicitly."""
-        lo, hi = self.min, self.max
-        if self.kind in ("money", "count", "rate", "rating") and lo is None:
-            lo = 0.0
-        if self.kind == "rate" and hi is None:
-            hi = 1.0
-        if self.kind == "rating" and hi is None:
-            hi = 10.0
-        return lo, hi
-
-
-@dataclass(frozen=True)
-class Constraint:
-    check: str
-    field: str
-    expected_zh: str
-    expected_en: str
-
-
-@dataclass(frozen=True)
-class Group:
-    id: str
-    name_zh: str
-    name_en: str
-    weight: float
-    parent: str = ""
-
-    def name(self, lang: str = "zh") -> str:
-        return self.name_zh if lang == "zh" else self.name_en
-
-
-@dataclass(frozen=True)
-class Check:
-    """One deduction of a deduct rule: metric vs target, per step of the gap."""
-
-    metric: str
-    target: str
-    direction: str = "below"
-    gap: str = "points"
-    step: float = 1.0
-    points: float = 1.0
-    rounding: str = "floor"
-    unit: str = "%"
-    label_zh: str = ""
-    label_en: str = ""
-
-
-@dataclass(frozen=True)
-class Gate:
-    """Score 0 unless ``metric`` ≥ ``min`` (e.g. organic share ≥ 60%)."""
-
-    metric: str
-    min: float
-    unit: str = "%"
-    label_zh: str = ""
-    label_en: str = ""
-
-
-@dataclass(frozen=True)
-class Indicator:
-    id: str
-    name_zh: str
-    name_en: str
-    group: str
-    weight: float
-    rule: str
-    metric: str = ""
-    params: Mapping[str, Any] = field(default_factory=dict)
-    checks: tuple[Check, ...] = ()
-    gate: Gate | None = None
-    penalty: bool = False
-    unit: str = ""
-    advice_zh: str = ""
-    advice_en: str = ""
-
-    def name(self, lang: str = "zh") -> str:
-        return self.name_zh if lang == "zh" else self.name_en
-
-    def advice(self, lang: str = "zh") -> str:
-        return self.advice_zh if lang == "zh" else self.advice_en
-
-
-@dataclass(frozen=True)
-class Flag:
-    id: str
-    name_zh: str
-    name_en: str
-    when: str
-
-    def name(self, lang: str = "zh") -> str:
-        return self.name_zh if lang == "zh" else self.name_en
-
-
-@dataclass(frozen=True)
-class Scheme:
-    """A checked scheme. ``effective_weight`` holds each indicator's scaled weight."""
-
-    meta: Mapping[str, str]
-    inputs: tuple[InputField, ...]
-    constraints: tuple[Constraint, ...]
-    groups: tuple[Group, ...]
-    indicators: tuple[Indicator, ...]
-    lookups: Mapping[str, Mapping[str, float]]
-    grades: tuple[tuple[str, float], ...]
-    flags: tuple[Flag, ...]
-    seasonal: Mapping[str, float]
-    effective_weight: Mapping[str, float] = field(default_factory=dict)
-    warnings: tuple[SchemeIssue, ...] = ()
-
-    # -- lookups -----------------------------------------------------------
-    def input(self, field_id: str) -> InputField:
-        return self._inputs_by_id()[field_id]
-
-    def _inputs_by_id(self) -> dict[str, InputField]:
-        return {f.id: f for f in self.inputs}
-
-    def indicator(self, indicator_id: str) -> Indicator:
-        return {i.id: i for i in self.indicators}[indicator_id]
-
-    def group(self, group_id: str) -> Group:
-        return {g.id: g for g in self.groups}[group_id]
-
-    def top_group(self, group_id: str) -> Group:
-        g = self.group(group_id)
-        while g.parent:
-            g = self.group(g.parent)
-        return g
-
-    def field_name(self, field_id: str, lang: str = "zh") -> str:
-        f = self._inputs_by_id().get(field_id)
-        return f.name(lang) if f else field_id
-
-    def to_dict(self) -> dict[str, Any]:
-        """A plain dict that :func:`scheme_from_dict` reads back to an equal scheme."""
-        data = asdict(self)
-        data.pop("effective_weight")
-        data.pop("warnings")
-        data["grades"] = [{"grade": g, "min": m} for g, m in self.grades]
-        for ind in data["indicators"]:
-            if ind["gate"] is None:
-                ind.pop("gate")
-        return _jsonable(data)
-
-    def fingerprint(self) -> str:
-        """A short hash that changes whenever any rule, weight or threshold changes."""
-        blob = json.dumps(self.to_dict(), sort_keys=True, ensure_ascii=False)
-        return hashlib.sha256(blob.encode("utf-8")).hexdigest()[:16]
-
-
-def _jsonable(obj: Any) -> Any:
-    if isinstance(obj, Mapping):
-        return {str(k): _jsonable(v) for k, v in obj.items()}
-    if isinstance(obj, (list, tuple)):
-        return [_jsonable(v) for v in obj]
-    return obj
+    def __str__(self) -> str:
+        return self.en
 
 
 # ---------------------------------------------------------------- loading ---
@@ -255,7 +78,7 @@ def scheme_from_dict(data: Mapping[str, Any]) -> Scheme:
     a scheme file is data from elsewhere, and every way it can be wrong has a located message)."""
     issues: list[SchemeIssue] = []
     if not isinstance(data, Mapping):
-        raise SchemeError([SchemeIssue("scheme", "", "方案应为键值表（TOML 表格）", "a scheme must be a table of sections")])
+        raise SchemeError([SchemeIssue.of("scheme", "", "not_a_table")])
     inputs = tuple(_build(InputField, d, "inputs", issues, _input_fix) for d in _entries(data, "inputs", issues))
     inputs = tuple(i for i in inputs if i is not None)
     constraints = tuple(
@@ -285,30 +108,28 @@ def _entries(data: Mapping[str, Any], section: str, issues: list[SchemeIssue]) -
     """The tables of a list section; anything else is reported and left out."""
     value = data.get(section) or []
     if not isinstance(value, (list, tuple)):
-        issues.append(SchemeIssue(section, "", f"{section} 应为表格列表（[[{section}]]）",
-                                  f"{section} must be a list of tables ([[{section}]])"))
+        issues.append(SchemeIssue.of(section, "", "not_a_list", section=section))
         return []
     out = []
     for i, d in enumerate(value, 1):
         if isinstance(d, Mapping):
             out.append(d)
         else:
-            issues.append(SchemeIssue(f"{section}[{i}]", "", "应为表格（键 = 值）", "must be a table of key = value"))
+            issues.append(SchemeIssue.of(f"{section}[{i}]", "", "entry_not_a_table"))
     return out
 
 
 def _numbers(table: Any, item: str, issues: list[SchemeIssue], *, positive: bool = False) -> dict[str, float]:
     """A table of numbers (lookup values, seasonal factors): every value checked and located."""
     if not isinstance(table, Mapping):
-        issues.append(SchemeIssue(item, "", "应为表格（键 = 数值）", "must be a table of key = number"))
+        issues.append(SchemeIssue.of(item, "", "numbers_not_a_table"))
         return {}
     out = {}
     for key, value in table.items():
         number = finite(value)
         if number is None or (positive and number <= 0):
-            what = ("正数", "a positive number") if positive else ("数值", "a number")
-            issues.append(SchemeIssue(item, str(key), f"应为{what[0]}（绝对值不超过 {MAX_NUMBER:g}），实际为 {_shown(value)}",
-                                      f"must be {what[1]} (at most {MAX_NUMBER:g} in size), got {_shown(value)}"))
+            issues.append(SchemeIssue.of(item, str(key), "not_a_positive_number" if positive else "not_a_number",
+                                         limit=f"{MAX_NUMBER:g}", value=quoted(value)))
             number = math.nan
         out[str(key)] = number
     return out
@@ -316,7 +137,7 @@ def _numbers(table: Any, item: str, issues: list[SchemeIssue], *, positive: bool
 
 def _lookups(data: Any, issues: list[SchemeIssue]) -> dict[str, dict[str, float]]:
     if not isinstance(data, Mapping):
-        issues.append(SchemeIssue("lookups", "", "应为表格（[lookups.表名]）", "must be tables ([lookups.name])"))
+        issues.append(SchemeIssue.of("lookups", "", "lookups_not_tables"))
         return {}
     return {str(name): _numbers(table, f"lookups.{name}", issues) for name, table in data.items()}
 
@@ -326,17 +147,10 @@ def _grades(entries: list[Mapping[str, Any]], issues: list[SchemeIssue]) -> tupl
     for d in entries:
         grade, low = d.get("grade"), finite(d.get("min"))
         if grade is None or str(grade).strip() == "" or low is None:
-            issues.append(SchemeIssue("grades", "min" if grade else "grade",
-                                      f"每个等级需要名称 grade 与数值下限 min，实际为 {_shown(dict(d))}",
-                                      f"each grade needs a name (grade) and a number (min), got {_shown(dict(d))}"))
+            issues.append(SchemeIssue.of("grades", "min" if grade else "grade", "grade_entry", value=quoted(dict(d))))
             continue
         out.append((str(grade), low))
     return tuple(out)
-
-
-def _shown(value: Any, limit: int = 60) -> str:
-    text = repr(value)
-    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 def _input_fix(d: dict[str, Any]) -> dict[str, Any]:
@@ -362,129 +176,154 @@ def _build(cls, d: Mapping[str, Any], section: str, issues: list[SchemeIssue], f
     try:
         return cls(**(fix(d) if fix else d))
     except (TypeError, ValueError, AttributeError, KeyError) as exc:
-        detail = _shown(str(exc), 120)
-        issues.append(SchemeIssue(item, "", f"{section} 中的条目字段有误：{detail}", f"bad fields in {section}: {detail}"))
+        issues.append(SchemeIssue.of(item, "", "bad_fields", section=section, detail=quoted(str(exc), 120)))
         return None
 
 
 def _validate(s: Scheme, issues: list[SchemeIssue]) -> None:
-    def err(item: str, fld: str, zh: str, en: str) -> None:
-        issues.append(SchemeIssue(item, fld, zh, en))
+    """Check the scheme as a whole, section by section, adding every problem to ``issues``."""
+    check = _Checker(s, issues)
+    check.inputs()
+    check.constraints()
+    check.groups()
+    check.indicators()
+    check.flags()
+    check.grades()
+    check.carries()
 
-    fields = {f.id: f for f in s.inputs}
-    if "employee_id" not in fields:
-        err("inputs", "employee_id", "缺少工号(employee_id)列定义", "the employee_id input is not defined")
-    for f in s.inputs:
-        if f.kind not in INPUT_KINDS:
-            err(f.id, "kind", f"未知类型 {f.kind!r}，可用：{'/'.join(INPUT_KINDS)}",
-                f"unknown kind {f.kind!r}; expected one of {', '.join(INPUT_KINDS)}")
-    if len(fields) != len(s.inputs):
-        err("inputs", "id", "输入列编号重复", "duplicate input ids")
-    text_cols = {f.id for f in s.inputs if not f.numeric}
-    num_cols = {f.id for f in s.inputs if f.numeric}
 
-    def formula(item: str, fld: str, text: str, *, boolean: bool = False) -> None:
+class _Checker:
+    """The checks of a built scheme, one method per section; every problem becomes an issue."""
+
+    def __init__(self, s: Scheme, issues: list[SchemeIssue]):
+        self.s, self.issues = s, issues
+        self.fields = {f.id: f for f in s.inputs}
+        self.text_cols = {f.id for f in s.inputs if not f.numeric}
+        self.num_cols = {f.id for f in s.inputs if f.numeric}
+
+    def err(self, item: str, fld: str, key: str, **fields: Any) -> None:
+        self.issues.append(SchemeIssue.of(item, fld, key, **fields))
+
+    def formula(self, item: str, fld: str, text: str) -> None:
+        """A formula parses, and reads known columns (text columns only through lookup()) and tables."""
         try:
             parsed = expr.parse(text)
         except expr.ExprError as exc:
-            err(item, fld, f"公式有误：{exc.zh}", f"bad formula: {exc.en}")
+            self.err(item, fld, "bad_formula", error=PerLang(exc.zh, exc.en))
             return
         lookup_cols = _lookup_columns(parsed)
         for col in parsed.columns:
-            if col not in fields:
-                err(item, fld, f"公式引用了未知的列 {col!r}", f"formula uses unknown column {col!r}")
-            elif col in text_cols and col not in lookup_cols:
-                err(item, fld, f"文本列 {col!r} 只能用于 lookup()", f"text column {col!r} can only be used in lookup()")
+            if col not in self.fields:
+                self.err(item, fld, "formula_unknown_column", column=repr(col))
+            elif col in self.text_cols and col not in lookup_cols:
+                self.err(item, fld, "text_column", column=repr(col))
         for col in lookup_cols:
-            if col in num_cols:
-                err(item, fld, f"lookup() 的列 {col!r} 必须是文本/选项列", f"lookup() column {col!r} must be text/choice")
+            if col in self.num_cols:
+                self.err(item, fld, "lookup_numeric_column", column=repr(col))
         for name in parsed.lookups:
-            if name not in s.lookups:
-                err(item, fld, f"未知的查找表 {name!r}", f"unknown lookup table {name!r}")
+            if name not in self.s.lookups:
+                self.err(item, fld, "unknown_table", table=repr(name))
 
-    for c in s.constraints:
-        formula(c.field, "check", c.check, boolean=True)
-        if c.field not in fields:
-            err(c.check, "field", f"未知的列 {c.field!r}", f"unknown column {c.field!r}")
+    def inputs(self) -> None:
+        if "employee_id" not in self.fields:
+            self.err("inputs", "employee_id", "no_employee_id")
+        for f in self.s.inputs:
+            if f.kind not in INPUT_KINDS:
+                self.err(f.id, "kind", "unknown_kind", kind=repr(f.kind),
+                         kinds=PerLang("/".join(INPUT_KINDS), ", ".join(INPUT_KINDS)))
+        if len(self.fields) != len(self.s.inputs):
+            self.err("inputs", "id", "duplicate_inputs")
 
-    group_ids = [g.id for g in s.groups]
-    if len(set(group_ids)) != len(group_ids):
-        err("groups", "id", "分组编号重复", "duplicate group ids")
-    for g in s.groups:
-        if g.parent and g.parent not in group_ids:
-            err(g.id, "parent", f"上级分组 {g.parent!r} 不存在", f"parent group {g.parent!r} does not exist")
-        if not _positive_number(g.weight, MAX_WEIGHT):
-            err(g.id, "weight", f"权重应为不超过 {MAX_WEIGHT:,} 的正数，实际为 {_shown(g.weight)}",
-                f"weight must be a positive number up to {MAX_WEIGHT:,}, got {_shown(g.weight)}")
-    _check_cycles(s, err)
+    def constraints(self) -> None:
+        for c in self.s.constraints:
+            self.formula(c.field, "check", c.check)
+            if c.field not in self.fields:
+                self.err(c.check, "field", "unknown_column", column=repr(c.field))
 
-    ind_ids = [i.id for i in s.indicators]
-    if len(set(ind_ids)) != len(ind_ids):
-        dup = sorted({i for i in ind_ids if ind_ids.count(i) > 1})
-        err("indicators", "id", f"指标编号重复：{', '.join(dup)}", f"duplicate indicator ids: {', '.join(dup)}")
-    if not s.indicators:
-        err("indicators", "", "方案中没有任何指标", "the scheme has no indicators")
-    for ind in s.indicators:
-        if ind.group not in group_ids:
-            err(ind.id, "group", f"分组 {ind.group!r} 不存在", f"group {ind.group!r} does not exist")
-        if not _positive_number(ind.weight, MAX_WEIGHT):
-            err(ind.id, "weight", f"权重应为不超过 {MAX_WEIGHT:,} 的正数，实际为 {_shown(ind.weight)}",
-                f"weight must be a positive number up to {MAX_WEIGHT:,}, got {_shown(ind.weight)}")
+    def groups(self) -> None:
+        group_ids = [g.id for g in self.s.groups]
+        if len(set(group_ids)) != len(group_ids):
+            self.err("groups", "id", "duplicate_groups")
+        for g in self.s.groups:
+            if g.parent and g.parent not in group_ids:
+                self.err(g.id, "parent", "unknown_parent", group=repr(g.parent))
+            self.weight(g.id, g.weight)
+        parents = {g.id: g.parent for g in self.s.groups}
+        for gid in parents:
+            seen, cur = set(), gid
+            while cur:
+                if cur in seen:
+                    self.err(gid, "parent", "group_cycle")
+                    return
+                seen.add(cur)
+                cur = parents.get(cur, "")
+
+    def weight(self, item: str, weight: Any) -> None:
+        number = finite(weight, MAX_WEIGHT)
+        if number is None or number <= 0:
+            self.err(item, "weight", "weight", limit=f"{MAX_WEIGHT:,}", value=quoted(weight))
+
+    def indicators(self) -> None:
+        ind_ids = [i.id for i in self.s.indicators]
+        if len(set(ind_ids)) != len(ind_ids):
+            dup = sorted({i for i in ind_ids if ind_ids.count(i) > 1})
+            self.err("indicators", "id", "duplicate_indicators", ids=", ".join(dup))
+        if not self.s.indicators:
+            self.err("indicators", "", "no_indicators")
+        group_ids = [g.id for g in self.s.groups]  # a list: an id typed as a table is reported, not unhashable
+        for ind in self.s.indicators:
+            if ind.group not in group_ids:
+                self.err(ind.id, "group", "unknown_group", group=repr(ind.group))
+            self.weight(ind.id, ind.weight)
+            self.rule(ind)
+
+    def rule(self, ind: Indicator) -> None:
+        """The indicator's rule type exists and accepts its parameters; its formulas and gate are sound."""
         rule = RULES.get(ind.rule)
         if rule is None:
-            err(ind.id, "rule", f"未知规则类型 {ind.rule!r}，可用：{'/'.join(RULES)}",
-                f"unknown rule type {ind.rule!r}; expected one of {', '.join(RULES)}")
-            continue
+            self.err(ind.id, "rule", "unknown_rule", rule=repr(ind.rule),
+                     rules=PerLang("/".join(RULES), ", ".join(RULES)))
+            return
         try:
             rule.check_spec(ind)
         except RuleSpecError as exc:
-            err(ind.id, exc.field, exc.zh, exc.en)
-            continue
+            self.issues.append(SchemeIssue(ind.id, exc.field, exc.zh, exc.en))
+            return
         for fld, text in rule.formulas(ind):
-            formula(ind.id, fld, text)
+            self.formula(ind.id, fld, text)
         if ind.gate is not None:
-            formula(ind.id, "gate.metric", ind.gate.metric)
-            if finite(ind.gate.min) is None:
-                err(ind.id, "gate.min", "门槛 min 应为数字", "gate min must be a number")
-    for f in s.flags:
-        formula(f.id, "when", f.when, boolean=True)
-    if not s.grades:
-        err("grades", "", "未定义等级", "no grade bands defined")
-    mins = [m for _, m in s.grades]
-    if any(not isinstance(m, float) or math.isnan(m) for m in mins):
-        err("grades", "min", "等级下限必须是数字", "grade minimums must be numbers")
-    elif mins != sorted(mins, reverse=True):
-        err("grades", "min", "等级须按下限从高到低排列", "grades must be listed from the highest minimum down")
-    for f in s.inputs:
-        if f.carry and f.carry != "target":
-            formula(f.id, "carry", f.carry)
+            for fld, text in GATE.formulas(ind):
+                self.formula(ind.id, fld, text)
+            try:
+                GATE.check_spec(ind)
+            except RuleSpecError as exc:
+                self.issues.append(SchemeIssue(ind.id, exc.field, exc.zh, exc.en))
+
+    def flags(self) -> None:
+        for f in self.s.flags:
+            self.formula(f.id, "when", f.when)
+
+    def grades(self) -> None:
+        if not self.s.grades:
+            self.err("grades", "", "no_grades")
+        mins = [m for _, m in self.s.grades]
+        if any(not isinstance(m, float) or math.isnan(m) for m in mins):
+            self.err("grades", "min", "grade_min_not_a_number")
+        elif mins != sorted(mins, reverse=True):
+            self.err("grades", "min", "grade_order")
+
+    def carries(self) -> None:
+        for f in self.s.inputs:
+            if f.carry and f.carry != "target":
+                self.formula(f.id, "carry", f.carry)
 
 
 def _lookup_columns(parsed: expr.Formula) -> set[str]:
-    import ast
-
     out = set()
     for node in ast.walk(parsed.tree):
         if isinstance(node, ast.Call) and getattr(node.func, "id", "") == "lookup":
             out.add(node.args[0].id)  # type: ignore[attr-defined]
     return out
-
-
-def _positive_number(value: Any, limit: float = MAX_NUMBER) -> bool:
-    number = finite(value, limit)
-    return number is not None and number > 0
-
-
-def _check_cycles(s: Scheme, err) -> None:
-    parents = {g.id: g.parent for g in s.groups}
-    for gid in parents:
-        seen, cur = set(), gid
-        while cur:
-            if cur in seen:
-                err(gid, "parent", "分组的上下级关系形成了循环", "group parents form a cycle")
-                return
-            seen.add(cur)
-            cur = parents.get(cur, "")
 
 
 def _effective_weights(s: Scheme) -> tuple[dict[str, float], list[SchemeIssue]]:
@@ -503,12 +342,8 @@ def _effective_weights(s: Scheme) -> tuple[dict[str, float], list[SchemeIssue]]:
         factor = budget / total if total else 0.0
         if total and not math.isclose(total, budget, rel_tol=1e-9):
             g = s.group(group_id)
-            warnings.append(SchemeIssue(
-                group_id, "weight",
-                f"「{g.name_zh}」权重 {budget:g}，下属权重合计 {total:g}，已按比例缩放（×{budget:g}/{total:g}）",
-                f"'{g.name_en}' weighs {budget:g} but its parts add up to {total:g}; scaled by {budget:g}/{total:g}",
-                "warning",
-            ))
+            warnings.append(SchemeIssue.of(group_id, "weight", "scaled", "warning", group=PerLang(g.name_zh, g.name_en),
+                                           weight=f"{budget:g}", total=f"{total:g}"))
         for kind, cid, w in kids:
             if kind == "group":
                 walk(cid, w * factor)
@@ -518,10 +353,7 @@ def _effective_weights(s: Scheme) -> tuple[dict[str, float], list[SchemeIssue]]:
     tops = children.get("", [])
     top_total = sum(w for _, _, w in tops)
     if not math.isclose(top_total, 100.0, rel_tol=1e-9):
-        warnings.append(SchemeIssue(
-            "groups", "weight",
-            f"各维度权重合计 {top_total:g}，不是 100", f"top-level weights add up to {top_total:g}, not 100", "warning",
-        ))
+        warnings.append(SchemeIssue.of("groups", "weight", "top_total", "warning", total=f"{top_total:g}"))
     for kind, cid, w in tops:
         if kind == "group":
             walk(cid, w)

@@ -1,11 +1,14 @@
 """``score()``: raw metrics per employee in, scores, points, reasons and grades out.
 
 All work is column-wise (numpy/pandas over every employee at once); Python loops run over
-indicators and over the few rows that have a problem or a deduction to explain.
+indicators and over the few rows that have a problem. Reason texts are built only when first
+asked for (``result.deductions``, ``result.guide``, ``result.explain``), by the rules that
+scored them (:mod:`kpi_engine.rules`), column-wise as well.
 """
 
 from __future__ import annotations
 
+import ast
 from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
@@ -14,14 +17,15 @@ import numpy as np
 import pandas as pd
 
 from . import expr, problems
-from .explain import _memo, formula_words, indicator_reason, num, part_reasons
-from .inputs import CleanInput, clean
-from .periods import Period, parse_period
-from .rules import RULES, Outcome, apply_gate
-from .scheme import Indicator, Scheme, default_scheme
+from .explain import formula_words
+from .i18n import lang_of, tr
+from .inputs import CleanInput, clean, normalize_id
+from .model import Indicator, Scheme
+from .periods import DEFAULT_PERIOD, Period, parse_period
+from .reasons import Reasons, indicator_reasons
+from .rules import GATE, RULES, Outcome
+from .scheme import default_scheme
 
-GUIDE_SIZE = 3
-LOST_EPS = 1e-9
 GRADE_TOLERANCE = 1e-9  # a total of 84.99999999999999 is an A (≥ 85)
 
 
@@ -43,7 +47,7 @@ class ScoreResult:
     _outcomes: dict[str, Outcome] = field(default_factory=dict, repr=False)
     _rows: dict[str, int] = field(default_factory=dict, repr=False)
     # the reason texts (deductions, guide) are built on first access: scoring alone needs none
-    _reasons: _Reasons | None = field(default=None, repr=False)
+    _reasons: Reasons | None = field(default=None, repr=False)
     _built: dict[str, pd.DataFrame] = field(default_factory=dict, repr=False)
 
     @property
@@ -53,10 +57,6 @@ class ScoreResult:
             self._built["deductions"] = self._reasons.deductions()
         return self._built["deductions"]
 
-    @deductions.setter
-    def deductions(self, frame: pd.DataFrame) -> None:
-        self._built["deductions"] = frame
-
     @property
     def guide(self) -> pd.DataFrame:
         """Per employee, the indicators that lost the most points, with reason and advice."""
@@ -64,19 +64,14 @@ class ScoreResult:
             self._built["guide"] = self._reasons.guide()
         return self._built["guide"]
 
-    @guide.setter
-    def guide(self, frame: pd.DataFrame) -> None:
-        self._built["guide"] = frame
-
     def explain(self, employee_id: Any, indicator: str, lang: str | None = None) -> str:
-        """The reason, in numbers, for one employee's score on one indicator."""
-        from .inputs import normalize_id
-
+        """The reason, in numbers, for one employee's score on one indicator (in ``lang``, else the
+        result's language): the same line the guide gives, built for this one row."""
         if not self._rows and self._reasons is not None:
             self._rows = self._reasons.rows_by_id()
         row = self._rows[normalize_id(employee_id)]
         ind = self.scheme.indicator(indicator)
-        return indicator_reason(ind, self._outcomes[indicator], row, lang or self.lang, self.scheme)
+        return indicator_reasons(ind, self._outcomes[indicator], np.array([row]), lang or self.lang, self.scheme)[0]
 
     @property
     def status(self) -> pd.Series:
@@ -92,7 +87,7 @@ def _default() -> Scheme:
 def score(
     inputs: pd.DataFrame,
     scheme: Scheme | None = None,
-    period: str | Period | None = "2026-Q4",
+    period: str | Period | None = DEFAULT_PERIOD,
     lang: str = "zh",
 ) -> ScoreResult:
     """Score every employee of ``inputs`` (columns as spec §2) under ``scheme``.
@@ -103,38 +98,43 @@ def score(
     """
     scheme = scheme or _default()
     per = parse_period(period)
-    lang = "en" if str(lang).lower().startswith("en") else "zh"
+    lang = lang_of(lang)
     ci = clean(inputs, scheme, lang)
-    n = ci.n
-    env = expr.Env(n=n, numbers=ci.numbers, texts=ci.texts, lookups=scheme.lookups, months=per.months)
-
-    ind_ids = [ind.id for ind in scheme.indicators]
-    score_mat = np.full((n, len(ind_ids)), np.nan)
-    outcomes: dict[str, Outcome] = {}
+    env = expr.Env(n=ci.n, numbers=ci.numbers, texts=ci.texts, lookups=scheme.lookups, months=per.months)
     reporter = _Reporter(ci, scheme, lang)
-    for j, ind in enumerate(scheme.indicators):
-        env.zero_division = []
-        # a vast but finite metric (a denominator typed as 1E-300) may overflow to ±inf in the rule's
-        # arithmetic; rules floor or reject it, so numpy's warning is noise for the user
-        with np.errstate(over="ignore", invalid="ignore"):
-            out = apply_gate(ind, env, RULES[ind.rule].apply(ind, env))
-        # a rejected value is never averaged away or replaced by a default: not scored on it
-        # a blank input the indicator needs leaves it uncomputed, even behind a failing gate
-        required, optional = _columns_of(ind)
-        rejected = np.zeros(n, dtype=bool)
-        for col in required + optional:
-            rejected |= ci.invalid(col)
-        for col in required:
-            if col not in ci.absent:
-                rejected |= ci.blank[col]
-            else:
-                rejected[:] = True
-        out.score = np.where(ci.excluded | rejected, np.nan, out.score)
-        outcomes[ind.id] = out
-        score_mat[:, j] = out.score
-        reporter.indicator_gaps(ind, out.score, env.zero_division)
+    outcomes = {ind.id: _score_indicator(ind, env, ci, reporter) for ind in scheme.indicators}
     reporter.absent_columns()
+    return _result(scheme, per, lang, ci, env, outcomes, reporter)
 
+
+def _score_indicator(ind: Indicator, env: expr.Env, ci: CleanInput, reporter: _Reporter) -> Outcome:
+    """One indicator's outcome for every row: NaN where a row is not scored, or not on this data."""
+    env.zero_division = []
+    # a vast but finite metric (a denominator typed as 1E-300) may overflow to ±inf in the rule's
+    # arithmetic; rules floor or reject it, so numpy's warning is noise for the user
+    with np.errstate(over="ignore", invalid="ignore"):
+        out = GATE.apply(ind, env, RULES[ind.rule].apply(ind, env))
+    # a rejected value is never averaged away or replaced by a default: not scored on it
+    # a blank input the indicator needs leaves it uncomputed, even behind a failing gate
+    required, optional = _columns_of(ind)
+    rejected = np.zeros(ci.n, dtype=bool)
+    for col in required + optional:
+        rejected |= ci.invalid(col)
+    for col in required:
+        if col not in ci.absent:
+            rejected |= ci.blank[col]
+        else:
+            rejected[:] = True
+    out.score = np.where(ci.excluded | rejected, np.nan, out.score)
+    reporter.indicator_gaps(ind, out.score, env.zero_division)
+    return out
+
+
+def _result(scheme: Scheme, per: Period, lang: str, ci: CleanInput, env: expr.Env, outcomes: dict[str, Outcome],
+            reporter: _Reporter) -> ScoreResult:
+    """The result frames, one row per kept employee, indicators in scheme order."""
+    ind_ids = [ind.id for ind in scheme.indicators]
+    score_mat = np.column_stack([outcomes[i].score for i in ind_ids]) if ind_ids else np.full((ci.n, 0), np.nan)
     keep = _keep_rows(ci)
     index = pd.Index(ci.ids[keep], name="employee_id", dtype=object)
     weights = np.array([scheme.effective_weight[i] for i in ind_ids])
@@ -142,14 +142,11 @@ def score(
     scores = pd.DataFrame(score_mat[keep], index=index, columns=ind_ids)
     points = pd.DataFrame(points_mat[keep], index=index, columns=ind_ids)
     total = pd.Series(_row_sum(points_mat[keep]), index=index, name="total")
-    grade = _grades(total, scheme)
-    flags = _flags(scheme, env, ci, keep, index)
-    metrics = pd.DataFrame({i: outcomes[i].metric[keep] for i in ind_ids}, index=index)
-    groups = _group_points(scheme, points)
     return ScoreResult(
-        points=points, scores=scores, total=total, grade=grade, flags=flags,
-        problems=problems.frame(reporter.rows), groups=groups, metrics=metrics, scheme=scheme, period=per,
-        lang=lang, _outcomes=outcomes, _reasons=_Reasons(scheme, outcomes, ci.ids, keep, points_mat, weights, lang),
+        points=points, scores=scores, total=total, grade=_grades(total, scheme), flags=_flags(scheme, env, ci, keep, index),
+        problems=problems.frame(reporter.rows), groups=_group_points(scheme, points),
+        metrics=pd.DataFrame({i: outcomes[i].metric[keep] for i in ind_ids}, index=index), scheme=scheme, period=per,
+        lang=lang, _outcomes=outcomes, _reasons=Reasons(scheme, outcomes, ci.ids, keep, points_mat, weights, lang),
     )
 
 
@@ -207,98 +204,6 @@ def _group_points(scheme: Scheme, points: pd.DataFrame) -> pd.DataFrame:
     )
 
 
-class _Reasons:
-    """The reason texts of a result, built when first asked for, column-wise per rule part.
-
-    Deductions list every part that took points off (indicator by indicator, part by part,
-    row by row); the guide gives each employee the GUIDE_SIZE indicators that lost the most
-    points, with the same part texts joined and the score.
-    """
-
-    def __init__(self, scheme: Scheme, outcomes: dict[str, Outcome], ids: np.ndarray, keep: np.ndarray,
-                 points_mat: np.ndarray, weights: np.ndarray, lang: str):
-        self.scheme, self.outcomes, self.ids, self.keep = scheme, outcomes, ids, keep
-        self.points_mat, self.weights, self.lang = points_mat, weights, lang
-        self._parts: dict[str, list[tuple[np.ndarray, list[str]]]] = {}
-
-    def rows_by_id(self) -> dict[str, int]:
-        return {eid: int(r) for r, eid in zip(np.flatnonzero(self.keep), self.ids[self.keep])}
-
-    def parts(self, ind: Indicator) -> list[tuple[np.ndarray, list[str]]]:
-        """Per part of the indicator: the rows it took points off (scored rows only), their texts."""
-        if ind.id not in self._parts:
-            out = self.outcomes[ind.id]
-            valid = self.keep & ~np.isnan(out.score)
-            found = []
-            for part in out.parts:
-                rows = np.flatnonzero(valid & (np.asarray(part.amount, dtype=float) > 0))
-                found.append((rows, part_reasons(ind, part, rows, self.lang, self.scheme)))
-            self._parts[ind.id] = found
-        return self._parts[ind.id]
-
-    def deductions(self) -> pd.DataFrame:
-        cols: dict[str, list] = {"employee_id": [], "indicator": [], "amount": [], "reason": [], "row": []}
-        for ind in self.scheme.indicators:
-            out = self.outcomes[ind.id]
-            for part, (rows, texts) in zip(out.parts, self.parts(ind)):
-                cols["employee_id"] += self.ids[rows].tolist()
-                cols["indicator"] += [ind.id] * len(rows)
-                cols["amount"] += np.asarray(part.amount, dtype=float)[rows].tolist()
-                cols["reason"] += texts
-                cols["row"] += rows.tolist()
-        df = pd.DataFrame(cols) if cols["row"] else pd.DataFrame([], columns=list(cols))
-        return df.astype({"employee_id": object, "indicator": object, "reason": object})
-
-    def guide(self) -> pd.DataFrame:
-        lang, inds = self.lang, self.scheme.indicators
-        lost = self.weights[None, :] - self.points_mat
-        lost = np.where(np.isnan(lost), -np.inf, lost)
-        kept = np.flatnonzero(self.keep)
-        order = np.argsort(-lost[kept], axis=1, kind="stable")[:, :GUIDE_SIZE]
-        top = np.take_along_axis(lost[kept], order, axis=1)
-        # sorted from the most lost down: once one is not above LOST_EPS, none after it is
-        take = top > LOST_EPS
-        rows = np.repeat(kept[:, None], order.shape[1], axis=1)[take]  # row-major: employee, then rank
-        ranks = np.repeat(np.arange(1, order.shape[1] + 1)[None, :], len(kept), axis=0)[take]
-        js = order[take]
-        reasons = np.empty(len(rows), dtype=object)
-        for j in np.unique(js):
-            at = np.flatnonzero(js == j)
-            reasons[at] = self._indicator_reasons(inds[j], rows[at])
-        cols = {
-            "employee_id": self.ids[rows].tolist(),
-            "rank": ranks.tolist(),
-            "indicator": [inds[j].id for j in js],
-            "indicator_name": [inds[j].name(lang) for j in js],
-            "lost": top[take].tolist(),
-            "reason": reasons.tolist(),
-            "advice": [inds[j].advice(lang) for j in js],
-        }
-        df = pd.DataFrame(cols) if len(rows) else pd.DataFrame([], columns=list(cols))
-        return df.astype({"employee_id": object})
-
-    def _indicator_reasons(self, ind: Indicator, rows: np.ndarray) -> list[str]:
-        """:func:`indicator_reason` at each of ``rows`` (all scored), from the cached part texts."""
-        per_row: list[list[str]] = [[] for _ in range(len(rows))]
-        for part_rows, texts in self.parts(ind):
-            if not len(part_rows):
-                continue
-            pos = np.minimum(np.searchsorted(part_rows, rows), len(part_rows) - 1)
-            for k in np.flatnonzero(part_rows[pos] == rows):
-                per_row[k].append(texts[pos[k]])
-        out = self.outcomes[ind.id]
-        zh = self.lang == "zh"
-        score_text = _memo(lambda s: f"得分 {num(s, 1)}" if zh else f"score {num(s, 1)}")
-        scores = out.score[rows].tolist()
-        texts: list[str] = []
-        for r, reasons, s in zip(rows.tolist(), per_row, scores):
-            if reasons:
-                texts.append("；".join(reasons) + "，" + score_text(s) if zh else "; ".join(reasons) + "; " + score_text(s))
-            else:
-                texts.append(indicator_reason(ind, out, r, self.lang, self.scheme, reasons=[]))
-        return texts
-
-
 class _Reporter:
     """Collects why indicators could not be computed: blank fields, zero denominators."""
 
@@ -326,7 +231,7 @@ class _Reporter:
                 # each column that is 0 is named at its cell (both inventories 0); when the columns are
                 # not 0 but the expression is ("sales_target - sales_target"), the expression is named
                 cols = [den.column] if den.column else list(den.columns)
-                if cols and all(ci.numbers.get(c, np.ones(ci.n))[r] == 0 for c in cols):
+                if cols and all(c in ci.numbers and ci.numbers[c][r] == 0 for c in cols):
                     for col in cols:
                         self.zero.setdefault((int(r), col), []).append(name)
                 else:
@@ -371,7 +276,7 @@ class _Reporter:
         lang, ci = self.lang, self.ci
         for col in sorted(self.needed_absent, key=[f.id for f in self.scheme.inputs].index):
             self.rows.append(self._row("missing_column", None, col))
-        sep = "、" if lang == "zh" else ", "
+        sep = tr("words.list_separator", lang)
         for (r, col), names in sorted(self.missing.items()):
             self.rows.append(self._row("missing", r, col, detail=sep.join(dict.fromkeys(names))))
         for r, ind in self.unexplained:
@@ -396,14 +301,11 @@ class _Reporter:
 
 
 def _columns_of(ind: Indicator) -> tuple[list[str], list[str]]:
-    """Columns an indicator reads: required ones, and optional ones (inside coalesce/mean)."""
-    import ast
-
+    """Columns an indicator reads (its rule's formulas and its gate's): required ones, and optional
+    ones (inside coalesce/mean)."""
     required: list[str] = []
     optional: list[str] = []
-    texts = [text for _, text in RULES[ind.rule].formulas(ind)]
-    if ind.gate is not None:
-        texts.append(ind.gate.metric)
+    texts = [text for _, text in (*RULES[ind.rule].formulas(ind), *GATE.formulas(ind))]
     for text in texts:
         tree = expr.parse(text).tree
         soft: set[str] = set()

@@ -18,7 +18,7 @@ from typing import Any
 import pandas as pd
 
 from kpi_engine import Scheme, normalize_id
-from kpi_engine.i18n import lang_of, tr
+from kpi_engine.i18n import PerLang, lang_of, tr
 from kpi_engine.inputs import label_map
 
 from ..ooxml.cells import cell_ref
@@ -142,7 +142,7 @@ def claim_sheets(source: SheetSource, meta: dict[str, str], names: list[str]) ->
     present = source.sheet_names()
     clash = [n for n in present if n.casefold() in wanted and n.casefold() not in owned]
     if clash:
-        raise workbook_error("not_ours", names_zh="」「".join(clash), names_en="', '".join(clash))
+        raise workbook_error("not_ours", names=PerLang("」「".join(clash), "', '".join(clash)))
     return [n for n in present if n.casefold() in owned and n.casefold() not in wanted]
 
 

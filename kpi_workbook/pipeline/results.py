@@ -179,7 +179,8 @@ def problems_block(problems: list[CellProblem], lang: str) -> Block:
     ids = ["sheet", "cell", "employee_id", "field", "value", "problem", "severity"]
     labels = [t(k, lang) for k in ids]
     order = sorted(problems, key=lambda p: (p.severity != "error", p.sheet, _cell_key(p.cell)))
-    body = [[p.sheet, p.cell, p.employee_id, p.field, _shown(p.value), p.problem, t(p.severity, lang)] for p in order]
+    severity = {"error": t("error", lang), "warning": t("warning", lang)}
+    body = [[p.sheet, p.cell, p.employee_id, p.field, _shown(p.value), p.problem, severity[p.severity]] for p in order]
     return _block("problems", lang, ids, labels, body, widths={0: 14, 1: 8, 2: 10, 3: 20, 4: 12, 5: 70, 6: 8})
 
 
@@ -204,15 +205,15 @@ def fit_problems(blocks: list[Block], lang: str) -> list[CellProblem]:
     for block in blocks:
         width = max((len(r) for r in block.rows), default=0)
         if width > MAX_COLUMNS or len(block.rows) > MAX_ROWS:
-            raise workbook_error("too_large", sheet=block.sheet, rows=len(block.rows), cols=width,
-                                 max_rows=MAX_ROWS, max_cols=MAX_COLUMNS)
+            raise workbook_error("too_large", sheet=block.sheet, rows=f"{len(block.rows):,}", cols=f"{width:,}",
+                                 max_rows=f"{MAX_ROWS:,}", max_cols=f"{MAX_COLUMNS:,}")
         long = [(r, c) for r, row in enumerate(block.rows) for c, v in enumerate(row)
                 if type(v) is str and len(v) > MAX_CELL_TEXT]
         if long:
             first = cell_ref(long[0][0] + 1, long[0][1] + 1)
             out.append(CellProblem(
                 block.sheet, first, None, "", None,
-                tr("workbook.text_cut", lang, sheet=block.sheet, n=len(long), limit=MAX_CELL_TEXT, first=first),
+                tr("workbook.text_cut", lang, sheet=block.sheet, n=len(long), limit=f"{MAX_CELL_TEXT:,}", first=first),
                 "warning", "text_cut"))
     return out
 

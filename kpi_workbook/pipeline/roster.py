@@ -11,8 +11,10 @@ from typing import Any
 import pandas as pd
 
 from kpi_engine.errors import KpiError
+from kpi_engine.i18n import PerLang
 from kpi_engine.inputs import label_map, normalize_id
-from kpi_engine.scheme import Scheme, default_scheme
+from kpi_engine.model import Scheme
+from kpi_engine.scheme import default_scheme
 
 from ..ooxml import check_package
 from .errors import workbook_error
@@ -109,9 +111,10 @@ def _csv_frame(text: str, name: str) -> pd.DataFrame:
         width = len(header)
         lines_zh = "、".join(f"第 {line} 行有 {n} 个" for line, n in bad[:5]) + ("……" if len(bad) > 5 else "")
         lines_en = ", ".join(f"line {line} has {n}" for line, n in bad[:5]) + (", …" if len(bad) > 5 else "")
-        hint = "（行尾多了逗号？）" if all(n > width for _, n in bad) else ""
-        raise workbook_error("roster_ragged", RosterError, name=name, width=width, lines_zh=lines_zh,
-                             lines_en=lines_en, hint=hint)
+        comma = all(n > width for _, n in bad)
+        hint = PerLang("（行尾多了逗号？）" if comma else "", " (a trailing comma?)" if comma else "")
+        raise workbook_error("roster_ragged", RosterError, name=name, width=width, lines=PerLang(lines_zh, lines_en),
+                             hint=hint)
     seen: dict[str, int] = {}
     names = []
     for h in header:  # repeated headers get .1, .2 as pandas names them

@@ -11,8 +11,9 @@ import math
 import re
 from typing import Any
 
+from kpi_engine.model import Scheme
 from kpi_engine.problems import clip, show_value
-from kpi_engine.scheme import Scheme, SchemeError, scheme_from_dict
+from kpi_engine.scheme import SchemeError, scheme_from_dict
 
 from ..ooxml.cells import cell_ref
 from .cell_problem import CellProblem

@@ -13,9 +13,9 @@ import pandas as pd
 from openpyxl import Workbook
 
 import kpi_engine
+from kpi_engine import Scheme, default_scheme
 from kpi_engine.i18n import lang_of
 from kpi_engine.periods import parse_period
-from kpi_engine.scheme import Scheme, default_scheme
 
 from ..ooxml import atomic_write
 from ..pipeline.layout import layout

@@ -1,18 +1,18 @@
 """The help sheet (说明) of the period workbook, generated from the scheme.
 
-Also the scheme-in-words helpers it uses (:func:`rule_words`, :func:`formula_words`), so that
-the help text always says what the scheme computes.
+Also the scheme-in-words helpers it uses (:func:`rule_words`, :func:`formula_words`, both the
+engine's), so that the help text always says what the scheme computes.
 """
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 from openpyxl.styles import Alignment, Font, PatternFill
 
-from kpi_engine.explain import fmt, formula_words, num
-from kpi_engine.scheme import Scheme
+from kpi_engine.explain import formula_words, num
+from kpi_engine.model import Scheme
+from kpi_engine.rules import describe
 
 from ..pipeline.layout import layout
 from .cells import write
@@ -38,82 +38,9 @@ AREAS = (
 )
 
 
-def _target(text: str, unit: str, scheme: Scheme, lang: str) -> str:
-    """A target for people: a number in its unit, a lookup as its table, else the formula in words."""
-    t = str(text).strip()
-    try:
-        return fmt(float(t), unit, exact=True)
-    except ValueError:
-        pass
-    m = re.fullmatch(r"lookup\((\w+),\s*['\"](\w+)['\"]\)", t)
-    if m and m.group(2) in scheme.lookups:
-        field = next((f for f in scheme.inputs if f.id == m.group(1)), None)
-        choices = field.choices if field else {}
-        other = "其他" if lang == "zh" else "other"
-        items = [f"{other if k == '*' else (choices.get(k) or (k,))[0]} {fmt(v, unit, exact=True)}"
-                 for k, v in scheme.lookups[m.group(2)].items()]
-        return f"{scheme.field_name(m.group(1), lang)}（{'，'.join(items)}）" if lang == "zh" else \
-            f"by {scheme.field_name(m.group(1), lang)} ({', '.join(items)})"
-    return formula_words(t, scheme, lang)
-
-
 def rule_words(ind: Any, scheme: Scheme, lang: str = "zh") -> str:
-    """The indicator's rule in words, generated from its parameters and checks."""
-    zh, p = lang == "zh", ind.params
-    metric = formula_words(ind.metric, scheme, lang) if ind.metric else ""
-    parts: list[str] = []
-    if ind.gate is not None:
-        g = ind.gate
-        label = (g.label_zh if zh else g.label_en) or formula_words(g.metric, scheme, lang)
-        limit = fmt(float(g.min), g.unit, exact=True)
-        parts.append(f"仅当{label} ≥ {limit} 时计分，否则 0 分" if zh else f"scores only when {label} ≥ {limit}, else 0")
-    if ind.rule == "bands":
-        unit = ind.unit or "%"
-        for b in p["bands"]:
-            lo = fmt(float(b["min"]), unit, exact=True)
-            if "score" in b:
-                parts.append(f"≥ {lo} 得 {num(b['score'])} 分" if zh else f"≥ {lo}: {num(b['score'])}")
-            else:
-                parts.append(f"≥ {lo} 得 {num(b['factor'])} × 达成值" if zh else f"≥ {lo}: {num(b['factor'])} × value")
-        parts.append(f"否则 {num(float(p.get('below', 0)))} 分" if zh else f"otherwise {num(float(p.get('below', 0)))}")
-        parts[0 if ind.gate is None else 1] = f"{metric}{'：' if zh else ': '}" + parts[0 if ind.gate is None else 1]
-    elif ind.rule == "ratio":
-        target = _target(p["target"], ind.unit or "x", scheme, lang)
-        cap = num(float(p.get("cap", 1)))
-        parts.append(f"得分 = 100 × min({cap}, {metric} ÷ {target})" if zh else f"score = 100 × min({cap}, {metric} / {target})")
-    elif ind.rule == "per_item":
-        parts.append(f"{metric} 每项 {num(p['each'])} 分，以权重为上限" if zh else f"{metric}: {num(p['each'])} points each, up to the weight")
-        if "expected_per_quarter" in p:
-            n = num(p["expected_per_quarter"])
-            parts.append(f"每季度应不少于 {n} 项" if zh else f"at least {n} a quarter expected")
-    elif ind.rule == "overdue":
-        parts.append(f"{metric}：每次扣 {num(p['each'])} 分，每满 {num(p['batch'])} 次扣 {num(p['batch_points'])} 分" if zh
-                     else f"{metric}: −{num(p['each'])} each, −{num(p['batch_points'])} per {num(p['batch'])}")
-    elif ind.rule == "weighted_count":
-        for col, pts in p["counts"].items():
-            name = scheme.field_name(col, lang)
-            parts.append(f"{name}：每次扣 {num(pts)} 分" if zh else f"{name}: −{num(pts)} each")
-    for c in ind.checks:
-        parts.append(_check_words(ind, c, scheme, lang))
-    if ind.penalty:
-        parts.append("扣分项：扣分可超过权重，超出部分从总分扣除" if zh else "penalty item: deductions may exceed the weight")
-    return ("；" if zh else "; ").join(parts)
-
-
-def _check_words(ind: Any, c: Any, scheme: Scheme, lang: str) -> str:
-    zh, below = lang == "zh", c.direction == "below"
-    label = (c.label_zh if zh else c.label_en) or formula_words(c.metric, scheme, lang)
-    target = _target(c.target, c.unit, scheme, lang)
-    if c.gap == "points":
-        step = f"{num(c.step)} 个百分点" if zh else f"{num(c.step)} percentage points"
-    else:
-        step = f"{num(c.step)}%（按目标值的百分比）" if zh else f"{num(c.step)}% of the target"
-    rounding = {"floor": ("", ""), "ceil": ("（不足一档按一档）", " (part steps count)"),
-                "linear": ("（按比例）", " (pro rata)")}[c.rounding][0 if zh else 1]
-    if zh:
-        return (f"{label}：目标{'不低于' if below else '不高于'} {target}，"
-                f"{'低于' if below else '高于'}目标每 {step}扣 {num(c.points)} 分{rounding}")
-    return f"{label}: target {'≥' if below else '≤'} {target}; −{num(c.points)} per {step} {'below' if below else 'above'}{rounding}"
+    """The indicator's rule in words, generated from its parameters: :func:`kpi_engine.rules.describe`."""
+    return describe(ind, scheme, lang)
 
 
 def help_sheet(ws: Any, scheme: Scheme, period: str, lang: str) -> None:

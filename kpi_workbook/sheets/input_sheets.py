@@ -21,7 +21,7 @@ from openpyxl.worksheet.datavalidation import DataValidation
 
 from kpi_engine.explain import num
 from kpi_engine.i18n import tr
-from kpi_engine.scheme import InputField, Scheme
+from kpi_engine.model import InputField, Scheme
 
 from ..ooxml.cells import cell_ref, cell_text
 from ..pipeline.layout import InputSheet, layout

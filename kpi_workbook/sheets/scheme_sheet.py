@@ -8,8 +8,8 @@ from typing import Any
 
 from openpyxl.worksheet.datavalidation import DataValidation
 
+from kpi_engine.model import DIRECTIONS, GAPS, INPUT_KINDS, ROUNDINGS, Scheme
 from kpi_engine.rules import RULES
-from kpi_engine.scheme import DIRECTIONS, GAPS, INPUT_KINDS, ROUNDINGS, Scheme
 
 from ..ooxml.cells import cell_ref
 from ..pipeline.scheme_syntax import format_choices, format_gate, format_params

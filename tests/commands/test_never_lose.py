@@ -298,7 +298,7 @@ def test_text_that_looks_like_a_formula_stays_text_in_every_sheet_we_write(sampl
 def test_choices_that_cannot_go_in_a_drop_down_are_left_out_of_it():
     from openpyxl import Workbook
 
-    from kpi_engine.scheme import InputField
+    from kpi_engine.model import InputField
     from kpi_workbook.sheets.input_sheets import _validation
 
     ws = Workbook().active

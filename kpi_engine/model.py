@@ -1,0 +1,238 @@
+"""The engine's model: the scheme as typed, frozen data, and the vocabularies it is written in.
+
+Everything here is plain data with no behaviour beyond lookups: :mod:`kpi_engine.scheme` builds
+and checks a :class:`Scheme` from a dict, :mod:`kpi_engine.rules` scores it. Both import this
+module and nothing here imports either, so the model sits at the bottom of the engine.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass, field
+from functools import cached_property
+from typing import Any
+
+from .i18n import both, lang_of
+
+INPUT_KINDS = ("text", "choice", "money", "count", "rate", "rating", "number")
+NUMERIC_KINDS = ("money", "count", "rate", "rating", "number")
+DIRECTIONS = ("below", "above")
+GAPS = ("points", "relative")
+ROUNDINGS = ("floor", "ceil", "linear")
+MAX_WEIGHT = 10_000  # points: a weight is points out of 100 (a company on a 1,000-point scale fits)
+
+
+@dataclass(frozen=True)
+class SchemeIssue:
+    """One problem in a scheme: where (item, field), what, and how bad ("error" or "warning")."""
+
+    item: str
+    field: str
+    message_zh: str
+    message_en: str
+    severity: str = "error"
+
+    @classmethod
+    def of(cls, item: str, field: str, key: str, /, severity: str = "error", **fields: Any) -> SchemeIssue:
+        """The issue whose message is ``scheme.<key>`` in the catalogs, ``fields`` filled in."""
+        zh, en = both(f"scheme.{key}", **fields)
+        return cls(item, field, zh, en, severity)
+
+    def text(self, lang: Any = "zh") -> str:
+        """``item.field: message`` in the user's language."""
+        msg = self.message_zh if lang_of(lang) == "zh" else self.message_en
+        return f"{self.item}.{self.field}: {msg}" if self.field else f"{self.item}: {msg}"
+
+
+@dataclass(frozen=True)
+class InputField:
+    id: str
+    name_zh: str
+    name_en: str
+    kind: str
+    owner: str = "roster"
+    required: bool = False
+    positive: bool = False
+    min: float | None = None
+    max: float | None = None
+    choices: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    open_choice: bool = False
+    carry: str = ""
+
+    def name(self, lang: Any = "zh") -> str:
+        return self.name_zh if lang_of(lang) == "zh" else self.name_en
+
+    @property
+    def numeric(self) -> bool:
+        return self.kind in NUMERIC_KINDS
+
+    def bounds(self) -> tuple[float | None, float | None]:
+        """(min, max) implied by the kind unless set explicitly."""
+        lo, hi = self.min, self.max
+        if self.kind in ("money", "count", "rate", "rating") and lo is None:
+            lo = 0.0
+        if self.kind == "rate" and hi is None:
+            hi = 1.0
+        if self.kind == "rating" and hi is None:
+            hi = 10.0
+        return lo, hi
+
+
+@dataclass(frozen=True)
+class Constraint:
+    check: str
+    field: str
+    expected_zh: str
+    expected_en: str
+
+    def expected(self, lang: Any = "zh") -> str:
+        return self.expected_zh if lang_of(lang) == "zh" else self.expected_en
+
+
+@dataclass(frozen=True)
+class Group:
+    id: str
+    name_zh: str
+    name_en: str
+    weight: float
+    parent: str = ""
+
+    def name(self, lang: Any = "zh") -> str:
+        return self.name_zh if lang_of(lang) == "zh" else self.name_en
+
+
+@dataclass(frozen=True)
+class Check:
+    """One deduction of a deduct rule: metric vs target, per step of the gap."""
+
+    metric: str
+    target: str
+    direction: str = "below"
+    gap: str = "points"
+    step: float = 1.0
+    points: float = 1.0
+    rounding: str = "floor"
+    unit: str = "%"
+    label_zh: str = ""
+    label_en: str = ""
+
+    def label(self, lang: Any = "zh") -> str:
+        """Its label in ``lang``; "" when none is set (the reader then names it otherwise)."""
+        return (self.label_zh if lang_of(lang) == "zh" else self.label_en) or ""
+
+
+@dataclass(frozen=True)
+class Gate:
+    """Score 0 unless ``metric`` ≥ ``min`` (e.g. organic share ≥ 60%)."""
+
+    metric: str
+    min: float
+    unit: str = "%"
+    label_zh: str = ""
+    label_en: str = ""
+
+    def label(self, lang: Any = "zh") -> str:
+        """Its label in ``lang``; "" when none is set (the reader then names it otherwise)."""
+        return (self.label_zh if lang_of(lang) == "zh" else self.label_en) or ""
+
+
+@dataclass(frozen=True)
+class Indicator:
+    id: str
+    name_zh: str
+    name_en: str
+    group: str
+    weight: float
+    rule: str
+    metric: str = ""
+    params: Mapping[str, Any] = field(default_factory=dict)
+    checks: tuple[Check, ...] = ()
+    gate: Gate | None = None
+    penalty: bool = False
+    unit: str = ""
+    advice_zh: str = ""
+    advice_en: str = ""
+
+    def name(self, lang: Any = "zh") -> str:
+        return self.name_zh if lang_of(lang) == "zh" else self.name_en
+
+    def advice(self, lang: Any = "zh") -> str:
+        return self.advice_zh if lang_of(lang) == "zh" else self.advice_en
+
+
+@dataclass(frozen=True)
+class Flag:
+    id: str
+    name_zh: str
+    name_en: str
+    when: str
+
+    def name(self, lang: Any = "zh") -> str:
+        return self.name_zh if lang_of(lang) == "zh" else self.name_en
+
+
+@dataclass(frozen=True)
+class Scheme:
+    """A checked scheme. ``effective_weight`` holds each indicator's scaled weight."""
+
+    meta: Mapping[str, str]
+    inputs: tuple[InputField, ...]
+    constraints: tuple[Constraint, ...]
+    groups: tuple[Group, ...]
+    indicators: tuple[Indicator, ...]
+    lookups: Mapping[str, Mapping[str, float]]
+    grades: tuple[tuple[str, float], ...]
+    flags: tuple[Flag, ...]
+    seasonal: Mapping[str, float]
+    effective_weight: Mapping[str, float] = field(default_factory=dict)
+    warnings: tuple[SchemeIssue, ...] = ()
+
+    # -- lookups -----------------------------------------------------------
+    def input(self, field_id: str) -> InputField:
+        return self._inputs_by_id[field_id]
+
+    @cached_property
+    def _inputs_by_id(self) -> dict[str, InputField]:  # asked once per problem row: built once
+        return {f.id: f for f in self.inputs}
+
+    def indicator(self, indicator_id: str) -> Indicator:
+        return {i.id: i for i in self.indicators}[indicator_id]
+
+    def group(self, group_id: str) -> Group:
+        return {g.id: g for g in self.groups}[group_id]
+
+    def top_group(self, group_id: str) -> Group:
+        g = self.group(group_id)
+        while g.parent:
+            g = self.group(g.parent)
+        return g
+
+    def field_name(self, field_id: str, lang: Any = "zh") -> str:
+        f = self._inputs_by_id.get(field_id)
+        return f.name(lang) if f else field_id
+
+    def to_dict(self) -> dict[str, Any]:
+        """A plain dict that :func:`scheme_from_dict` reads back to an equal scheme."""
+        data = asdict(self)
+        data.pop("effective_weight")
+        data.pop("warnings")
+        data["grades"] = [{"grade": g, "min": m} for g, m in self.grades]
+        for ind in data["indicators"]:
+            if ind["gate"] is None:
+                ind.pop("gate")
+        return _jsonable(data)
+
+    def fingerprint(self) -> str:
+        """A short hash that changes whenever any rule, weight or threshold changes."""
+        blob = json.dumps(self.to_dict(), sort_keys=True, ensure_ascii=False)
+        return hashlib.sha256(blob.encode("utf-8")).hexdigest()[:16]
+
+
+def _jsonable(obj: Any) -> Any:
+    if isinstance(obj, Mapping):
+        return {str(k): _jsonable(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return [_jsonable(v) for v in obj]
+    return obj
