@@ -24,6 +24,7 @@ from kpi_engine.expr import parse as parse_expr
 from kpi_engine.i18n import tr
 from kpi_engine.inputs import label_map
 from kpi_engine.model import DIRECTIONS, GAPS, ROUNDINGS
+from kpi_engine.numbers import is_blank, parse_number
 from kpi_engine.rules import RULES, count_steps, gap_of
 
 ERR = "#KPI! "
@@ -91,8 +92,9 @@ def guarded(fn: Callable[..., Any], *args: Any, lang: str = "zh") -> Any:
 # -- values as xlwings passes them ----------------------------------------------
 
 
-def blank(v: Any) -> bool:
-    return v is None or (isinstance(v, float) and math.isnan(v)) or (isinstance(v, str) and not v.strip())
+def blank(v: Any, dashes: bool = False) -> bool:
+    """An empty cell (:func:`kpi_engine.numbers.is_blank`; a dash too in a number argument)."""
+    return is_blank(v, dashes=dashes)
 
 
 def cell(v: Any) -> Any:
@@ -120,25 +122,13 @@ def flat(values: Any) -> list[Any]:
 
 
 def number(v: Any, what: str, lang: str = "zh", positive: bool = False) -> float:
-    """A finite float from a cell value ('85%' and '1,200' as the engine reads them), else UdfError."""
+    """A finite float from a cell value (text read as the engine reads it: kpi_engine.parse_number), else UdfError."""
     name = arg_name(what, lang)
-    if blank(v):
+    if blank(v, dashes=True):
         raise UdfError(msg("blank", lang, what=name))
-    if isinstance(v, bool):
-        raise UdfError(msg("not_number", lang, what=name, value=v))
-    if isinstance(v, str):
-        text = v.strip().replace(",", "").replace("，", "")
-        scale = 0.01 if text.endswith("%") else 1.0
-        try:
-            v = float(text.rstrip("%")) * scale
-        except ValueError:
-            raise UdfError(msg("not_number", lang, what=name, value=v[:40])) from None
-    try:
-        x = float(v)
-    except (TypeError, ValueError):
-        raise UdfError(msg("not_number", lang, what=name, value=str(v)[:40])) from None
-    if not math.isfinite(x):
-        raise UdfError(msg("not_number", lang, what=name, value=x))
+    x = parse_number(v)
+    if x is None:
+        raise UdfError(msg("not_number", lang, what=name, value=str(v)[:40]))
     if positive and x <= 0:
         raise UdfError(msg("not_positive", lang, what=name))
     return x

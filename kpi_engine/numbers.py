@@ -99,6 +99,17 @@ def is_blank_text(value: Any, *, dashes: bool = True) -> bool:
     return text in BLANK_TEXTS and (dashes or text not in DASHES)
 
 
+def is_blank(value: Any, *, dashes: bool = False) -> bool:
+    """True for an empty cell however it arrives: None, NaN, or blank text (:func:`is_blank_text`;
+    a dash counts only with ``dashes``, where the cell holds a number). The one test of "empty"
+    for the workbook, the add-in and the engine."""
+    if value is None:
+        return True
+    if isinstance(value, float):
+        return math.isnan(value)
+    return is_blank_text(value, dashes=dashes)
+
+
 def blank_text_mask(values: Iterable[Any], *, dashes: bool = True) -> np.ndarray:
     """:func:`is_blank_text` of each value, as a boolean array: for a whole column at once."""
     texts = BLANK_TEXTS if dashes else BLANK_TEXTS - DASHES

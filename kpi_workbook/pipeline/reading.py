@@ -20,6 +20,7 @@ import pandas as pd
 from kpi_engine import Scheme, normalize_id
 from kpi_engine.i18n import PerLang, lang_of, tr
 from kpi_engine.inputs import label_map
+from kpi_engine.numbers import is_blank as blank_cell
 
 from ..ooxml.cells import cell_ref
 from .cell_problem import CellProblem
@@ -53,9 +54,8 @@ class GatheredInputs:
 
 
 def is_blank(value: Any) -> bool:
-    return value is None or (isinstance(value, float) and math.isnan(value)) or (
-        isinstance(value, str) and not value.strip()
-    )
+    """An empty cell (:func:`kpi_engine.numbers.is_blank`; a dash is data until its column's kind is known)."""
+    return blank_cell(value)
 
 
 def find_header(grid: list[list[Any]], scheme: Scheme) -> tuple[dict[str, int], int, list[tuple[int, str]]] | None:

@@ -14,6 +14,7 @@ from kpi_engine.errors import KpiError
 from kpi_engine.i18n import PerLang
 from kpi_engine.inputs import label_map, normalize_id
 from kpi_engine.model import Scheme
+from kpi_engine.numbers import parse_number
 from kpi_engine.scheme import default_scheme
 
 from ..ooxml import check_package
@@ -58,12 +59,12 @@ def _text(v: Any) -> Any:
 
 
 def _maybe_number(v: Any) -> Any:
+    """A number cell as a float when it reads as one (kpi_engine.parse_number); else kept as typed,
+    for compute to report."""
     if v is None or isinstance(v, bool):
         return v
-    try:
-        return float(str(v).replace(",", "")) if isinstance(v, str) else float(v)
-    except ValueError:
-        return v  # kept as typed; compute reports it
+    number = parse_number(v)
+    return v if number is None else number
 
 
 def read_roster(path: str | Path, scheme: Scheme | None = None, *, require_id: bool = True) -> pd.DataFrame:

@@ -12,12 +12,13 @@ import re
 from typing import Any
 
 from kpi_engine.model import Scheme
+from kpi_engine.numbers import is_blank, parse_number
 from kpi_engine.problems import clip, show_value
 from kpi_engine.scheme import SchemeError, scheme_from_dict
 
 from ..ooxml.cells import cell_ref
 from .cell_problem import CellProblem
-from .scheme_syntax import NUMBER_TEXT, parse_choices, parse_gate, parse_params
+from .scheme_syntax import parse_choices, parse_gate, parse_params
 from .scheme_tables import FALSE_WORDS, TABLES, TRUE_WORDS, B, C, G, N, P, columns
 
 
@@ -30,14 +31,10 @@ def _text(v: Any) -> str:
 
 
 def _number(v: Any) -> int | float:
-    """A cell number or number text; whole numbers become int (cells keep no int/float difference)."""
-    if isinstance(v, bool) or v is None:
-        raise ValueError(v)
-    text = v if isinstance(v, (int, float)) else str(v).strip().replace(",", "")
-    if not isinstance(text, (int, float)) and not NUMBER_TEXT.match(text):
-        raise ValueError(v)
-    f = float(text)
-    if not math.isfinite(f):
+    """A cell number or number text (read as the engine reads it: kpi_engine.parse_number, so
+    "12%" is 0.12); whole numbers become int (cells keep no int/float difference)."""
+    f = parse_number(v)
+    if f is None:
         raise ValueError(v)
     return int(f) if f.is_integer() and abs(f) < 1e15 else f
 
@@ -60,7 +57,7 @@ class _Reader:
     def get(self, r: int, c: int) -> Any:
         row = self.grid[r - 1] if 0 < r <= len(self.grid) else []
         v = row[c - 1] if 0 < c <= len(row) else None
-        return None if isinstance(v, str) and not v.strip() else v
+        return None if is_blank(v) else v
 
     def add(self, r: int, c: int | None, field: str, value: Any, zh: str, en: str,
             severity: str = "error", code: str = "config") -> None:
@@ -122,6 +119,7 @@ class _Reader:
 
     def _number(self, key: str, fid: str, v: Any, item: str, where: tuple) -> Any:
         positive = fid in ("weight", "step", "points")
+        v = None if is_blank(v, dashes=True) else v  # a dash in a number cell is a blank, as in the inputs
         if v is None and key == "inputs":
             return None
         try:
