@@ -19,7 +19,17 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from kpi_engine import InputError, PeriodError, Scheme, ScoreResult, default_scheme, normalize_id, parse_period, score
+from kpi_engine import (
+    DEFAULT_PERIOD,
+    InputError,
+    PeriodError,
+    Scheme,
+    ScoreResult,
+    default_scheme,
+    normalize_id,
+    parse_period,
+    score,
+)
 from kpi_engine.expr import parse as parse_expr
 from kpi_engine.i18n import tr
 from kpi_engine.inputs import label_map
@@ -29,7 +39,6 @@ from kpi_engine.rules import RULES, count_steps, gap_of
 
 ERR = "#KPI! "
 MAX_TEXT = 254  # Excel shows up to 255 characters returned by a function
-DEFAULT_PERIOD = "2026-Q4"
 ROW_ID = "ROW"  # the id given to a row that has no employee id of its own
 _CJK = re.compile(r"[\u3400-\u9fff]")
 
@@ -148,16 +157,12 @@ def choice(v: Any, what: str, default: str | None = None, lang: str = "zh") -> s
 
 
 def period_of(v: Any) -> str:
-    """A period label ('2026-Q4' when blank); a bad one raises the engine's PeriodError."""
+    """A period label (DEFAULT_PERIOD when blank); a bad one raises the engine's PeriodError."""
     if blank(v):
         return DEFAULT_PERIOD
     if isinstance(v, float) and v.is_integer():  # a year typed as a number: 2026
         v = str(int(v))
     return parse_period(str(v)).label
-
-
-def lang_of(v: Any) -> str:
-    return "en" if isinstance(v, str) and v.strip().lower().startswith("en") else "zh"
 
 
 # -- the engine on one row ------------------------------------------------------

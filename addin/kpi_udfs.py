@@ -18,10 +18,12 @@ from typing import Any
 import kpi_udf_core as core
 import xlwings as xw
 
+from kpi_engine.i18n import lang_of
+
 CATEGORY = "KPI 考核"
 HEADERS = "字段编号行（或中文标题行），如 $A$2:$AM$2"
 ROW = "一名员工的数据行，与表头等宽"
-PERIOD = "考核周期，如 2026-Q4（默认）、2026-11、2026-H2"
+PERIOD = f"考核周期，如 {core.DEFAULT_PERIOD}（默认）、2026-11、2026-H2"
 INDICATOR = "指标编号或名称，如 conversion_rate 或 支付转化率"
 
 
@@ -93,7 +95,7 @@ def KPI_EXPLAIN(headers: Any, row: Any, indicator: Any, period: Any = core.DEFAU
 @xw.arg("lang", doc="zh（中文表头，默认）或 en")
 def KPI_TABLE(table: Any, period: Any = core.DEFAULT_PERIOD, lang: Any = "zh") -> Any:  # noqa: N802
     """整张表一次计算：工号、姓名、各指标折算分、总分、等级、标记、状态（动态数组）。"""
-    language = core.lang_of(lang)
+    language = lang_of(lang)
     return core.as_table(core.guarded(core.table, table, period, language, lang=language))
 
 

@@ -62,7 +62,7 @@ def carried_values(source: SheetSource, scheme: Scheme, period: Period, lang: st
 def default_next_path(path: Path, source: SheetSource) -> Path:
     """Beside the current file: the period label in its name replaced, else appended."""
     meta = read_meta(source)
-    period = parse_period(meta.get("period") or "2026-Q4")
+    period = parse_period(meta.get("period") or None)
     nxt = period.next().label
     stem = path.stem
     if period.label in stem:

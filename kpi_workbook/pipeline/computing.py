@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 import pandas as pd
 
 import kpi_engine
-from kpi_engine import PeriodError, Scheme, ScoreResult, default_scheme, parse_period, score
+from kpi_engine import DEFAULT_PERIOD, PeriodError, Scheme, ScoreResult, default_scheme, parse_period, score
 from kpi_engine.i18n import lang_of, tr
 from kpi_engine.problems import render, show_value
 
@@ -121,7 +121,7 @@ def _period(meta: dict[str, str], lang: str) -> tuple[str, list[CellProblem]]:
         return parse_period(raw).label, []
     except PeriodError:
         pass
-    default = "2026-Q4"
+    default = DEFAULT_PERIOD
     msg = tr("workbook.bad_period", lang, raw=raw or tr("workbook.blank", lang), default=default)
     return default, [CellProblem(layout().sheet("meta"), "B1", None, "period", raw, msg, "warning", "period")]
 

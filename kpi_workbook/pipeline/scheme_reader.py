@@ -11,6 +11,7 @@ import math
 import re
 from typing import Any
 
+from kpi_engine.i18n import lang_of
 from kpi_engine.model import Scheme
 from kpi_engine.numbers import is_blank, parse_number
 from kpi_engine.problems import clip, show_value
@@ -236,7 +237,7 @@ def read_config(grid: list[list[Any]], sheet_name: str, lang: str = "zh") -> tup
     Returns ``(None, problems)`` when any problem is an error; warnings (e.g. weights scaled)
     come back with the scheme.
     """
-    lang = "en" if str(lang).lower().startswith("en") else "zh"
+    lang = lang_of(lang)
     reader = _Reader([list(row) for row in grid or []], sheet_name, lang)
     reader.find_tables()
     for key in ("groups", "indicators", "inputs", "grades"):

@@ -20,7 +20,7 @@ def build_next(source: SheetSource, lang: str | None = None) -> Any:
     meta = read_meta(source)
     lang = book_lang(meta, lang)
     scheme, _ = load_scheme_from(source, lang)
-    period = parse_period(meta.get("period") or "2026-Q4")
+    period = parse_period(meta.get("period") or None)
     roster, carried = carried_values(source, scheme, period, lang)
     wb = new_workbook(period.next().label, roster=roster, lang=lang, scheme=scheme)
     lay = layout()

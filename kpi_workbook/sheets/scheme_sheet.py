@@ -8,6 +8,7 @@ from typing import Any
 
 from openpyxl.worksheet.datavalidation import DataValidation
 
+from kpi_engine.i18n import lang_of
 from kpi_engine.model import DIRECTIONS, GAPS, INPUT_KINDS, ROUNDINGS, Scheme
 from kpi_engine.rules import RULES
 
@@ -44,7 +45,7 @@ def _width(text: Any) -> int:
 
 def write_config(ws: Any, scheme: Scheme, lang: str = "zh") -> None:
     """Write ``scheme`` onto the openpyxl worksheet ``ws`` as stacked, editable tables."""
-    en = str(lang).lower().startswith("en")
+    en = lang_of(lang) == "en"
     write(ws, 1, 1, "Scheme: edit these tables to change the appraisal (takes effect at the next compute)" if en
           else "指标配置：修改下列表格即可调整考核方案（下次计算时生效）").font = SHEET_TITLE_FONT
     write(ws, 2, 1, ("Grey rows hold field ids read by the program: do not change them. Rows may be inserted; blank "
