@@ -36,6 +36,7 @@ from kpi_engine.inputs import label_map
 from kpi_engine.model import DIRECTIONS, GAPS, ROUNDINGS
 from kpi_engine.numbers import is_blank, parse_number
 from kpi_engine.rules import RULES, count_steps, gap_of
+from kpi_workbook.pipeline.results import plain
 
 ERR = "#KPI! "
 MAX_TEXT = 254  # Excel shows up to 255 characters returned by a function
@@ -107,17 +108,12 @@ def blank(v: Any, dashes: bool = False) -> bool:
 
 
 def cell(v: Any) -> Any:
-    """A result as a cell value: NaN/None → '', numpy scalars → Python, inf → error text."""
-    if v is None:
-        return ""
-    if hasattr(v, "item") and not isinstance(v, (list, tuple, str)):
-        v = v.item()
-    if isinstance(v, float):
-        if math.isnan(v):
-            return ""
-        if math.isinf(v):
-            return error_text(msg("not_finite"))
-    return v
+    """A result as a cell value (:func:`kpi_workbook.pipeline.results.plain`), blank as '', and an
+    infinite number as an error text rather than a blank."""
+    if isinstance(v, (float, np.floating)) and math.isinf(v):
+        return error_text(msg("not_finite"))
+    v = plain(v)
+    return "" if v is None else v
 
 
 def flat(values: Any) -> list[Any]:

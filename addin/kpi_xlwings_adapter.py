@@ -22,7 +22,9 @@ from typing import Any
 
 from kpi_engine.errors import KpiError
 from kpi_engine.i18n import both, tr
+from kpi_engine.numbers import is_blank
 from kpi_workbook.pipeline.layout import RESULT_KEYS, layout
+from kpi_workbook.pipeline.results import plain
 
 XL_SHEET_VERY_HIDDEN = 2  # Excel's xlSheetVeryHidden
 CHART_TYPES = {"bar": "bar_clustered", "column": "column_clustered"}
@@ -70,7 +72,7 @@ class BookSource:
 def _trim(grid: list[list[Any]]) -> list[list[Any]]:
     """Drop trailing blank rows (Excel's used range often runs past the data)."""
     end = len(grid)
-    while end and all(v is None or (isinstance(v, str) and not v.strip()) for v in grid[end - 1]):
+    while end and all(is_blank(v) for v in grid[end - 1]):
         end -= 1
     return [list(row) for row in grid[:end]]
 
@@ -173,21 +175,13 @@ def cell_rows(rows: list[list[Any]]) -> list[list[Any]]:
 
 
 def _cell(v: Any) -> Any:
-    if v is None:
-        return None
-    if isinstance(v, str):
-        return "'" + v if v else None
-    if isinstance(v, bool):
+    """A block's value as Excel takes it: :func:`kpi_workbook.pipeline.results.plain`, and text
+    behind an apostrophe (see :func:`cell_rows`)."""
+    v = plain(v)
+    if v is None or isinstance(v, (bool, int, float)) or hasattr(v, "isoformat"):  # numbers, datetimes
         return v
-    if hasattr(v, "item") and callable(v.item):  # numpy scalar
-        v = v.item()
-    if isinstance(v, float) and not math.isfinite(v):
-        return None
-    if isinstance(v, (int, float)):
-        return v
-    if hasattr(v, "isoformat"):  # datetime / date
-        return v
-    return "'" + str(v)
+    text = v if isinstance(v, str) else str(v)
+    return "'" + text if text else None
 
 
 def _runs(by_col: dict[int, Any], n_cols: int) -> list[tuple[int, int, Any]]:
