@@ -7,6 +7,8 @@ from dataclasses import dataclass
 from functools import lru_cache
 from importlib import resources
 
+from kpi_engine.model import InputField, Scheme
+
 if sys.version_info >= (3, 11):
     import tomllib
 else:  # pragma: no cover
@@ -61,3 +63,19 @@ def layout() -> Layout:
         inputs=tuple(InputSheet(**d) for d in data["inputs"]),
         results={k: dict(v) for k, v in data["results"].items()},
     )
+
+
+def input_columns(scheme: Scheme) -> list[tuple[InputSheet, list[InputField]]]:
+    """Each input sheet with its columns: the roster fields, then the sheet's own inputs.
+
+    Inputs whose owner has no sheet in the layout go to the first sheet, so that every input
+    has exactly one place.
+    """
+    sheets = layout().inputs
+    owners = {s.owner for s in sheets}
+    roster = [f for f in scheme.inputs if f.owner == "roster"]
+    out = []
+    for i, sheet in enumerate(sheets):
+        own = [f for f in scheme.inputs if f.owner == sheet.owner or (i == 0 and f.owner not in owners | {"roster"})]
+        out.append((sheet, roster + own))
+    return out

@@ -18,12 +18,12 @@ from kpi_engine.i18n import lang_of
 from kpi_engine.periods import parse_period
 
 from ..ooxml import atomic_write
-from ..pipeline.layout import layout
+from ..pipeline.layout import input_columns, layout
 from ..pipeline.reading import OWNED_KEY
 from ..pipeline.roster import roster_frame
 from .cells import save_workbook, write
 from .help_sheet import help_sheet
-from .input_sheets import input_columns, input_sheet
+from .input_sheets import input_sheet
 from .scheme_sheet import write_config
 
 

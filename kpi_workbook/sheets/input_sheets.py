@@ -21,7 +21,7 @@ from openpyxl.worksheet.datavalidation import DataValidation
 
 from kpi_engine.explain import num
 from kpi_engine.i18n import tr
-from kpi_engine.model import InputField, Scheme
+from kpi_engine.model import InputField
 
 from ..ooxml.cells import cell_ref, cell_text
 from ..pipeline.layout import InputSheet, layout
@@ -32,22 +32,6 @@ BLANK_ROWS = 50  # formatted empty rows when there is no roster
 LIST_LIMIT = 255  # characters of a drop-down's list written in the validation itself (Excel's limit)
 SPARE_ROWS = 20  # formatted empty rows below a roster
 FORMATS = {"money": "¥#,##0.00", "count": "0", "rate": "0.00%", "rating": "0.0", "number": "0.00", "text": "@", "choice": "@"}
-
-
-def input_columns(scheme: Scheme) -> list[tuple[InputSheet, list[InputField]]]:
-    """Each input sheet with its columns: the roster fields, then the sheet's own inputs.
-
-    Inputs whose owner has no sheet in the layout go to the first sheet, so that every input
-    has exactly one place.
-    """
-    sheets = layout().inputs
-    owners = {s.owner for s in sheets}
-    roster = [f for f in scheme.inputs if f.owner == "roster"]
-    out = []
-    for i, sheet in enumerate(sheets):
-        own = [f for f in scheme.inputs if f.owner == sheet.owner or (i == 0 and f.owner not in owners | {"roster"})]
-        out.append((sheet, roster + own))
-    return out
 
 
 def _width(text: str) -> int:

@@ -81,7 +81,7 @@ def _key_argument(call: ast.Call) -> tuple[ast.AST, str] | None:
         return args[1], "scheme."
     # the workbook's and the add-in's helpers, each for one section
     helpers = {"workbook_error": "workbook_error.", "t": "label.", "label": "label.", "msg": "udf.",
-               "arg_name": "udf.what_", "both_langs": "cli."}
+               "arg_name": "udf.what_", "both_langs": "cli.", "_section": "help.", "_head": "help."}
     if name in helpers and args:
         return args[0], helpers[name]
     if name == "text" and not owner and args:  # the add-in's messages

@@ -15,11 +15,12 @@ from support.package_check import assert_sound_package
 
 import kpi_engine
 from kpi_engine import default_scheme, scheme_from_dict
+from kpi_engine.i18n import tr
+from kpi_workbook.pipeline.help_text import AREAS
 from kpi_workbook.pipeline.layout import layout
 from kpi_workbook.pipeline.roster import RosterError, read_roster
 from kpi_workbook.pipeline.scheme_reader import read_config
 from kpi_workbook.sheets.book import new_workbook, write_new
-from kpi_workbook.sheets.help_sheet import AREAS
 
 ROSTER = pd.DataFrame({"工号": [1001, 1002.0, "E003"], "姓名": ["张三", "李四", "王五"],
                        "品类": ["服装", "3C", "其他"], "商品类型": ["快消品", "耐用品", "fmcg"]})
@@ -129,8 +130,8 @@ def test_help_sheet_is_generated_from_the_scheme(wb):
     scheme = default_scheme()
     for ind in scheme.indicators:
         assert ind.name_zh in text
-    for area in AREAS:
-        assert area[0] in text
+    areas = [tr(f"help.area_{n}_name") for n in range(1, AREAS + 1)]
+    assert AREAS == 7 and all(area in text for area in areas) and "店铺全域运营管理" in areas
     for sheet in layout().inputs:
         assert sheet.source_zh in text
     assert "低于目标每 5 个百分点扣 3 分" in text and "2026-Q4" in text and "得分/扣分明细/改进指南/汇总/校验" in text
