@@ -24,6 +24,21 @@ ROUNDINGS = ("floor", "ceil", "linear")
 MAX_WEIGHT = 10_000  # points: a weight is points out of 100 (a company on a 1,000-point scale fits)
 
 
+class Named:
+    """Something with a name in each language (``name_zh``, ``name_en``)."""
+
+    def name(self, lang: Any = "zh") -> str:
+        return self.name_zh if lang_of(lang) == "zh" else self.name_en  # type: ignore[attr-defined]
+
+
+class Labelled:
+    """A check or gate with an optional label in each language (``label_zh``, ``label_en``)."""
+
+    def label(self, lang: Any = "zh") -> str:
+        """Its label in ``lang``; "" when none is set (the reader then names it otherwise)."""
+        return (self.label_zh if lang_of(lang) == "zh" else self.label_en) or ""  # type: ignore[attr-defined]
+
+
 @dataclass(frozen=True)
 class SchemeIssue:
     """One problem in a scheme: where (item, field), what, and how bad ("error" or "warning")."""
@@ -47,7 +62,7 @@ class SchemeIssue:
 
 
 @dataclass(frozen=True)
-class InputField:
+class InputField(Named):
     id: str
     name_zh: str
     name_en: str
@@ -60,9 +75,6 @@ class InputField:
     choices: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
     open_choice: bool = False
     carry: str = ""
-
-    def name(self, lang: Any = "zh") -> str:
-        return self.name_zh if lang_of(lang) == "zh" else self.name_en
 
     @property
     def numeric(self) -> bool:
@@ -92,19 +104,16 @@ class Constraint:
 
 
 @dataclass(frozen=True)
-class Group:
+class Group(Named):
     id: str
     name_zh: str
     name_en: str
     weight: float
     parent: str = ""
 
-    def name(self, lang: Any = "zh") -> str:
-        return self.name_zh if lang_of(lang) == "zh" else self.name_en
-
 
 @dataclass(frozen=True)
-class Check:
+class Check(Labelled):
     """One deduction of a deduct rule: metric vs target, per step of the gap."""
 
     metric: str
@@ -118,13 +127,9 @@ class Check:
     label_zh: str = ""
     label_en: str = ""
 
-    def label(self, lang: Any = "zh") -> str:
-        """Its label in ``lang``; "" when none is set (the reader then names it otherwise)."""
-        return (self.label_zh if lang_of(lang) == "zh" else self.label_en) or ""
-
 
 @dataclass(frozen=True)
-class Gate:
+class Gate(Labelled):
     """Score 0 unless ``metric`` ≥ ``min`` (e.g. organic share ≥ 60%)."""
 
     metric: str
@@ -133,13 +138,9 @@ class Gate:
     label_zh: str = ""
     label_en: str = ""
 
-    def label(self, lang: Any = "zh") -> str:
-        """Its label in ``lang``; "" when none is set (the reader then names it otherwise)."""
-        return (self.label_zh if lang_of(lang) == "zh" else self.label_en) or ""
-
 
 @dataclass(frozen=True)
-class Indicator:
+class Indicator(Named):
     id: str
     name_zh: str
     name_en: str
@@ -155,22 +156,16 @@ class Indicator:
     advice_zh: str = ""
     advice_en: str = ""
 
-    def name(self, lang: Any = "zh") -> str:
-        return self.name_zh if lang_of(lang) == "zh" else self.name_en
-
     def advice(self, lang: Any = "zh") -> str:
         return self.advice_zh if lang_of(lang) == "zh" else self.advice_en
 
 
 @dataclass(frozen=True)
-class Flag:
+class Flag(Named):
     id: str
     name_zh: str
     name_en: str
     when: str
-
-    def name(self, lang: Any = "zh") -> str:
-        return self.name_zh if lang_of(lang) == "zh" else self.name_en
 
 
 @dataclass(frozen=True)
