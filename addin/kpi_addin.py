@@ -130,7 +130,7 @@ def _validate(book: Any, run: _Run, status: Any) -> str:
 def _new_period(book: Any, run: _Run, status: Any) -> str:
     from kpi_engine import parse_period
     from kpi_workbook import pipeline
-    from kpi_workbook.ooxml import atomic_write
+    from kpi_workbook.ooxml import atomic_write, unused_path
     from kpi_workbook.pipeline.carry import default_next_path
     from kpi_workbook.pipeline.reading import read_meta
     from kpi_workbook.sheets.cells import save_workbook
@@ -181,17 +181,6 @@ def _meta_value(wb: Any, key: str) -> str:
 def _book_name(book: Any) -> str:
     name = Path(str(getattr(book, "fullname", "") or getattr(book, "name", "") or "kpi")).name
     return name if "." in name else name + ".xlsx"
-
-
-def unused_path(path: Path) -> Path:
-    """``path``, or ``stem (2).xlsx`` … when a file of that name exists (never overwrite HR's work)."""
-    if not path.exists():
-        return path
-    for n in range(2, 1000):
-        candidate = path.with_name(f"{path.stem} ({n}){path.suffix}")
-        if not candidate.exists():
-            return candidate
-    raise FileExistsError(path)
 
 
 def _user_message(error: Any, lang: str) -> str:

@@ -30,6 +30,7 @@ from .safe_files import (
     real_path,
     require_file_path,
     scratch_folder,
+    unused_path,
 )
 from .sheet_reader import SparseRow, WorkbookReader
 from .transplant import transplant_sheets
@@ -38,5 +39,5 @@ __all__ = [
     "CellOutOfRange", "FileBusy", "FileWriteError", "NotAWorkbook", "Package", "PackageError", "SheetEntry",
     "SparseRow", "UnsafeFile", "WorkbookReader", "atomic_write",
     "check_package", "error_log", "file_lock", "io_error", "parse_xml", "real_path", "require_file_path",
-    "scratch_folder", "sheet_entries", "transplant_sheets",
+    "scratch_folder", "sheet_entries", "transplant_sheets", "unused_path",
 ]

@@ -186,6 +186,21 @@ def _process_gone(pid: int) -> bool:
     return False
 
 
+def unused_path(path: Path) -> Path:
+    """``path`` when no file has that name, else the first free ``stem (2).ext``, ``stem (3).ext`` …
+
+    The product's one rule for files it creates: an existing file is never replaced unless the
+    user asked for it (``--force``); the new file goes beside it under the next free name."""
+    path = Path(path)
+    if not path.exists() and not path.is_symlink():
+        return path
+    for n in range(2, 10_000):
+        candidate = path.with_name(f"{path.stem} ({n}){path.suffix}")
+        if not candidate.exists() and not candidate.is_symlink():
+            return candidate
+    raise FileExistsError(path)
+
+
 def glob_escape(name: str) -> str:
     """``name`` matched literally by ``Path.glob`` ([ ] * ? are pattern characters there)."""
     return "".join(f"[{ch}]" if ch in "[]*?" else ch for ch in name)
