@@ -110,6 +110,8 @@ def blank(v: Any, dashes: bool = False) -> bool:
 def cell(v: Any) -> Any:
     """A result as a cell value (:func:`kpi_workbook.pipeline.results.plain`), blank as '', and an
     infinite number as an error text rather than a blank."""
+    if type(v) is float and v - v == 0.0:  # the common case, a finite number: as it is
+        return v
     if isinstance(v, (float, np.floating)) and math.isinf(v):
         return error_text(msg("not_finite"))
     v = plain(v)
