@@ -26,6 +26,7 @@ from kpi_xlwings_adapter import (
     BookSource,
     delete_sheets,
     excel_session,
+    recalculate,
     write_block,
     write_blocks,
 )
@@ -95,6 +96,8 @@ def _compute(book: Any, run: _Run, status: Any) -> str:
     blocks = outcome.blocks
     write_blocks(book, blocks, writing)
     delete_sheets(book, outcome.stale)  # our results of another language, replaced by these
+    status(tr("excel.recalculating", run.lang), 1.0)
+    recalculate(book)  # the cell functions read 指标配置 anew (kpi_udf_scheme): same scheme, same numbers
     shown = [b.sheet for b in blocks if getattr(b, "state", "visible") == "visible"]
     sep = "」「" if run.lang == "zh" else "', '"
     return text("compute_done", run.lang, sheets=sep.join(shown), summary=outcome.summary.text(run.lang))

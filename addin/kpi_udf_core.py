@@ -1,23 +1,26 @@
 """What the worksheet functions in :mod:`kpi_udfs` compute, as plain Python.
 
-Every number comes from the engine (:func:`kpi_engine.score` on a one-row or whole-table
-frame, :func:`kpi_engine.rules.gap_of` / :func:`~kpi_engine.rules.count_steps` for a single
-deduction): no rule is implemented twice. Values arrive as xlwings gives them (floats, None
-for blanks, ids such as 1001.0, 2-D lists), results leave as plain cell values, and every
-problem becomes a short text starting ``#KPI!`` (under 255 characters) instead of an
-exception, so a formula never shows a Python traceback.
+Every number comes from the engine through ONE function, :func:`score_rows` (rows and a scheme
+in, the engine's result out; a one-row fast path belongs there), or, for a single deduction,
+from :func:`kpi_engine.rules.gap_of` / :func:`~kpi_engine.rules.count_steps`: no rule is
+implemented twice. The scheme is the calling workbook's own (:mod:`kpi_udf_scheme`, from the
+``caller`` xlwings passes), the default one without a caller. Values arrive as xlwings gives
+them (floats, None for blanks, ids such as 1001.0, 2-D lists), results leave as plain cell
+values, and every problem becomes a short text starting ``#KPI!`` (under 255 characters)
+instead of an exception, so a formula never shows a Python traceback.
 """
 
 from __future__ import annotations
 
 import math
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
 from functools import lru_cache
 from typing import Any
 
 import numpy as np
 import pandas as pd
+from kpi_udf_scheme import CellScheme, SchemeSheetError, for_caller
 
 from kpi_engine import (
     DEFAULT_PERIOD,
@@ -25,14 +28,12 @@ from kpi_engine import (
     PeriodError,
     Scheme,
     ScoreResult,
-    default_scheme,
     normalize_id,
     parse_period,
     score,
 )
 from kpi_engine.expr import parse as parse_expr
 from kpi_engine.i18n import tr
-from kpi_engine.inputs import label_map
 from kpi_engine.model import DIRECTIONS, GAPS, ROUNDINGS
 from kpi_engine.numbers import is_blank, parse_number
 from kpi_engine.rules import RULES, count_steps, gap_of
@@ -91,7 +92,7 @@ def guarded(fn: Callable[..., Any], *args: Any, lang: str = "zh") -> Any:
     """Call ``fn``; any exception becomes a ``#KPI!`` text (engine messages in ``lang``)."""
     try:
         return fn(*args)
-    except UdfError as exc:
+    except (UdfError, SchemeSheetError) as exc:
         return error_text(str(exc))
     except (InputError, PeriodError) as exc:
         return error_text(pick_lang(str(exc), lang))
@@ -163,29 +164,27 @@ def period_of(v: Any) -> str:
     return parse_period(str(v)).label
 
 
-# -- the engine on one row ------------------------------------------------------
+# -- the engine ---------------------------------------------------------------------
 
 
-@lru_cache(maxsize=1)
-def scheme() -> Scheme:
-    return default_scheme()
+def score_rows(rows: Sequence[Mapping[str, Any]], scheme: Scheme, period: str, lang: str,
+               columns: Sequence[str] | None = None) -> ScoreResult:
+    """THE scoring call of every cell function: the engine on ``rows`` (field id → value as the
+    cell holds it) with ``scheme``; ``columns`` gives the frame's columns when rows may be none."""
+    frame = pd.DataFrame.from_records(list(rows), columns=list(columns) if columns is not None else None)
+    return score(frame.astype(object), scheme, period, lang)
 
 
-@lru_cache(maxsize=1)
-def labels() -> dict[str, str]:
-    return label_map(scheme())
-
-
-def indicator_id(v: Any, lang: str = "zh") -> str:
+def indicator_id(v: Any, cs: CellScheme, lang: str = "zh") -> str:
     """An indicator by id or by its Chinese/English name."""
     key = str(v).strip().lower() if not blank(v) else ""
-    for ind in scheme().indicators:
+    for ind in cs.scheme.indicators:
         if key in (ind.id.lower(), ind.name_zh.lower(), ind.name_en.lower()):
             return ind.id
     raise UdfError(msg("unknown_indicator", lang, value=str(v)[:40]))
 
 
-def row_items(headers: Any, row: Any, lang: str = "zh") -> tuple[tuple[str, Any], ...]:
+def row_items(headers: Any, row: Any, cs: CellScheme, lang: str = "zh") -> tuple[tuple[str, Any], ...]:
     """(header, value) pairs of one employee's row; the row always has an employee id."""
     hs, vs = flat(headers), flat(row)
     if len(hs) != len(vs):
@@ -196,7 +195,7 @@ def row_items(headers: Any, row: Any, lang: str = "zh") -> tuple[tuple[str, Any]
         if blank(h):
             continue
         name = str(int(h)) if isinstance(h, float) and h.is_integer() else str(h).strip()
-        if labels().get(name.lower()) == "employee_id" and not has_id:
+        if cs.labels.get(name.lower()) == "employee_id" and not has_id:
             has_id = True
             v = ROW_ID if normalize_id(v) is None else v
         items.append((name, None if blank(v) else v))
@@ -206,22 +205,21 @@ def row_items(headers: Any, row: Any, lang: str = "zh") -> tuple[tuple[str, Any]
 
 
 @lru_cache(maxsize=512)
-def score_items(items: tuple[tuple[str, Any], ...], period: str, lang: str) -> tuple[ScoreResult, str]:
-    """The engine's result for one row, and that row's employee id (cached: a sheet of
-    formulas over the same row scores it once)."""
-    frame = pd.DataFrame([dict(items)])
-    result = score(frame, period=period, lang=lang)
+def score_items(items: tuple[tuple[str, Any], ...], period: str, lang: str, cs: CellScheme) -> tuple[ScoreResult, str]:
+    """The engine's result for one row, and that row's employee id (cached by the row and the
+    scheme's fingerprint: a sheet of formulas over the same row scores it once)."""
+    result = score_rows([dict(items)], cs.scheme, period, lang)
     eid = str(result.total.index[0]) if len(result.total) else ROW_ID
     return result, eid
 
 
-def score_row(headers: Any, row: Any, period: Any, lang: str = "zh") -> tuple[ScoreResult, str]:
-    return score_items(row_items(headers, row, lang), period_of(period), lang)
+def score_row(headers: Any, row: Any, period: Any, cs: CellScheme, lang: str = "zh") -> tuple[ScoreResult, str]:
+    return score_items(row_items(headers, row, cs, lang), period_of(period), lang, cs)
 
 
-def indicator_columns(indicator: str) -> set[str]:
+def indicator_columns(indicator: str, cs: CellScheme) -> set[str]:
     """Input columns an indicator reads (from the rule's own formulas)."""
-    ind = scheme().indicator(indicator)
+    ind = cs.scheme.indicator(indicator)
     texts = [text for _, text in RULES[ind.rule].formulas(ind)]
     if ind.gate is not None:
         texts.append(ind.gate.metric)
@@ -253,21 +251,23 @@ def value_or_problem(value: Any, result: ScoreResult, eid: str, fields: set[str]
 # -- the functions ----------------------------------------------------------------
 
 
-def single(v: Any, field: str, lang: str = "zh") -> Any:
+def single(v: Any, field: str, cs: CellScheme, lang: str = "zh") -> Any:
     """One cell's value; a range of several cells is an error, a 1×1 range its value."""
     if isinstance(v, (list, tuple)):
         values = flat(v)
         if len(values) != 1:
-            raise UdfError(msg("single", lang, what=scheme().field_name(field, lang)))
+            raise UdfError(msg("single", lang, what=cs.scheme.field_name(field, lang)))
         v = values[0]
     return None if blank(v) else v
 
 
-def sales_score(actual: Any, target: Any) -> Any:
-    items = (("employee_id", ROW_ID), ("sales_actual", single(actual, "sales_actual")),
-             ("sales_target", single(target, "sales_target")))
-    result, eid = score_items(items, DEFAULT_PERIOD, "zh")
-    value = float(result.scores.iloc[0]["sales_achievement"]) if len(result.scores) else float("nan")
+def sales_score(actual: Any, target: Any, caller: Any = None) -> Any:
+    cs = for_caller(caller)
+    ind = indicator_id("sales_achievement", cs)
+    items = (("employee_id", ROW_ID), ("sales_actual", single(actual, "sales_actual", cs)),
+             ("sales_target", single(target, "sales_target", cs)))
+    result, eid = score_items(items, DEFAULT_PERIOD, "zh", cs)
+    value = float(result.scores.iloc[0][ind]) if len(result.scores) else float("nan")
     return value_or_problem(value, result, eid, {"sales_actual", "sales_target"}, "zh")
 
 
@@ -286,49 +286,51 @@ def deduction(value: Any, target: Any, direction: Any, gap: Any, step: Any, poin
     return amount
 
 
-def indicator_value(headers: Any, row: Any, indicator: Any, what: Any, period: Any) -> Any:
-    ind = indicator_id(indicator)
+def indicator_value(headers: Any, row: Any, indicator: Any, what: Any, period: Any, caller: Any = None) -> Any:
+    cs = for_caller(caller)
+    ind = indicator_id(indicator, cs)
     kind = choice(what, "what", default="points")
-    result, eid = score_row(headers, row, period)
+    result, eid = score_row(headers, row, period, cs)
     frame = result.points if kind == "points" else result.scores
     value = float(frame.iloc[0][ind]) if len(frame) else float("nan")
-    return value_or_problem(value, result, eid, indicator_columns(ind), "zh")
+    return value_or_problem(value, result, eid, indicator_columns(ind, cs), "zh")
 
 
-def total(headers: Any, row: Any, period: Any) -> Any:
-    result, eid = score_row(headers, row, period)
+def total(headers: Any, row: Any, period: Any, caller: Any = None) -> Any:
+    result, eid = score_row(headers, row, period, for_caller(caller))
     value = float(result.total.iloc[0]) if len(result.total) else float("nan")
     return value_or_problem(value, result, eid, None, "zh")
 
 
-def grade(headers: Any, row: Any, period: Any) -> Any:
-    result, eid = score_row(headers, row, period)
+def grade(headers: Any, row: Any, period: Any, caller: Any = None) -> Any:
+    result, eid = score_row(headers, row, period, for_caller(caller))
     value = result.grade.iloc[0] if len(result.grade) else None
     return value_or_problem(value, result, eid, None, "zh")
 
 
-def explain(headers: Any, row: Any, indicator: Any, period: Any) -> str:
-    ind = indicator_id(indicator)
-    result, eid = score_row(headers, row, period)
+def explain(headers: Any, row: Any, indicator: Any, period: Any, caller: Any = None) -> str:
+    cs = for_caller(caller)
+    ind = indicator_id(indicator, cs)
+    result, eid = score_row(headers, row, period, cs)
     if not len(result.scores) or math.isnan(float(result.scores.iloc[0][ind])):
-        raise UdfError(row_problem(result, eid, indicator_columns(ind), "zh"))
+        raise UdfError(row_problem(result, eid, indicator_columns(ind, cs), "zh"))
     return result.explain(eid, ind)
 
 
-def table(grid: Any, period: Any, lang: str) -> list[list[Any]]:
+def table(grid: Any, period: Any, lang: str, caller: Any = None) -> list[list[Any]]:
     """Header + one row per scored employee: id, name, points per indicator, total, grade, flags, status."""
     from kpi_workbook.pipeline.reading import find_header
 
+    cs = for_caller(caller)
     rows = [list(r) if isinstance(r, (list, tuple)) else [r] for r in (grid if isinstance(grid, (list, tuple)) else [[grid]])]
-    found = find_header(rows, scheme()) if rows else None
+    found = find_header(rows, cs.scheme) if rows else None
     if found is None:
         raise UdfError(msg("no_header", lang))
     columns, first_data, _ = found
     records = [{fid: (r[c] if c < len(r) else None) for fid, c in columns.items()}
                for r in rows[first_data:] if any(not blank(v) for v in r)]
-    frame = pd.DataFrame.from_records(records, columns=list(columns)).astype(object)
-    result = score(frame, period=period_of(period), lang=lang)
-    return result_table(result, frame, lang)
+    result = score_rows(records, cs.scheme, period_of(period), lang, columns=list(columns))
+    return result_table(result, records, lang)
 
 
 def first_problems(result: ScoreResult) -> Callable[[str], tuple[str, int] | None]:
@@ -358,14 +360,14 @@ def first_problems(result: ScoreResult) -> Callable[[str], tuple[str, int] | Non
     return lookup
 
 
-def result_table(result: ScoreResult, frame: pd.DataFrame, lang: str) -> list[list[Any]]:
+def result_table(result: ScoreResult, records: Sequence[Mapping[str, Any]], lang: str) -> list[list[Any]]:
     inds = list(result.scheme.indicators)
     header = [label("employee_id", lang), label("name", lang)] + [ind.name(lang) for ind in inds]
     header += [label(k, lang) for k in ("total", "grade", "flags", "status")]
     names: dict[str, Any] = {}
-    if "name" in frame:
-        for v, n in zip(frame["employee_id"], frame["name"]):
-            names.setdefault(normalize_id(v), n)
+    for record in records:
+        if "name" in record:
+            names.setdefault(normalize_id(record.get("employee_id")), record["name"])
     flag_names = {f.id: f.name(lang) for f in result.scheme.flags}
     sep = "、" if lang == "zh" else ", "
     # whole columns at once, aligned on the totals' employee ids (a lookup per cell is slow)

@@ -61,12 +61,16 @@ class BookSource:
     def read(self, name: str) -> list[list[Any]]:
         """The sheet's used range from A1 as a rectangular 2-D list (``[]`` when empty)."""
         if name not in self._grids:
-            sheet = self.book.sheets[name]
-            last = sheet.used_range.last_cell
-            rng = sheet.range((1, 1), (last.row, last.column))
-            grid = rng.options(ndim=2, err_to_str=True).value or []
-            self._grids[name] = _trim(grid)
+            self._grids[name] = read_grid(self.book.sheets[name])
         return self._grids[name]
+
+
+def read_grid(sheet: Any) -> list[list[Any]]:
+    """A sheet's used range from A1 in one value read, trailing blank rows dropped: how 计算 and
+    the cell functions read a sheet (``[]`` when empty)."""
+    last = sheet.used_range.last_cell
+    rng = sheet.range((1, 1), (last.row, last.column))
+    return _trim(rng.options(ndim=2, err_to_str=True).value or [])
 
 
 def _trim(grid: list[list[Any]]) -> list[list[Any]]:
@@ -126,6 +130,27 @@ def write_blocks(book: Any, blocks: list[Any], status: Callable[[str, float], No
         if status is not None and getattr(block, "state", "visible") == "visible":
             status(block.sheet, i / max(len(blocks), 1))
         write_block(book, block, protect=block.sheet in result_names or block.key in RESULT_KEYS)
+
+
+def recalculate(book: Any) -> None:
+    """Recalculate the workbook's formulas, the cell functions (KPI_TOTAL …) among them.
+
+    The cell functions read 指标配置 through xlwings' ``caller``, which Excel does not see as one
+    of their arguments: a weight edited there makes none of them dirty. So 计算, having written
+    the results, marks every sheet's used range dirty (``Range.Dirty``: "designates a range to be
+    recalculated when the next recalculation occurs") and calculates (``Application.Calculate``):
+    this workbook's formulas only, not every open workbook's as ``CalculateFull`` would. Skipped
+    where Excel has no such call (macOS, where xlwings has no cell functions anyway).
+    """
+    for sheet in book.sheets:
+        try:
+            sheet.api.UsedRange.Dirty()
+        except Exception:  # macOS (appscript): no Dirty; a chart sheet: no UsedRange
+            pass
+    try:
+        book.app.calculate()
+    except Exception:
+        pass
 
 
 def delete_sheets(book: Any, names: list[str]) -> None:
