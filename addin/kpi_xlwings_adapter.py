@@ -20,6 +20,8 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
+from kpi_excel_errors import ExcelBusyError, patiently
+
 from kpi_engine.errors import KpiError
 from kpi_engine.i18n import both, tr
 from kpi_engine.numbers import is_blank
@@ -55,13 +57,13 @@ class BookSource:
     def sheet_names(self) -> list[str]:
         """All sheet names in workbook order (hidden ones included)."""
         if self._names is None:
-            self._names = [sheet.name for sheet in self.book.sheets]
+            self._names = patiently(lambda: [sheet.name for sheet in self.book.sheets])
         return list(self._names)
 
     def read(self, name: str) -> list[list[Any]]:
         """The sheet's used range from A1 as a rectangular 2-D list (``[]`` when empty)."""
         if name not in self._grids:
-            self._grids[name] = read_grid(self.book.sheets[name])
+            self._grids[name] = patiently(lambda: read_grid(self.book.sheets[name]))
         return self._grids[name]
 
 
@@ -111,13 +113,24 @@ class StatusBar:
 
 @contextmanager
 def excel_session(app: Any, lang: str = "zh") -> Iterator[StatusBar]:
-    """Screen updating and automatic calculation off; status bar reset afterwards, always."""
+    """Screen updating and automatic calculation off; restored and the status bar reset
+    afterwards, always. Each change waits out a busy Excel (:func:`kpi_excel_errors.patiently`)."""
     status = StatusBar(app, lang)
+    saved = patiently(lambda: {"screen_updating": app.screen_updating, "calculation": app.calculation})
     try:
-        with app.properties(screen_updating=False, calculation="manual"):
-            yield status
+        patiently(lambda: _set(app, screen_updating=False, calculation="manual"))
+        yield status
     finally:
-        status.reset()
+        try:
+            patiently(lambda: _set(app, **saved))
+        finally:
+            status.reset()
+
+
+def _set(app: Any, **values: Any) -> None:
+    for name, value in values.items():
+        if getattr(app, name) != value:
+            setattr(app, name, value)
 
 
 # -- writing -------------------------------------------------------------------
@@ -129,7 +142,8 @@ def write_blocks(book: Any, blocks: list[Any], status: Callable[[str, float], No
     for i, block in enumerate(blocks):
         if status is not None and getattr(block, "state", "visible") == "visible":
             status(block.sheet, i / max(len(blocks), 1))
-        write_block(book, block, protect=block.sheet in result_names or block.key in RESULT_KEYS)
+        protect = block.sheet in result_names or block.key in RESULT_KEYS
+        patiently(lambda: write_block(book, block, protect=protect))  # noqa: B023 - called at once
 
 
 def recalculate(book: Any) -> None:
@@ -142,13 +156,18 @@ def recalculate(book: Any) -> None:
     this workbook's formulas only, not every open workbook's as ``CalculateFull`` would. Skipped
     where Excel has no such call (macOS, where xlwings has no cell functions anyway).
     """
-    for sheet in book.sheets:
-        try:
-            sheet.api.UsedRange.Dirty()
-        except Exception:  # macOS (appscript): no Dirty; a chart sheet: no UsedRange
-            pass
+    for sheet in patiently(lambda: list(book.sheets)):
+        _unless_missing(lambda: sheet.api.UsedRange.Dirty())  # noqa: B023 - called at once
+    _unless_missing(book.app.calculate)
+
+
+def _unless_missing(call: Callable[[], Any]) -> None:
+    """``call()`` waiting out a busy Excel; a call this Excel does not have is skipped (macOS:
+    no Dirty through appscript; a chart sheet: no UsedRange)."""
     try:
-        book.app.calculate()
+        patiently(call)
+    except ExcelBusyError:
+        raise
     except Exception:
         pass
 

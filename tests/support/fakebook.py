@@ -560,8 +560,9 @@ class FakeApp:
     calculation of cell functions, refused calls (Excel busy), Protected View windows."""
 
     def __init__(self) -> None:
-        self.screen_updating = True
-        self.calculation = "automatic"
+        object.__setattr__(self, "screen_updating", True)
+        object.__setattr__(self, "calculation", "automatic")
+        self.settings: list[tuple[str, Any]] = []  # every change of screen updating or calculation
         self._status_bar: str | bool = False
         self.status_history: list[str | bool] = []
         self.alerts: list[Alert] = []
@@ -570,16 +571,28 @@ class FakeApp:
         self.books: list[FakeBook] = []
         self.api = FakeAppApi(self)
         self.rejected = 0  # calls refused so far
-        self._reject = 0
+        self._reject = self._accept = 0
+        self.com_calls = 0
         self.calculations = 0
 
+    def __setattr__(self, name: str, value: Any) -> None:
+        if name in ("screen_updating", "calculation"):  # COM properties of the Application
+            self.com_call()
+            self.settings.append((name, value))
+        object.__setattr__(self, name, value)
+
     # -- Excel busy ----------------------------------------------------------
-    def reject_calls(self, n: int) -> None:
-        """Refuse the next ``n`` calls as a busy Excel does (a cell being edited, a dialog open)."""
-        self._reject = n
+    def reject_calls(self, n: int, after: int = 0) -> None:
+        """Refuse ``n`` calls, from the one after the next ``after``, as a busy Excel does (a cell
+        being edited, a dialog open)."""
+        self._reject, self._accept = n, after
 
     def com_call(self) -> None:
         """Every emulated COM call passes here: refused while Excel is busy."""
+        self.com_calls += 1
+        if self._accept > 0:
+            self._accept -= 1
+            return
         if self._reject > 0:
             self._reject -= 1
             self.rejected += 1
