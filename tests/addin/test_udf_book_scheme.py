@@ -5,7 +5,8 @@ every person's inputs in one row, a KPI_TOTAL formula beside each row and one KP
 functions are the ones xlwings registers on Windows (their argument options, ``caller``), and
 the stand-in recalculates them as Excel does: when an argument changes, or when marked dirty
 and calculated. A weight edited in 指标配置 is not an argument, so only 计算's recalculation
-brings it to the cells; after it, 得分 and the cells agree to the last digit.
+brings it to the cells; after it, 得分 and the cells agree to the last digit. KPI_SALES_SCORE,
+KPI_GRADE and KPI_EXPLAIN follow edits of the sheet's other tables the same way.
 """
 
 from __future__ import annotations
@@ -62,14 +63,33 @@ class Functions:
             for i in range(2, n + 1)}
         self.table_sheet: FakeSheet = book.sheets.add("函数表", after=book.sheets[-1])
         self.table = self.table_sheet.enter_udf("A1", udfs.KPI_TABLE, self.sheet.range((1, 1), (n, w)))
+        self.grid, self.headers = grid, headers
+
+    def enter_each(self, column: int, func: Any, *args: Any) -> dict[str, UdfCell]:
+        """``func`` in column ``column`` (counted after KPI_TOTAL's) of every person's row; an
+        argument that is a field id becomes that row's cell of the field, ``ROW`` the whole row."""
+        w = len(self.grid[0])
+        cells = {}
+        for i in range(2, len(self.grid) + 1):
+            row = [self.headers if a is HEADERS else self.sheet.range((i, 1), (i, w)) if a is ROW
+                   else self.sheet.range((i, self.grid[0].index(a) + 1)) if a in self.grid[0] else a for a in args]
+            cells[str(self.grid[i - 1][0])] = self.sheet.enter_udf(f"{get_column_letter(w + 1 + column)}{i}", func, *row)
+        return cells
 
     def total(self, eid: str) -> Any:
-        udf = self.totals[eid]
-        return udf.sheet.cells.get((udf.row, udf.col))
+        return value(self.totals[eid])
 
     def table_rows(self) -> dict[str, dict[str, Any]]:
         grid = self.table_sheet.grid()
         return {str(r[0]): dict(zip(grid[0], r)) for r in grid[1:]}
+
+
+HEADERS, ROW = object(), object()  # Functions.enter_each: the field-id row, the person's row
+
+
+def value(udf: UdfCell) -> Any:
+    """What the formula's cell shows."""
+    return udf.sheet.cells.get((udf.row, udf.col))
 
 
 def scored(book: FakeBook) -> dict[str, dict[str, Any]]:
@@ -78,16 +98,25 @@ def scored(book: FakeBook) -> dict[str, dict[str, Any]]:
     return {str(r[0]): dict(zip(rows[1], r)) for r in rows[2:]}
 
 
-def weight_cell(book: FakeBook, indicator: str) -> str:
-    """The address of ``indicator``'s weight in 指标配置 (found by the grey id row of its table)."""
+def config_cell(book: FakeBook, key: str, column: str, key_column: str = "id") -> str:
+    """The address in 指标配置 of ``column`` in the first row whose ``key_column`` is ``key``, in
+    the table whose grey id row names both columns (a table ends at its first blank row)."""
     grid = book.values(CONFIG)
     for r, row in enumerate(grid):
-        if "weight" in row and "rule" in row:  # the id row of the indicators table
-            id_col, weight_col = row.index("id"), row.index("weight")
+        if key_column in row and column in row:
+            key_col, col = row.index(key_column), row.index(column)
             for r2 in range(r + 1, len(grid)):
-                if grid[r2][id_col] == indicator:
-                    return f"{get_column_letter(weight_col + 1)}{r2 + 1}"
-    raise AssertionError(f"no weight cell for {indicator}")
+                line = grid[r2]
+                if not any(v is not None for v in line):
+                    break
+                if key_col < len(line) and line[key_col] == key:
+                    return f"{get_column_letter(col + 1)}{r2 + 1}"
+    raise AssertionError(f"no {column} cell for {key} in {CONFIG}")
+
+
+def weight_cell(book: FakeBook, indicator: str) -> str:
+    """The address of ``indicator``'s weight in 指标配置."""
+    return config_cell(book, indicator, "weight")
 
 
 def assert_cells_agree_with_scores(functions: Functions, book: FakeBook) -> int:
@@ -204,3 +233,40 @@ def test_each_workbook_its_own_scheme(tmp_path: Path, udfs) -> None:
     assert isinstance(b.total(eid), float) and not math.isclose(a.total(eid), b.total(eid))
     first.app.api.CalculateFull()
     assert a.total(eid) != b.total(eid)
+
+
+def test_every_scoring_function_follows_the_books_scheme(book: FakeBook, udfs) -> None:
+    """KPI_SALES_SCORE, KPI_GRADE and KPI_EXPLAIN too read the calling book's 指标配置: after
+    edits of a rule's parameters, a check's step and a grade's lower bound, and 计算, each cell
+    shows what the edited scheme gives (worked by hand from the new band, or read from 计算's
+    得分 and 扣分明细), and each edit changed some cells."""
+    functions = Functions(book, udfs)
+    sales = functions.enter_each(1, udfs.KPI_SALES_SCORE, "sales_actual", "sales_target")
+    grades = functions.enter_each(2, udfs.KPI_GRADE, HEADERS, ROW)
+    explains = functions.enter_each(3, udfs.KPI_EXPLAIN, HEADERS, ROW, "conversion_rate")
+    assert kpi_addin.compute(book).ok
+    before = {name: {eid: value(u) for eid, u in cells.items()}
+              for name, cells in (("sales", sales), ("grades", grades), ("explains", explains))}
+    config = book.sheets[CONFIG]
+    config.range(config_cell(book, "sales_achievement", "params")).value = "bands=1.2:120, 0.9:x100; below=0"
+    config.range(config_cell(book, "conversion_rate", "step", key_column="indicator")).value = 1  # was 2
+    config.range(config_cell(book, "A", "min", key_column="grade")).value = 80  # was 85
+    assert kpi_addin.compute(book).ok
+
+    columns = functions.grid[0]
+    for row in functions.grid[1:]:  # the new band, by hand: ≥ 120 % → 120, ≥ 90 % → 100 × rate, else 0
+        actual, target = row[columns.index("sales_actual")], row[columns.index("sales_target")]
+        if isinstance(actual, float) and isinstance(target, float) and target > 0:
+            rate = actual / target
+            want = 120 if rate >= 1.2 else 100 * rate if rate >= 0.9 else 0
+            assert value(sales[str(row[0])]) == pytest.approx(want, rel=1e-12, abs=1e-12), row[0]
+    results = scored(book)
+    for eid, result in results.items():
+        if result["grade"] is not None:
+            assert value(grades[eid]) == result["grade"], eid
+    reasons = {r[0]: r[5] for r in book.values(layout().sheet("deductions"))[2:] if r[3] == "conversion_rate"}
+    assert len(reasons) > 10
+    for eid, reason in reasons.items():
+        assert value(explains[eid]).startswith(reason), eid
+    for name, cells in (("sales", sales), ("grades", grades), ("explains", explains)):
+        assert sum(value(u) != before[name][eid] for eid, u in cells.items()) > 0, name
