@@ -36,9 +36,18 @@ def step(n: int) -> str:
     return match.group(1)
 
 
+@pytest.fixture(scope="module")
+def demo(tmp_path_factory) -> Path:
+    """What the checklist's preparation starts from: ``kpi demo``'s workbook, already computed."""
+    path = sample_workbook(tmp_path_factory.mktemp("demo"))
+    compute_file(path)
+    return path
+
+
 @pytest.fixture
-def book(tmp_path: Path) -> FakeBook:
-    return FakeBook.from_xlsx(shutil.copyfile(sample_workbook(tmp_path), tmp_path / "excel.xlsx"))
+def book(demo: Path, tmp_path: Path) -> FakeBook:
+    """``excel.xlsx``: the copy of the demo workbook opened in Excel."""
+    return FakeBook.from_xlsx(shutil.copyfile(demo, tmp_path / "excel.xlsx"))
 
 
 def test_the_sections_and_the_record_line() -> None:
@@ -108,10 +117,10 @@ def test_the_next_periods_file_names(book: FakeBook) -> None:
     assert kpi_addin.new_period(other).path.name in step(13)
 
 
-def test_the_comparison_tool_of_step_5(tmp_path: Path) -> None:
+def test_the_comparison_tool_of_step_5(demo: Path, tmp_path: Path) -> None:
     tool = [sys.executable, str(ROOT / "tools" / "compare_workbooks.py"), "--values"]
     assert "compare_workbooks.py --values" in step(5)
-    a = shutil.copyfile(sample_workbook(tmp_path), tmp_path / "a.xlsx")
+    a = shutil.copyfile(demo, tmp_path / "a.xlsx")
     compute_file(a)
     b = shutil.copyfile(a, tmp_path / "b.xlsx")
     compute_file(b)  # again: only the time stamp differs
