@@ -41,16 +41,17 @@ NS_2006 = "http://schemas.microsoft.com/office/2006/01/customui"
 NS_2009 = "http://schemas.microsoft.com/office/2009/07/customui"
 XSD = {NS_2006: "customUI.xsd", NS_2009: "customui14.xsd"}
 # MS-OI29500 3.4.1.3 / 3.4.1.4: the part behind each relationship type, by its root namespace
-# (Office 2010 and later read the 2007 relationship's part, written in the 2009/07 namespace)
+# (Office 2010 and later read the 2007 relationship's part, written in the 2009/07 namespace).
+# xlwings' own template ships a 2006/01 part behind the 2007 relationship, which Excel loads as
+# well: allowed, and validated against the 2006/01 schema. Our ribbons are 2009/07.
 REL_UI_2006 = "http://schemas.microsoft.com/office/2006/relationships/ui/extensibility"
 REL_UI_2007 = "http://schemas.microsoft.com/office/2007/relationships/ui/extensibility"
-NAMESPACE_OF_REL = {REL_UI_2006: NS_2006, REL_UI_2007: NS_2009}
-CUI = "{" + NS_2009 + "}"
+NAMESPACES_OF_REL = {REL_UI_2006: {NS_2006}, REL_UI_2007: {NS_2009, NS_2006}}
 CT = "{http://schemas.openxmlformats.org/package/2006/content-types}"
 REL = "{http://schemas.openxmlformats.org/package/2006/relationships}"
 MAIN = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
 R_ID = "{http://schemas.openxmlformats.org/officeDocument/2006/relationships}id"
-UI_TYPES = set(NAMESPACE_OF_REL)
+UI_TYPES = set(NAMESPACES_OF_REL)
 REL_VBA = "http://schemas.microsoft.com/office/2006/relationships/vbaProject"
 LABELS = {"kpi_compute": "计算", "kpi_validate": "校验", "kpi_new_period": "生成下期模板"}  # the buttons README names
 
@@ -114,6 +115,11 @@ def procedures(code: str) -> dict[str, str]:
     """Sub/Function name → its parameter list."""
     found = re.findall(r"^\s*(?:Public\s+|Private\s+)?(?:Sub|Function)\s+(\w+)\s*\(([^)]*)\)", code, re.M | re.I)
     return {name: params for name, params in found}
+
+
+def namespace_of(root: ElementTree.Element) -> str:
+    """The namespace of a customUI part's root element."""
+    return root.tag[1:].split("}")[0]
 
 
 def ribbon(path: Path) -> tuple[ElementTree.Element, dict[str, str]]:
@@ -196,9 +202,8 @@ def test_every_customui_part_validates_against_offices_schema(built: dict[str, P
     found = ui_parts(built[command])
     assert found, "no customUI part: Excel would show no button"
     for rel_type, name, data in found:
-        root = ElementTree.fromstring(data)
-        namespace = root.tag[1:].split("}")[0]
-        assert namespace == NAMESPACE_OF_REL[rel_type], (name, rel_type, namespace)
+        namespace = namespace_of(ElementTree.fromstring(data))
+        assert namespace in NAMESPACES_OF_REL[rel_type], (name, rel_type, namespace)
         errors = [f"{e.path}: {e.reason}" for e in schemas(namespace).iter_errors(data.decode("utf-8"))]
         assert not errors, f"{command}.xlam {name}:\n" + "\n".join(errors)
     assert found[0][2] == (ROOT / "addin" / "ribbon" / f"{command}.xml").read_bytes()  # our file, unchanged
@@ -217,20 +222,22 @@ def test_the_schema_check_catches_what_office_refuses(schemas) -> None:
                      ('label="计算"', 'label="' + "长" * 1025 + '"')]:  # ST_String: at most 1024 characters
         assert old in good
         assert not schema.is_valid(good.replace(old, new)), new[:40]
-    assert not schemas(NS_2006).is_valid(good)  # the 2009/07 part is not a 2006/01 document
+    assert not schemas(NS_2006).is_valid(good)  # the 2009/07 part is not a 2006/01 document …
+    assert schemas(NS_2006).is_valid(good.replace(NS_2009, NS_2006))  # … but written in 2006/01 it is one
 
 
 def test_one_shared_tab_and_unique_ids(built: dict[str, Path]) -> None:
     ids: list[str] = []
     for command, path in built.items():
         root, namespaces = ribbon(path)
-        assert root.tag == f"{CUI}customUI"
+        cui = "{" + namespace_of(root) + "}"
+        assert root.tag == f"{cui}customUI"
         assert namespaces.get("x") == "kpi.appraisal"
-        (tab,) = root.iter(f"{CUI}tab")
+        (tab,) = root.iter(f"{cui}tab")
         assert tab.get("idQ") == "x:kpiTab" and tab.get("label") == "KPI 考核" and tab.get("id") is None
-        (group,) = tab.iter(f"{CUI}group")
+        (group,) = tab.iter(f"{cui}group")
         assert group.get("idQ") == "x:kpiGroup"
-        buttons = list(group.iter(f"{CUI}button"))
+        buttons = list(group.iter(f"{cui}button"))
         assert buttons, command
         for button in buttons:
             assert button.get("label") and button.get("imageMso") and button.get("screentip") and button.get("supertip")
@@ -245,7 +252,7 @@ def test_one_shared_tab_and_unique_ids(built: dict[str, Path]) -> None:
 def test_every_callback_exists_in_the_same_files_vba(built: dict[str, Path], schemas, command: str) -> None:
     root, _ = ribbon(built[command])
     modules = vba_modules(built[command])
-    callback_attrs = delegate_attributes(schemas(NS_2009))
+    callback_attrs = delegate_attributes(schemas(namespace_of(root)))
     assert {"onAction", "getLabel", "onLoad"} <= callback_attrs
     callbacks = [(el.get(attr), attr) for el in root.iter() for attr in el.keys() if attr in callback_attrs]
     assert callbacks, "a button without onAction does nothing"
