@@ -125,7 +125,7 @@ def write_blocks(book: Any, blocks: list[Any], status: Callable[[str, float], No
     for i, block in enumerate(blocks):
         if status is not None and getattr(block, "state", "visible") == "visible":
             status(block.sheet, i / max(len(blocks), 1))
-        write_block(book, block, protect=block.sheet in result_names or block.key in RESULT_KEYS)
+        write_block(book, block, protect=block.sheet in result_names or block.key in (*RESULT_KEYS, "help"))
 
 
 def delete_sheets(book: Any, names: list[str]) -> None:
@@ -139,7 +139,7 @@ def delete_sheets(book: Any, names: list[str]) -> None:
 
 def write_block(book: Any, block: Any, protect: bool = True) -> Any:
     """Clear the block's sheet and write it: values, formats, widths, charts, visibility."""
-    sheet = _sheet(book, block.sheet)
+    sheet = _sheet(book, block.sheet, first=getattr(block, "key", "") == "help")
     _unprotect(sheet)
     _delete_charts(sheet)
     sheet.clear()
@@ -150,6 +150,8 @@ def write_block(book: Any, block: Any, protect: bool = True) -> Any:
         header_rows = min(int(getattr(block, "header_rows", 0) or 0), n_rows)
         if header_rows:
             sheet.range((1, 1), (header_rows, n_cols)).font.bold = True
+        for first, last in _bold_lines(getattr(block, "row_kinds", None) or []):  # 说明's titles
+            sheet.range((first + 1, 1), (last + 1, n_cols)).font.bold = True
         if n_rows > header_rows:
             for first, last, fmt in _runs(block.number_formats, n_cols):
                 sheet.range((header_rows + 1, first + 1), (n_rows, last + 1)).number_format = fmt
@@ -184,6 +186,18 @@ def _cell(v: Any) -> Any:
     return "'" + text if text else None
 
 
+BOLD_LINES = ("title", "section", "head", "total")
+
+
+def _bold_lines(kinds: list[str]) -> list[tuple[int, int]]:
+    """Runs of consecutive rows (0-based, first and last) whose kind is shown in bold."""
+    runs: list[tuple[int, int]] = []
+    for r, kind in enumerate(kinds):
+        if kind in BOLD_LINES:
+            runs[-1:] = [(runs[-1][0], r)] if runs and runs[-1][1] == r - 1 else [*runs[-1:], (r, r)]
+    return runs
+
+
 def _runs(by_col: dict[int, Any], n_cols: int) -> list[tuple[int, int, Any]]:
     """Consecutive columns (0-based, inside the block) with the same setting → one call each."""
     runs: list[tuple[int, int, Any]] = []
@@ -196,12 +210,15 @@ def _runs(by_col: dict[int, Any], n_cols: int) -> list[tuple[int, int, Any]]:
     return runs
 
 
-def _sheet(book: Any, name: str) -> Any:
-    """The sheet called ``name``; a new one after the last visible sheet when absent."""
+def _sheet(book: Any, name: str, first: bool = False) -> Any:
+    """The sheet called ``name``; a new one after the last visible sheet when absent (``first``:
+    before every sheet, where the help sheet belongs)."""
     sheets = list(book.sheets)
     for sheet in sheets:
         if sheet.name.lower() == name.lower():
             return sheet
+    if first and sheets:
+        return book.sheets.add(name, before=sheets[0])
     visible = [s for s in sheets if _visible(s)]
     after = (visible or sheets)[-1] if sheets else None
     return book.sheets.add(name, after=after) if after is not None else book.sheets.add(name)

@@ -48,6 +48,7 @@ class Block:
     widths: dict[int, float] = field(default_factory=dict)
     charts: list[ChartSpec] = field(default_factory=list)
     state: str = "visible"
+    row_kinds: list[str] = field(default_factory=list)  # a sheet of lines (help): how each row looks
 
 
 def t(key: str, lang: str) -> str:

@@ -132,7 +132,7 @@ def test_round_trips_do_not_grow_with_headcount(workbooks, tmp_path: Path) -> No
         assert f"共 {n} 人" in report.message
         read_sheets = [name for name, _ in book.read_log]
         assert len(read_sheets) == len(set(read_sheets)) == book.reads  # one read per sheet read
-        assert book.writes == len(RESULT_KEYS) + 1  # one value write per block (+ the meta block)
+        assert book.writes == len(RESULT_KEYS) + 2  # one value write per block (+ 说明 and the meta block)
         counts[n] = (book.reads, book.writes, sum(s.format_calls for s in book.sheets),
                      sum(s.charts.created for s in book.sheets))
     assert counts[10] == counts[200]
@@ -268,7 +268,8 @@ def test_validate_writes_only_the_problem_sheet(book: FakeBook) -> None:
     name = layout().sheet("problems")
     assert sorted(s.name for s in book.sheets) == sorted(before + [name])
     assert book.writes == 2  # the 校验 sheet, and its record as ours in the hidden meta sheet
-    assert [name] == [v for k, v in book.values(layout().sheet("meta")) if k == "owned_sheets"]
+    # ours: 说明 since kpi new, and now 校验
+    assert [f"{layout().sheet('help')}/{name}"] == [v for k, v in book.values(layout().sheet("meta")) if k == "owned_sheets"]
     assert len(book.values(name)) == 2 + len(expected)
     errors = sum(p.severity == "error" for p in expected)
     first_error = next(p for p in expected if p.severity == "error")
