@@ -17,7 +17,7 @@ import math
 import re
 from typing import Any
 
-from kpi_engine.i18n import catalog, lang_of, tr
+from kpi_engine.i18n import PerLang, both, catalog, lang_of, tr
 from kpi_engine.model import Scheme
 from kpi_engine.numbers import is_blank, parse_number
 from kpi_engine.problems import clip, show_value
@@ -196,7 +196,7 @@ class _Reader:
         out: list[dict[str, Any]] = []
         rule_fields = [c[0] for c in columns("indicators") if c[0].startswith(CHECK_PREFIX)]
         current: dict[str, Any] | None = None
-        for n, (r, raw) in enumerate(self.tables.get("indicators", {"rows": []})["rows"]):
+        for r, raw in self.tables.get("indicators", {"rows": []})["rows"]:
             if any(v is not None for f, v in raw.items() if not f.startswith(CHECK_PREFIX)):
                 item = self.item("indicators", r, raw, "id")
                 current = None if item is None else self.convert("indicators", r, raw, item)
@@ -205,12 +205,10 @@ class _Reader:
                 current.update(id=item, _row=r, checks=[])
                 out.append(current)
                 values = current
-            elif current is None:
-                if n == 0 or not out:
+            elif current is None:  # under a row already reported, or under no indicator at all
+                if not out:
                     self.add(r, self.col("indicators", rule_fields[0]), "indicators.check", None,
-                             "指标：此扣分规则行上方没有指标（扣分规则写在所属指标的行上或紧接其下方）",
-                             "indicators: no indicator above this rule row (a rule goes on its indicator's row or below it)",
-                             code="config_missing")
+                             *both("scheme_sheet.rule_without_indicator"), code="config_missing")
                 continue
             else:
                 values = self.convert("indicators", r, raw, current["id"], rule_fields)
@@ -226,13 +224,13 @@ class _Reader:
             if check.get(f) is None:
                 label = next(c for c in columns(table) if c[0] == prefix + f)
                 self.add(r, self.col(table, prefix + f), f"{ind['id']}.{f}", None,
-                         f"{ind['id']}：「{label[1]}」为空，应为正数", f"{ind['id']}: '{label[2]}' is blank; expected a positive number",
+                         *both("scheme_sheet.rule_blank_number", item=ind["id"], label=PerLang(label[1], label[2])),
                          code="config_number")
                 check[f] = math.nan
-        for f in ("direction", "gap", "rounding"):
+        for f in ("direction", "gap", "rounding", "unit"):
             if not check.get(f):
-                check.pop(f, None)  # the default applies
-        for f in ("metric", "target", "unit", "label_zh", "label_en"):
+                check.pop(f, None)  # the default applies (unit: %)
+        for f in ("metric", "target", "label_zh", "label_en"):
             check[f] = check.get(f) or ""
         ind["checks"].append(check)
         self.check_rows.setdefault(ind["id"], []).append((r, table))

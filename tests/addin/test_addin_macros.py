@@ -385,3 +385,23 @@ def test_messages_in_english_for_an_english_workbook(tmp_path: Path) -> None:
     report = kpi_addin.compute(book)
     assert report.ok and report.message.startswith("Done.") and book.app.alerts[0].title == "KPI appraisal"
     assert all(s.startswith("KPI appraisal: ") for s in book.app.status_history if s is not False)
+
+
+def test_compute_rebuilds_the_help_sheet_from_the_live_books_scheme(book: FakeBook) -> None:
+    """计算 writes 说明 from the scheme it scored with, as the command does: 推广费占比's threshold
+    typed as 12% in the open book shows on 说明 (its titles bold, the sheet protected)."""
+    config, help_name = layout().sheet("config"), layout().sheet("help")
+    grid = book.values(config)
+    top = next(r for r, row in enumerate(grid) if row[0] == "#indicators")
+    ids = grid[top + 2]
+    row = next(r for r in range(top + 3, len(grid)) if grid[r][ids.index("id")] == "promotion_cost_ratio")
+    book.sheets[config].range((row + 1, ids.index("check.target") + 1)).value = "12%"
+    report = kpi_addin.compute(book)
+    assert report.ok, report.message
+    lines = book.values(help_name)
+    promo = next(line for line in lines if len(line) > 4 and line[2] == "推广费占比")
+    assert "目标不高于 12%" in promo[4]
+    sheet = book.sheets[help_name]
+    assert sheet.bold.get((1, 1)) and not sheet.bold.get((2, 1))  # the title; not the note under it
+    assert sheet.api.ProtectContents
+    assert [s.name for s in book.sheets][0] == help_name

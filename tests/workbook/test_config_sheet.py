@@ -140,6 +140,8 @@ INVALID = [
     ("indicators", "compliance", "penalty", "也许", 0, "config_bool", "是 或 否"),
     ("indicators", "knowledge_sharing", "params", "each=0", 0, "scheme", "each"),
     ("checks", "uv_growth", "direction", "sideways", 0, "scheme", "below/above"),
+    ("checks", "uv_growth", "step", None, 0, "config_number", "为空，应为正数"),
+    ("checks", "conversion_rate", "target", "industry_conversion × 105% ＋", 0, "scheme", "无法解析"),
     ("inputs", "uv", "kind", "percent", 0, "scheme", "percent"),
     ("grades", "B", "min", "seventy", 0, "config_number", "数字"),
     ("grades", "C", "min", 75.0, 0, "scheme", "从高到低"),
@@ -207,3 +209,35 @@ def test_numbers_typed_as_text_are_read_exactly(grid):
     assert scheme is not None and scheme.fingerprint() == default_scheme().fingerprint()
     assert scheme.lookups["repurchase_target"]["fmcg"] == 0.3
     assert scheme.group("teamwork").weight == 15 and isinstance(scheme.group("teamwork").weight, int)
+
+
+def test_names_percentages_and_full_width_operators_in_formulas():
+    from kpi_workbook.pipeline.scheme_names import Names
+
+    names = Names([{"id": "uv", "name_zh": "本期UV", "name_en": "UV"}, {"id": "mall_uv", "name_zh": "商城搜索UV"},
+                   {"id": "uv_prev", "name_zh": "上期UV", "name_en": "Previous UV"}, {"id": "category", "name_zh": "品类"}],
+                  [{"id": "traffic", "name_zh": "流量与转化"}], [])
+    assert names.formula("商城搜索UV / 本期UV") == "mall_uv / uv"
+    assert names.formula("（本期UV－上期UV）÷上期UV ≥ 12%") == "(uv-uv_prev)/uv_prev >= 0.12"
+    assert names.formula("(UV - Previous UV) / Previous UV") == "(uv - uv_prev) / uv_prev"
+    assert names.formula("lookup(品类, '本期UV') * 1.5万") == "lookup(category, '本期UV') * 15000.0"  # quoted: a table
+    assert names.formula("本期UV2 + X本期UV") == "本期UV2 + X本期UV"  # a name inside a longer word is not that name
+    assert names.group("流量与转化") == "traffic" and names.group("流量") == "流量"
+
+
+def test_a_book_of_the_older_layout_reads_to_the_same_scheme():
+    """The 指标配置 of a book `kpi new` wrote at e2207e0: indicators with id first, rules in #checks."""
+    from support.workbooks import ROOT
+
+    ws = load_workbook(ROOT / "tests" / "support" / "data" / "book_before_rule_blocks.xlsx")[SHEET]
+    grid = grid_of(ws)
+    assert any(row[0] == "#checks" for row in grid)
+    scheme, problems = read_config(grid, SHEET)
+    assert problems == [] and scheme.fingerprint() == default_scheme().fingerprint()
+    # HR edits it the old way, by name now: 推广费占比's rule row keyed by its name, its target 12%
+    top = next(r for r, row in enumerate(grid) if row[0] == "#checks")
+    ids = grid[top + 2]
+    row = next(r for r in range(top + 3, len(grid)) if grid[r][0] == "promotion_cost_ratio")
+    grid[row][ids.index("indicator")], grid[row][ids.index("target")] = "推广费占比", "12%"
+    scheme, problems = read_config(grid, SHEET)
+    assert problems == [] and scheme.indicator("promotion_cost_ratio").checks[0].target == "0.12"
