@@ -23,6 +23,7 @@ from typing import Any
 from kpi_engine.errors import KpiError
 from kpi_engine.i18n import both, tr
 from kpi_engine.numbers import is_blank
+from kpi_workbook.pipeline.help_text import ONE_LINE
 from kpi_workbook.pipeline.layout import RESULT_KEYS, layout
 from kpi_workbook.pipeline.results import plain
 
@@ -150,13 +151,19 @@ def write_block(book: Any, block: Any, protect: bool = True) -> Any:
         header_rows = min(int(getattr(block, "header_rows", 0) or 0), n_rows)
         if header_rows:
             sheet.range((1, 1), (header_rows, n_cols)).font.bold = True
-        for first, last in _bold_lines(getattr(block, "row_kinds", None) or []):  # 说明's titles
+        kinds = getattr(block, "row_kinds", None) or []  # 说明's lines: titles bold, texts wrapped
+        for first, last in _kind_runs(kinds, lambda kind: kind in BOLD_LINES):
             sheet.range((first + 1, 1), (last + 1, n_cols)).font.bold = True
+        wrapped = _kind_runs(kinds, lambda kind: kind not in ONE_LINE)
+        for first, last in wrapped:
+            sheet.range((first + 1, 1), (last + 1, n_cols)).wrap_text = True
         if n_rows > header_rows:
             for first, last, fmt in _runs(block.number_formats, n_cols):
                 sheet.range((header_rows + 1, first + 1), (n_rows, last + 1)).number_format = fmt
         for first, last, width in _runs(block.widths, n_cols):
             sheet.range((1, first + 1), (1, last + 1)).column_width = width
+        if wrapped:  # after the widths: Excel fits every row to its text (a stale height too)
+            sheet.range((1, 1), (n_rows, n_cols)).rows.autofit()
         for spec in getattr(block, "charts", []) or []:
             _add_chart(sheet, spec)
     _set_state(sheet, getattr(block, "state", "visible"))
@@ -189,11 +196,11 @@ def _cell(v: Any) -> Any:
 BOLD_LINES = ("title", "section", "head", "total")
 
 
-def _bold_lines(kinds: list[str]) -> list[tuple[int, int]]:
-    """Runs of consecutive rows (0-based, first and last) whose kind is shown in bold."""
+def _kind_runs(kinds: list[str], pick: Callable[[str], bool]) -> list[tuple[int, int]]:
+    """Runs of consecutive rows (0-based, first and last) whose kind ``pick`` takes."""
     runs: list[tuple[int, int]] = []
     for r, kind in enumerate(kinds):
-        if kind in BOLD_LINES:
+        if pick(kind):
             runs[-1:] = [(runs[-1][0], r)] if runs and runs[-1][1] == r - 1 else [*runs[-1:], (r, r)]
     return runs
 

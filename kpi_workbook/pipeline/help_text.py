@@ -27,13 +27,15 @@ from .results import Block
 AREAS = 7  # the seven areas of responsibility of the source article (section 一), help.area_<n>_*
 NEW_STEPS = 6  # the steps of adding an indicator, help.new_<n>
 WIDTHS = (20, 36, 30, 12, 70, 8)  # of columns A–F
+ONE_LINE = ("title", "section", "note", "step")  # kinds of line never wrapped (they run on to the right)
 
 
 @dataclass(frozen=True)
 class HelpLine:
-    """One line of the help sheet: its values from column A, and how it looks (``title``,
-    ``section``, ``head``, ``total``, ``note``, ``step``: one line of text that is not wrapped, or
-    ``text``, wrapped in its column)."""
+    """One line of the help sheet: its values from column A, and how it looks: ``title``,
+    ``section``, ``note``, ``step`` (:data:`ONE_LINE`: one line of text, not wrapped, running on
+    into the empty cells to its right), or ``head``, ``total``, ``text`` (each cell wrapped in its
+    column, the row as tall as its longest cell)."""
 
     values: tuple[Any, ...]
     kind: str = "text"

@@ -16,13 +16,12 @@ from openpyxl.styles import Alignment
 from kpi_engine.model import Scheme
 
 from ..ooxml.cells import column_letter
-from ..pipeline.help_text import help_block
+from ..pipeline.help_text import ONE_LINE, help_block
 from ..pipeline.results import Block
 from .cells import display_width, write
 from .style import BOLD, HEAD_FILL, NOTE_FONT, SECTION_FONT, TITLE_FONT
 
 FONTS = {"title": TITLE_FONT, "section": SECTION_FONT, "head": BOLD, "total": BOLD, "note": NOTE_FONT}
-ONE_LINE = ("title", "section", "note", "step")  # never wrapped
 LINE_HEIGHT = 15.0  # points per line of wrapped text (11-point font)
 
 

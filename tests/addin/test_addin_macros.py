@@ -11,6 +11,7 @@ import math
 import os
 import shutil
 import tempfile
+import unicodedata
 from pathlib import Path
 from typing import Any
 
@@ -23,6 +24,7 @@ import pandas as pd
 import pytest
 from support.fakebook import FakeBook, FakeComError
 
+from kpi_engine.i18n import tr
 from kpi_workbook import pipeline
 from kpi_workbook.commands.demo import sample_file
 from kpi_workbook.commands.fill import fill_workbook
@@ -405,3 +407,20 @@ def test_compute_rebuilds_the_help_sheet_from_the_live_books_scheme(book: FakeBo
     assert sheet.bold.get((1, 1)) and not sheet.bold.get((2, 1))  # the title; not the note under it
     assert sheet.api.ProtectContents
     assert [s.name for s in book.sheets][0] == help_name
+
+
+def test_the_help_sheets_texts_are_wrapped_and_its_titles_run_on(book: FakeBook) -> None:
+    """计算's 说明 as the command writes it: the title and section titles on one line (not wrapped,
+    so never cut to column A's width), each rule text wrapped in its 70-wide column E and its row
+    as tall as its lines (fitted after the widths are set)."""
+    kpi_addin.compute(book)
+    sheet = book.sheets[layout().sheet("help")]
+    title = sheet.range((1, 1))
+    assert len(title.value) > 20 and not title.wrap_text
+    section = next(r for (r, c), v in sheet.cells.items() if c == 1 and v == tr("help.new_title"))
+    assert not sheet.range((section, 1)).wrap_text
+    long = [(r, v) for (r, c), v in sheet.cells.items() if c == 5 and isinstance(v, str) and len(v) > 40]
+    assert long and all(sheet.range((r, 5)).wrap_text for r, _ in long)
+    assert sheet.column_widths[5] == 70
+    tall = [(r, v) for r, v in long if sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in v) > 70]
+    assert len(tall) >= 3 and all(sheet.row_heights[r] >= 30 for r, _ in tall)
