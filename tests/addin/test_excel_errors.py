@@ -22,7 +22,7 @@ import kpi_excel_errors as xe
 import kpi_xlwings_adapter as adapter
 import pytest
 from support.fakebook import RPC_E_CALL_REJECTED, SANDBOXED, FakeBook, FakeComError
-from support.workbooks import sample_workbook
+from support.workbooks import sample_workbook, scheme_cell
 
 from kpi_engine.i18n import tr
 from kpi_workbook.commands import addin_build
@@ -205,10 +205,7 @@ def test_the_error_log_in_a_temp_folder_with_chinese_and_spaces(book: FakeBook, 
 
 def test_chinese_and_unusual_text_reaches_the_message_box_intact(book: FakeBook) -> None:
     config = layout().sheet("config")
-    grid = book.values(config)
-    row = next(r for r, line in enumerate(grid, 1) if line and line[0] == "conversion_rate")
-    col = grid[[r for r, line in enumerate(grid) if "weight" in line and "rule" in line][0]].index("weight") + 1
-    book.sheets[config].range((row, col)).value = "很多😀（全角）"
+    book.sheets[config].range(scheme_cell(book.values(config), "conversion_rate", "weight")).value = "很多😀（全角）"
     report = kpi_addin.compute(book)
     (alert,) = book.app.alerts
     assert not report.ok and alert.prompt == report.message

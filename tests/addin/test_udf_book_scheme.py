@@ -22,7 +22,7 @@ import pytest
 from openpyxl.utils import get_column_letter
 from support.fakebook import FakeBook, FakeSheet, UdfCell
 from support.rows import E001
-from support.workbooks import sample_workbook
+from support.workbooks import sample_workbook, scheme_cell
 from support.xlwings_windows import udfs_as_on_windows
 
 from kpi_engine import default_scheme, score
@@ -99,19 +99,8 @@ def scored(book: FakeBook) -> dict[str, dict[str, Any]]:
 
 
 def config_cell(book: FakeBook, key: str, column: str, key_column: str = "id") -> str:
-    """The address in 指标配置 of ``column`` in the first row whose ``key_column`` is ``key``, in
-    the table whose grey id row names both columns (a table ends at its first blank row)."""
-    grid = book.values(CONFIG)
-    for r, row in enumerate(grid):
-        if key_column in row and column in row:
-            key_col, col = row.index(key_column), row.index(column)
-            for r2 in range(r + 1, len(grid)):
-                line = grid[r2]
-                if not any(v is not None for v in line):
-                    break
-                if key_col < len(line) and line[key_col] == key:
-                    return f"{get_column_letter(col + 1)}{r2 + 1}"
-    raise AssertionError(f"no {column} cell for {key} in {CONFIG}")
+    """The address in 指标配置 of ``column`` in the row whose ``key_column`` is ``key``."""
+    return scheme_cell(book.values(CONFIG), key, column, key_column)
 
 
 def weight_cell(book: FakeBook, indicator: str) -> str:
@@ -249,7 +238,7 @@ def test_every_scoring_function_follows_the_books_scheme(book: FakeBook, udfs) -
               for name, cells in (("sales", sales), ("grades", grades), ("explains", explains))}
     config = book.sheets[CONFIG]
     config.range(config_cell(book, "sales_achievement", "params")).value = "bands=1.2:120, 0.9:x100; below=0"
-    config.range(config_cell(book, "conversion_rate", "step", key_column="indicator")).value = 1  # was 2
+    config.range(config_cell(book, "conversion_rate", "check.step")).value = 1  # was 2
     config.range(config_cell(book, "A", "min", key_column="grade")).value = 80  # was 85
     assert kpi_addin.compute(book).ok
 
