@@ -61,17 +61,20 @@ class Gaps:
                     self.zero_expr.setdefault((r, den), []).append(name)
             explained |= hit
         for col in required + optional:
-            explained |= nan & ci.invalid(col)[lo:hi]  # already reported where it was typed
+            invalid = ci.invalid_or_none(col)
+            if invalid is not None:
+                explained |= nan & invalid[lo:hi]  # already reported where it was typed
         for col in required:
-            bad = nan & self._unusable(col)[lo:hi]
-            explained |= bad
-            if col in ci.blank:
-                self._note_missing(col, nan & ci.blank[col][lo:hi], name, lo)
+            explained |= nan & self._unusable(col)[lo:hi]
+            blank = ci.blank_or_none(col)
+            if blank is not None:
+                self._note_missing(col, nan & blank[lo:hi], name, lo)
         by_optional = np.zeros(hi - lo, dtype=bool)
         for col in optional:
-            if col in ci.absent:
+            blank = None if col in ci.absent else ci.blank_or_none(col)
+            if blank is None:
                 continue
-            bad = nan & ~explained & ci.blank[col][lo:hi]
+            bad = nan & ~explained & blank[lo:hi]
             self._note_missing(col, bad, name, lo)
             by_optional |= bad
         explained |= by_optional
@@ -81,8 +84,10 @@ class Gaps:
         if absent_optional and (nan & ~explained).any():  # e.g. every rating column is missing
             self.needed_absent.update(absent_optional)
             explained |= nan
-        for r in (np.flatnonzero(nan & ~explained) + lo).tolist():
-            self.unexplained.append((r, ind))
+        unexplained = nan & ~explained
+        if unexplained.any():
+            for r in (np.flatnonzero(unexplained) + lo).tolist():
+                self.unexplained.append((r, ind))
 
     def _unusable(self, col: str) -> np.ndarray:
         if col not in self.unusable:
@@ -94,7 +99,7 @@ class Gaps:
         return self.unusable[col]
 
     def _note_missing(self, col: str, mask: np.ndarray, name: str, lo: int) -> None:
-        if col in self.ci.absent:
+        if col in self.ci.absent or not mask.any():
             return
         for r in (np.flatnonzero(mask) + lo).tolist():
             self.missing.setdefault((r, col), []).append(name)

@@ -184,10 +184,12 @@ def _canonical_columns(df: Any, scheme: Scheme) -> pd.DataFrame:
         canon = labels.get(str(col).strip().lower())
         if canon and canon not in rename.values():
             rename[col] = canon
-    df = df.rename(columns=rename)
+    if any(col != canon for col, canon in rename.items()):
+        df = df.rename(columns=rename)
     if "employee_id" not in df.columns:
         raise InputError.of("input_without_ids")
-    return df.loc[:, ~df.columns.duplicated()]
+    duplicated = df.columns.duplicated()
+    return df.loc[:, ~duplicated] if duplicated.any() else df
 
 
 def _unusable_ids(ids: np.ndarray, add: Callable[..., None], lang: str) -> np.ndarray:
@@ -285,7 +287,7 @@ def _plain_numbers(raw: pd.Series, f: InputField) -> tuple[np.ndarray, np.ndarra
     if pd.api.types.is_bool_dtype(dtype):
         return None
     if isinstance(dtype, np.dtype) and dtype.kind in "fiu":  # numpy numbers: blank is NaN
-        values = np.array(raw.to_numpy(dtype=float, na_value=np.nan), dtype=float, copy=True)
+        values = raw.to_numpy(dtype=float, copy=True)
     elif pd.api.types.is_object_dtype(dtype) and pd.api.types.infer_dtype(raw, skipna=True) in _NUMERIC_KINDS:
         obj = raw.to_numpy(dtype=object)
         values = np.array(pd.to_numeric(obj, errors="coerce"), dtype=float, copy=True)
@@ -368,28 +370,25 @@ def _excel_errors(values: np.ndarray) -> np.ndarray:
 
 def _plain_texts(obj: np.ndarray) -> np.ndarray | None:
     """The column itself when every value is text that cleaning leaves as it is (no spaces around,
-    not blank, not "nan", not a number written as text, no Excel error): checked on the values
-    joined into one string; None when any value needs the per-value reading."""
+    not blank, not "nan", not a number written as text, no Excel error): checked on the whole
+    column at once (the values joined into one string); None when any value needs the per-value
+    reading."""
     if not len(obj) or pd.api.types.infer_dtype(obj, skipna=False) != "string":
         return None
     values = obj.tolist()
-    if [v.strip() for v in values] != values:
+    if not all(values) or list(map(str.strip, values)) != values:  # "" or spaces around
         return None
     joined = _SEP.join(values)
-    if joined.count(_SEP) != len(values) - 1 or "." in joined or "#" in joined:
+    # "." (a number as text, "1001.0"), "#" (an Excel error), the separator inside a value
+    if "." in joined or "#" in joined or joined.count(_SEP) != len(values) - 1:
         return None
-    if joined.startswith(_SEP) or joined.endswith(_SEP) or _SEP + _SEP in joined or not joined:
+    if _NAN_VALUE.search(f"{_SEP}{joined}{_SEP}"):  # pandas' "nan" for a blank cell
         return None
-    lowered = joined.lower()
-    at = lowered.find("nan")
-    while at >= 0:  # "nan" as a whole value is blank text
-        if (at == 0 or lowered[at - 1] == _SEP) and (at + 3 == len(lowered) or lowered[at + 3] == _SEP):
-            return None
-        at = lowered.find("nan", at + 1)
     return obj
 
 
-_SEP = "\x1f"
+_SEP = "\x00"
+_NAN_VALUE = re.compile("\x00[nN][aA][nN]\x00")
 
 
 def _text(raw: pd.Series, f: InputField, add, lang: str) -> tuple[np.ndarray, np.ndarray, Any]:

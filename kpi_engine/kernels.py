@@ -56,9 +56,10 @@ class ArrayOps:
 
     @staticmethod
     def floats(x: Any, n: int) -> np.ndarray:
-        """A fresh float column of length ``n`` (a constant is repeated)."""
+        """A float column of length ``n`` (a constant is repeated)."""
         if isinstance(x, np.ndarray) and x.shape == (n,):
-            return x.astype(float)
+            # a column as it is (no rule writes into its inputs): a copy only to change its type
+            return x if x.dtype == np.float64 else x.astype(float)
         return np.broadcast_to(np.asarray(x, dtype=float), (n,)).astype(float)
 
     @staticmethod

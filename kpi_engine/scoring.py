@@ -118,7 +118,8 @@ BLOCK_ROWS = 16_000  # rows scored at a time: each temporary column (125 KB) sta
 
 @dataclass
 class _Evaluated:
-    """Scores (NaN where not scored) and main metrics per row and indicator, flag masks per flag."""
+    """Scores (NaN where not scored) and main metrics per indicator and row (one contiguous row per
+    indicator: pandas' own layout of a float frame, so the frames need no copy), flag masks per flag."""
 
     scores: np.ndarray
     metrics: np.ndarray
@@ -144,15 +145,15 @@ def _evaluate(plan: Plan, ci: CleanInput, per: Period, gaps: Gaps) -> _Evaluated
     runs on columns short enough to stay in the cache, and only scores and metrics are kept (the
     rest of each outcome, which only reason texts need, is made again when they are asked for)."""
     n, k = ci.n, len(plan.ids)
-    scores, metrics = np.empty((n, k)), np.empty((n, k))
+    scores, metrics = np.empty((k, n)), np.empty((k, n))
     flags = [np.empty(n, dtype=bool) for _ in plan.scheme.flags]
     for lo, hi in _blocks(n):
         env = _env(ci, plan, per, lo, hi)
         for j, ind in enumerate(plan.indicators):
             out = _score_indicator(ind, env, ci, plan, lo, hi)
             gaps.indicator_gaps(ind, out.score, env.zero_division, lo)
-            scores[lo:hi, j] = out.score
-            metrics[lo:hi, j] = out.metric
+            scores[j, lo:hi] = out.score
+            metrics[j, lo:hi] = out.metric
         for flag, mask in zip(plan.scheme.flags, flags):
             env.zero_division = []
             hit = np.broadcast_to(np.asarray(expr.compiled(flag.when).run(env), dtype=bool), (hi - lo,))
@@ -175,7 +176,7 @@ class _Outcomes(Mapping):
                 for j, ind in enumerate(self.plan.indicators):
                     env.zero_division = []
                     out = GATE.apply(ind, env, RULES[ind.rule].apply(ind, env))
-                    out.score = self.scores[:, j]
+                    out.score = self.scores[j]
                     self.made[ind.id] = out
         return self.made[key]
 
@@ -224,25 +225,27 @@ def _score_indicator(ind: Indicator, env: expr.Env, ci: CleanInput, plan: Plan, 
 def _result(plan: Plan, per: Period, lang: str, ci: CleanInput, evaluated: _Evaluated, gaps: Gaps) -> ScoreResult:
     """The result frames, one row per kept employee, indicators in scheme order."""
     scheme, ind_ids = plan.scheme, list(plan.ids)
-    score_mat = evaluated.scores
+    score_mat = evaluated.scores  # (indicator, row)
     keep = _keep_rows(ci)
     every = bool(keep.all())
-    index = pd.Index(ci.ids if every else ci.ids[keep], name="employee_id", dtype=object)
+    index = pd.Index(ci.ids if every else ci.ids[keep], name="employee_id", dtype=object, copy=False)
     weights = plan.weights
-    points_mat = score_mat * weights / 100.0
-    kept_scores = score_mat if every else score_mat[keep]
-    kept_points = points_mat if every else points_mat[keep]
-    scores = pd.DataFrame(kept_scores, index=index, columns=ind_ids, copy=False)
-    points = pd.DataFrame(kept_points, index=index, columns=ind_ids, copy=False)
-    total = pd.Series(_row_sum(kept_points), index=index, name="total")
+    points_mat = score_mat * weights[:, None] / 100.0
+    kept_scores = score_mat if every else score_mat[:, keep]
+    kept_points = points_mat if every else points_mat[:, keep]
+    kept_metrics = evaluated.metrics if every else evaluated.metrics[:, keep]
+
+    def frame(mat: np.ndarray) -> pd.DataFrame:
+        return pd.DataFrame(mat.T, index=index, columns=ind_ids, copy=False)
+
+    points = frame(kept_points)
+    total = pd.Series(_row_sum(kept_points), index=index, name="total", copy=False)
     outcomes = _Outcomes(plan, ci, per, score_mat)
-    metrics = evaluated.metrics if every else evaluated.metrics[keep]
     return ScoreResult(
-        points=points, scores=scores, total=total, grade=_grades(total, scheme),
+        points=points, scores=frame(kept_scores), total=total, grade=_grades(total, scheme),
         flags=_flags(scheme, evaluated.flags, keep, index), problems=problems.frame(gaps.rows),
-        groups=_group_points(plan, points, kept_points),
-        metrics=pd.DataFrame(metrics, index=index, columns=ind_ids, copy=False), scheme=scheme, period=per,
-        lang=lang, _outcomes=outcomes, _reasons=Reasons(scheme, outcomes, ci.ids, keep, points_mat, weights, lang),
+        groups=_group_points(plan, points, kept_points), metrics=frame(kept_metrics), scheme=scheme, period=per,
+        lang=lang, _outcomes=outcomes, _reasons=Reasons(scheme, outcomes, ci.ids, keep, points_mat.T, weights, lang),
     )
 
 
@@ -255,21 +258,25 @@ def _keep_rows(ci: CleanInput) -> np.ndarray:
 
 
 def _row_sum(mat: np.ndarray) -> np.ndarray:
-    """Sum across indicators in scheme order, column by column: a row's total never depends on
-    which other rows are in the frame; rounded to 10 decimals so that 59.99999999999999 is 60."""
-    total = np.zeros(mat.shape[0])
-    for j in range(mat.shape[1]):
-        total = total + mat[:, j]
+    """Per row, the sum over indicators (``mat`` is indicator × row) in scheme order: a row's total
+    never depends on which other rows are in the frame; rounded to 10 decimals so that
+    59.99999999999999 is 60."""
+    total = np.zeros(mat.shape[1])
+    for j in range(mat.shape[0]):
+        total += mat[j]
     return np.round(total, 10)
 
 
 def _grades(total: pd.Series, scheme: Scheme) -> pd.Series:
+    """The first grade (highest first) whose minimum the total reaches; None without a total."""
     values = total.to_numpy(dtype=float)
-    conditions = [values >= m - GRADE_TOLERANCE for _, m in scheme.grades]
     choices = [g for g, _ in scheme.grades]
-    graded = np.select(conditions, choices, default=choices[-1]).astype(object)
-    graded[np.isnan(values)] = None
-    return pd.Series(graded, index=total.index, name="grade", dtype=object)
+    which = np.full(len(values), len(choices))  # the slot after the grades: None
+    which[~np.isnan(values)] = len(choices) - 1  # the last grade when no minimum is reached
+    for j in range(len(choices) - 1, -1, -1):  # the first reached wins: assigned last
+        which[values >= scheme.grades[j][1] - GRADE_TOLERANCE] = j
+    graded = np.array([*choices, None], dtype=object)[which]
+    return pd.Series(graded, index=total.index, name="grade", dtype=object, copy=False)
 
 
 def _flags(scheme: Scheme, masks: list[np.ndarray], keep: np.ndarray, index: pd.Index) -> pd.Series:
@@ -290,19 +297,15 @@ def _flags(scheme: Scheme, masks: list[np.ndarray], keep: np.ndarray, index: pd.
 
 def _group_points(plan: Plan, points: pd.DataFrame, mat: np.ndarray) -> pd.DataFrame:
     """Points per group (sub-groups included in their parents); NaN where incomplete. Summed left
-    to right over the group's indicators in scheme order, as pandas' ``sum(axis=1)`` does."""
+    to right over the group's indicators in scheme order (``mat`` is indicator × row), as pandas'
+    ``sum(axis=1)`` does."""
     position = {i: j for j, i in enumerate(plan.ids)}
-    out = {}
-    for gid, cols in plan.groups.items():
-        if not cols:
-            out[gid] = np.zeros(len(points.index))
-            continue
-        total = mat[:, position[cols[0]]].copy()
-        for c in cols[1:]:
-            total += mat[:, position[c]]
-        out[gid] = total
-    if not out:
-        return pd.DataFrame(index=points.index)
-    return pd.DataFrame(np.column_stack(list(out.values())), index=points.index, columns=list(out), copy=False)
+    out = np.zeros((len(plan.groups), mat.shape[1]))
+    for g, cols in enumerate(plan.groups.values()):
+        if cols:
+            out[g] = mat[position[cols[0]]]
+            for c in cols[1:]:
+                out[g] += mat[position[c]]
+    return pd.DataFrame(out.T, index=points.index, columns=list(plan.groups), copy=False)
 
 
