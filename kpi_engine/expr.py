@@ -299,9 +299,9 @@ def _lookup(env: Env, column: str, table_name: str):
     table = env.lookups.get(table_name)
     if table is None:
         raise ExprError.of("unknown_table", table=repr(table_name))
-    keys = env.texts.get(column)
-    if keys is None:
+    if column not in env.texts:
         raise ExprError.of("lookup_column", column=repr(column))
+    keys = env.texts[column]
     mapping = _mapping(table)
     return env.xp.lookup(keys, env.codes.get(column), mapping)
 

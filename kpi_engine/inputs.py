@@ -416,18 +416,21 @@ def _text(raw: pd.Series, f: InputField, add, lang: str) -> tuple[np.ndarray, np
         aliases[canon.lower()] = canon
         for a in alts:
             aliases[a.strip().lower()] = canon
-    # the choice mapping, once per distinct value
-    series = pd.Series(d_values, dtype=object)
-    lowered = series.map(lambda v: v.lower() if isinstance(v, str) else v)
-    mapped = lowered.map(aliases)
-    d_unknown = (mapped.isna() & ~d_blank).to_numpy()
-    if f.open_choice:
-        mapped = mapped.where(~d_unknown, lowered)
-    else:
+    # the choice mapping, once per distinct value: a known word (any case) is its choice; an
+    # unknown one is kept lower-cased in an open choice and rejected in a closed one; blank is NaN
+    d_mapped = np.empty(len(d_values), dtype=object)
+    d_unknown = np.zeros(len(d_values), dtype=bool)
+    for i, (value, is_blank) in enumerate(zip(d_values.tolist(), d_blank.tolist())):
+        lowered = value.lower() if isinstance(value, str) else value
+        mapped = aliases.get(lowered) if isinstance(lowered, str) else None
+        if mapped is None:
+            d_unknown[i] = not is_blank
+            mapped = lowered if f.open_choice and not is_blank else np.nan
+        d_mapped[i] = mapped
+    if not f.open_choice:
         names = "/".join(f"{c}（{'、'.join(a[:1])}）" if a else c for c, a in f.choices.items())
         for row in np.flatnonzero(d_unknown[codes]):
             add("unknown_choice", int(row), f.id, values[row], expected=names)
-    d_mapped = mapped.to_numpy(dtype=object)
     return d_mapped[codes], blank, (codes, d_mapped.tolist())
 
 
