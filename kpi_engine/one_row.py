@@ -70,35 +70,30 @@ def score_one(values: Mapping[str, Any], scheme: Scheme, period: str | Period | 
     rejected: list[str] = []
     for check in plan.numbers:
         raw = values.get(check.id, _ABSENT)
-        if raw is _ABSENT:
-            absent.add(check.id)
-            blank.add(check.id)
-            numbers[check.id] = NAN
-            continue
-        got = _number(raw, check)
+        got = (NAN, "absent") if raw is _ABSENT else _number(raw, check)
         if got is None:
             return None
-        numbers[check.id], state = got
-        if state == "blank":
-            blank.add(check.id)
-        elif state == "rejected":
-            rejected.append(check.id)
+        numbers[check.id] = _noted(check.id, got, blank, absent, rejected)
     for read in plan.texts:
         raw = values.get(read.id, _ABSENT)
-        if raw is _ABSENT:
-            absent.add(read.id)
-            blank.add(read.id)
-            texts[read.id] = None
-            continue
-        texts[read.id], state = _text(raw, read)
-        if state == "blank":
-            blank.add(read.id)
-        elif state == "rejected":
-            rejected.append(read.id)
+        got = (None, "absent") if raw is _ABSENT else _text(raw, read)
+        texts[read.id] = _noted(read.id, got, blank, absent, rejected)
     per = period if isinstance(period, Period) else _period(period)
     env = expr.Env(n=1, numbers=numbers, texts=texts, lookups=scheme.lookups, months=per.months, xp=SCALAR)
     rejected += _constraints(plan, env)
     return _scores(plan, env, eid, blank, absent, set(rejected))
+
+
+def _noted(cid: str, got: tuple[Any, str], blank: set[str], absent: set[str], rejected: list[str]) -> Any:
+    """The value of ``got`` (value, state), its input ``cid`` noted by state: an absent column is blank too."""
+    value, state = got
+    if state == "absent":
+        absent.add(cid)
+    if state in ("absent", "blank"):
+        blank.add(cid)
+    elif state == "rejected":
+        rejected.append(cid)
+    return value
 
 
 def _employee_id(raw: Any) -> str | None:
