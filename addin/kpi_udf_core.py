@@ -1,26 +1,28 @@
 """What the worksheet functions in :mod:`kpi_udfs` compute, as plain Python.
 
-Every number comes from the engine through ONE function, :func:`score_rows` (rows and a scheme
-in, the engine's result out; a one-row fast path belongs there), or, for a single deduction,
-from :func:`kpi_engine.rules.gap_of` / :func:`~kpi_engine.rules.count_steps`: no rule is
-implemented twice. The scheme is the calling workbook's own (:mod:`kpi_udf_scheme`, from the
-``caller`` xlwings passes), the default one without a caller. Values arrive as xlwings gives
-them (floats, None for blanks, ids such as 1001.0, 2-D lists), results leave as plain cell
-values, and every problem becomes a short text starting ``#KPI!`` (under 255 characters)
-instead of an exception, so a formula never shows a Python traceback.
+Every number comes from the engine: every scoring function goes through :func:`score_rows`
+(one row: :func:`kpi_engine.one_row.score_one`, the scheme's compiled plan on floats, with
+:func:`kpi_engine.score`'s values to the bit and no frame to build; a table, or the problem
+texts and reasons of a row: :func:`kpi_engine.score`), and a single deduction through
+:func:`kpi_engine.rules.gap_of` / :func:`~kpi_engine.rules.count_steps`: no rule is implemented twice. Values arrive as xlwings gives them (floats, None
+for blanks, ids such as 1001.0, 2-D lists), results leave as plain cell values, and every
+problem becomes a short text starting ``#KPI!`` (under 255 characters) instead of an
+exception, so a formula never shows a Python traceback. The scheme is the calling workbook's own
+(:mod:`kpi_udf_scheme`, from the ``caller`` xlwings passes), the default one without a caller.
 """
 
 from __future__ import annotations
 
 import math
 import re
-from collections.abc import Callable, Mapping, Sequence
-from functools import lru_cache
+from collections import OrderedDict
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 import pandas as pd
-from kpi_udf_scheme import CellScheme, SchemeSheetError, for_caller
+from kpi_udf_scheme import CellScheme, SchemeSheetError, default, for_caller
 
 from kpi_engine import (
     DEFAULT_PERIOD,
@@ -34,8 +36,10 @@ from kpi_engine import (
 )
 from kpi_engine.expr import parse as parse_expr
 from kpi_engine.i18n import tr
+from kpi_engine.inputs import label_map
 from kpi_engine.model import DIRECTIONS, GAPS, ROUNDINGS
 from kpi_engine.numbers import is_blank, parse_number
+from kpi_engine.one_row import RowScores, score_one
 from kpi_engine.rules import RULES, count_steps, gap_of
 from kpi_workbook.pipeline.results import plain
 
@@ -164,15 +168,7 @@ def period_of(v: Any) -> str:
     return parse_period(str(v)).label
 
 
-# -- the engine ---------------------------------------------------------------------
-
-
-def score_rows(rows: Sequence[Mapping[str, Any]], scheme: Scheme, period: str, lang: str,
-               columns: Sequence[str] | None = None) -> ScoreResult:
-    """THE scoring call of every cell function: the engine on ``rows`` (field id → value as the
-    cell holds it) with ``scheme``; ``columns`` gives the frame's columns when rows may be none."""
-    frame = pd.DataFrame.from_records(list(rows), columns=list(columns) if columns is not None else None)
-    return score(frame.astype(object), scheme, period, lang)
+# -- the engine on one row ------------------------------------------------------
 
 
 def indicator_id(v: Any, cs: CellScheme, lang: str = "zh") -> str:
@@ -204,17 +200,123 @@ def row_items(headers: Any, row: Any, cs: CellScheme, lang: str = "zh") -> tuple
     return tuple(items)
 
 
-@lru_cache(maxsize=512)
-def score_items(items: tuple[tuple[str, Any], ...], period: str, lang: str, cs: CellScheme) -> tuple[ScoreResult, str]:
-    """The engine's result for one row, and that row's employee id (cached by the row and the
-    scheme's fingerprint: a sheet of formulas over the same row scores it once)."""
-    result = score_rows([dict(items)], cs.scheme, period, lang)
-    eid = str(result.total.index[0]) if len(result.total) else ROW_ID
-    return result, eid
+@dataclass
+class Scored:
+    """The engine's answer for the rows a cell function was given. One row: its values from the
+    one-row fast path when it could score it (``fast``), the full :class:`ScoreResult` (problem
+    texts, reasons) made only when asked for (``result``). A table: the full result."""
+
+    rows: Sequence[dict[str, Any]]
+    scheme: Scheme
+    period: str
+    lang: str
+    columns: list[str] | None = None
+    fast: RowScores | None = None
+    _result: ScoreResult | None = field(default=None, repr=False)
+
+    @property
+    def result(self) -> ScoreResult:
+        if self._result is None:
+            if len(self.rows) == 1 and self.columns is None:
+                frame = pd.DataFrame([dict(self.rows[0])])
+            else:
+                frame = pd.DataFrame.from_records(list(self.rows), columns=self.columns).astype(object)
+            self._result = score(frame, self.scheme, period=self.period, lang=self.lang)
+        return self._result
+
+    @property
+    def eid(self) -> str:
+        """The (first) row's employee id, as the engine reads it."""
+        if self.fast is not None:
+            return self.fast.employee_id
+        return str(self.result.total.index[0]) if len(self.result.total) else ROW_ID
+
+    def value(self, what: str, indicator: str | None = None) -> Any:
+        """The row's ``points`` or ``score`` of an indicator, its ``total`` or ``grade`` (NaN/None
+        where the engine computed none)."""
+        if self.fast is not None:
+            got = self.fast
+            return {"points": lambda: got.points[indicator], "score": lambda: got.scores[indicator],
+                    "total": lambda: got.total, "grade": lambda: got.grade}[what]()
+        result = self.result
+        if what == "grade":
+            return result.grade.iloc[0] if len(result.grade) else None
+        if what == "total":
+            return float(result.total.iloc[0]) if len(result.total) else float("nan")
+        frame = result.points if what == "points" else result.scores
+        return float(frame.iloc[0][indicator]) if len(frame) else float("nan")
 
 
-def score_row(headers: Any, row: Any, period: Any, cs: CellScheme, lang: str = "zh") -> tuple[ScoreResult, str]:
-    return score_items(row_items(headers, row, cs, lang), period_of(period), lang, cs)
+def score_rows(rows: Sequence[dict[str, Any]], scheme: Scheme, period: str, lang: str,
+               columns: list[str] | None = None) -> Scored:
+    """Every scoring cell function's one way to the engine: rows (header → cell value; ``columns``
+    the header order of a table) scored under ``scheme`` for ``period``. One row goes through the
+    one-row fast path (the same values as ``score``), a table through ``score``."""
+    scored = Scored(rows, scheme, period, lang, columns)
+    if len(rows) == 1 and columns is None:
+        scored.fast = score_one(canonical(rows[0], scheme), scheme, period)
+    else:
+        scored.result  # noqa: B018 - a table is scored at once
+    return scored
+
+
+def canonical(row: dict[str, Any], scheme: Scheme) -> dict[str, Any]:
+    """A row's values by input id, its headers read as the engine reads a frame's columns (id or
+    either label, any case; the first header of an input wins)."""
+    labels = labels_of(scheme)
+    out: dict[str, Any] = {}
+    for name, value in row.items():
+        fid = labels.get(str(name).strip().lower())
+        if fid is not None and fid not in out:
+            out[fid] = value
+    return out
+
+
+_LABELS: dict[str, dict[str, str]] = {}
+
+
+def labels_of(scheme: Scheme) -> dict[str, str]:
+    key = scheme.fingerprint()
+    if key not in _LABELS:
+        _LABELS[key] = label_map(scheme)
+    return _LABELS[key]
+
+
+class RowCache:
+    """The last rows scored (a sheet of formulas over the same row scores it once)."""
+
+    def __init__(self, size: int = 512):
+        self.size, self.entries = size, OrderedDict()
+
+    def get(self, key: Any, make: Callable[[], Scored]) -> Scored:
+        if key in self.entries:
+            self.entries.move_to_end(key)
+            return self.entries[key]
+        value = self.entries[key] = make()
+        if len(self.entries) > self.size:
+            self.entries.popitem(last=False)
+        return value
+
+    def cache_clear(self) -> None:
+        self.entries.clear()
+
+
+ROWS = RowCache()
+
+
+def score_items(items: tuple[tuple[str, Any], ...], period: str, lang: str, cs: CellScheme | None = None) -> Scored:
+    """One row (header, value pairs) scored under ``cs`` (the default scheme when None), cached by
+    the row and the scheme's fingerprint."""
+    chosen = cs or default()
+    return ROWS.get((chosen.key, items, period, lang), lambda: score_rows([dict(items)], chosen.scheme, period, lang))
+
+
+score_items.cache_clear = ROWS.cache_clear  # type: ignore[attr-defined]
+
+
+def score_row(headers: Any, row: Any, period: Any, cs: CellScheme | None = None, lang: str = "zh") -> Scored:
+    chosen = cs or default()
+    return score_items(row_items(headers, row, chosen, lang), period_of(period), lang, chosen)
 
 
 def indicator_columns(indicator: str, cs: CellScheme) -> set[str]:
@@ -241,10 +343,10 @@ def row_problem(result: ScoreResult, eid: str, fields: set[str] | None = None, l
     return text
 
 
-def value_or_problem(value: Any, result: ScoreResult, eid: str, fields: set[str] | None, lang: str) -> Any:
+def value_or_problem(value: Any, scored: Scored, fields: set[str] | None, lang: str) -> Any:
     """The value as a cell, or the row's problem as ``#KPI!`` text when it is not computable."""
     if value is None or (isinstance(value, float) and math.isnan(value)):
-        raise UdfError(row_problem(result, eid, fields, lang))
+        raise UdfError(row_problem(scored.result, scored.eid, fields, lang))
     return cell(value)
 
 
@@ -266,9 +368,8 @@ def sales_score(actual: Any, target: Any, caller: Any = None) -> Any:
     ind = indicator_id("sales_achievement", cs)
     items = (("employee_id", ROW_ID), ("sales_actual", single(actual, "sales_actual", cs)),
              ("sales_target", single(target, "sales_target", cs)))
-    result, eid = score_items(items, DEFAULT_PERIOD, "zh", cs)
-    value = float(result.scores.iloc[0][ind]) if len(result.scores) else float("nan")
-    return value_or_problem(value, result, eid, {"sales_actual", "sales_target"}, "zh")
+    scored = score_items(items, DEFAULT_PERIOD, "zh", cs)
+    return value_or_problem(scored.value("score", ind), scored, {"sales_actual", "sales_target"}, "zh")
 
 
 def deduction(value: Any, target: Any, direction: Any, gap: Any, step: Any, points: Any, rounding: Any) -> float:
@@ -290,31 +391,27 @@ def indicator_value(headers: Any, row: Any, indicator: Any, what: Any, period: A
     cs = for_caller(caller)
     ind = indicator_id(indicator, cs)
     kind = choice(what, "what", default="points")
-    result, eid = score_row(headers, row, period, cs)
-    frame = result.points if kind == "points" else result.scores
-    value = float(frame.iloc[0][ind]) if len(frame) else float("nan")
-    return value_or_problem(value, result, eid, indicator_columns(ind, cs), "zh")
+    scored = score_row(headers, row, period, cs)
+    return value_or_problem(scored.value(kind, ind), scored, indicator_columns(ind, cs), "zh")
 
 
 def total(headers: Any, row: Any, period: Any, caller: Any = None) -> Any:
-    result, eid = score_row(headers, row, period, for_caller(caller))
-    value = float(result.total.iloc[0]) if len(result.total) else float("nan")
-    return value_or_problem(value, result, eid, None, "zh")
+    scored = score_row(headers, row, period, for_caller(caller))
+    return value_or_problem(scored.value("total"), scored, None, "zh")
 
 
 def grade(headers: Any, row: Any, period: Any, caller: Any = None) -> Any:
-    result, eid = score_row(headers, row, period, for_caller(caller))
-    value = result.grade.iloc[0] if len(result.grade) else None
-    return value_or_problem(value, result, eid, None, "zh")
+    scored = score_row(headers, row, period, for_caller(caller))
+    return value_or_problem(scored.value("grade"), scored, None, "zh")
 
 
 def explain(headers: Any, row: Any, indicator: Any, period: Any, caller: Any = None) -> str:
     cs = for_caller(caller)
     ind = indicator_id(indicator, cs)
-    result, eid = score_row(headers, row, period, cs)
-    if not len(result.scores) or math.isnan(float(result.scores.iloc[0][ind])):
-        raise UdfError(row_problem(result, eid, indicator_columns(ind, cs), "zh"))
-    return result.explain(eid, ind)
+    scored = score_row(headers, row, period, cs)
+    if math.isnan(scored.value("score", ind)):
+        raise UdfError(row_problem(scored.result, scored.eid, indicator_columns(ind, cs), "zh"))
+    return scored.result.explain(scored.eid, ind)
 
 
 def table(grid: Any, period: Any, lang: str, caller: Any = None) -> list[list[Any]]:
@@ -329,8 +426,9 @@ def table(grid: Any, period: Any, lang: str, caller: Any = None) -> list[list[An
     columns, first_data, _ = found
     records = [{fid: (r[c] if c < len(r) else None) for fid, c in columns.items()}
                for r in rows[first_data:] if any(not blank(v) for v in r)]
-    result = score_rows(records, cs.scheme, period_of(period), lang, columns=list(columns))
-    return result_table(result, records, lang)
+    scored = score_rows(records, cs.scheme, period_of(period), lang, columns=list(columns))
+    frame = pd.DataFrame.from_records(records, columns=list(columns)).astype(object)
+    return result_table(scored.result, frame, lang)
 
 
 def first_problems(result: ScoreResult) -> Callable[[str], tuple[str, int] | None]:
@@ -360,14 +458,14 @@ def first_problems(result: ScoreResult) -> Callable[[str], tuple[str, int] | Non
     return lookup
 
 
-def result_table(result: ScoreResult, records: Sequence[Mapping[str, Any]], lang: str) -> list[list[Any]]:
+def result_table(result: ScoreResult, frame: pd.DataFrame, lang: str) -> list[list[Any]]:
     inds = list(result.scheme.indicators)
     header = [label("employee_id", lang), label("name", lang)] + [ind.name(lang) for ind in inds]
     header += [label(k, lang) for k in ("total", "grade", "flags", "status")]
     names: dict[str, Any] = {}
-    for record in records:
-        if "name" in record:
-            names.setdefault(normalize_id(record.get("employee_id")), record["name"])
+    if "name" in frame:
+        for v, n in zip(frame["employee_id"], frame["name"]):
+            names.setdefault(normalize_id(v), n)
     flag_names = {f.id: f.name(lang) for f in result.scheme.flags}
     sep = "、" if lang == "zh" else ", "
     # whole columns at once, aligned on the totals' employee ids (a lookup per cell is slow)
