@@ -297,11 +297,22 @@ def _inputs(per_field: pd.DataFrame, parts: list[pd.DataFrame], blocked_shops: s
     return frame, blocked, by_input
 
 
+def shop_key(name: object) -> str:
+    """A shop's name as exports and the roster are compared: full-width forms as ASCII (NFKC),
+    spaces around dropped and runs of spaces inside made one ("" for a blank)."""
+    if name is None:
+        return ""
+    if isinstance(name, float) and name.is_integer():
+        name = int(name)
+    return " ".join(unicodedata.normalize("NFKC", str(name)).split())
+
+
 def split_names(text: object, separators: Iterable[str] = ("、", ";", "；", ",", "，")) -> list[str]:
-    """Shop names typed in one cell: separated by 、 ; ； , or ，; blanks dropped, order kept."""
-    if text is None:
+    """Shop names typed in one cell: separated by 、 ; ； , or ，; blanks dropped, order kept
+    (each as :func:`shop_key` gives it)."""
+    if text is None or (isinstance(text, float) and text != text):
         return []
     out = str(text)
     for sep in separators:
         out = out.replace(sep, "\n")
-    return list(dict.fromkeys(p.strip() for p in out.split("\n") if p.strip()))
+    return list(dict.fromkeys(k for p in out.split("\n") if (k := shop_key(p))))

@@ -9,11 +9,11 @@ from typing import Any
 from openpyxl.worksheet.datavalidation import DataValidation
 
 from kpi_engine.i18n import lang_of
-from kpi_engine.model import DIRECTIONS, GAPS, INPUT_KINDS, ROUNDINGS, Scheme
+from kpi_engine.model import DIRECTIONS, GAPS, INPUT_KINDS, ROUNDINGS, SOURCE_USES, Scheme
 from kpi_engine.rules import RULES
 
 from ..ooxml.cells import cell_ref
-from ..pipeline.scheme_syntax import format_choices, format_gate, format_params
+from ..pipeline.scheme_syntax import format_choices, format_gate, format_list, format_params
 from ..pipeline.scheme_tables import SPARE_ROWS, TABLES, B, N, columns
 from .cells import write
 from .style import BOLD, ID_FONT, INPUT_FILL, NOTE_FONT, SECTION_FONT, SHEET_TITLE_FONT, TABLE_HEAD_FILL, TITLE_FILL
@@ -36,6 +36,8 @@ def _rows(scheme: Scheme, key: str) -> list[dict[str, Any]]:
         return [{"grade": g, "min": m} for g, m in s.grades]
     if key == "seasonal":
         return [{"period": p, "factor": f} for p, f in s.seasonal.items()]
+    if key == "sources":
+        return [{**vars(x), "headers": format_list(x.headers)} for x in s.sources]
     return [vars(x) for x in {"groups": s.groups, "flags": s.flags, "constraints": s.constraints}[key]]
 
 
@@ -86,7 +88,7 @@ def write_config(ws: Any, scheme: Scheme, lang: str = "zh") -> None:
 
 def _validate_column(ws: Any, table: str, fid: str, kind: str, ref: str, en: bool, id_ranges: dict[str, str]) -> None:
     options = {"rule": tuple(RULES), "direction": DIRECTIONS, "gap": GAPS, "rounding": ROUNDINGS,
-               "kind": INPUT_KINDS, "period": ("Q1", "Q2", "Q3", "Q4")}.get(fid)
+               "kind": INPUT_KINDS, "period": ("Q1", "Q2", "Q3", "Q4"), "use": SOURCE_USES}.get(fid)
     if kind == B:
         options = ("Yes", "No") if en else ("是", "否")
     formula = f'"{",".join(options)}"' if options else None
