@@ -64,9 +64,6 @@ def plan_fill(source: SheetSource, files: list[str | Path], *, shop: str = "", l
         scheme, _ = load_scheme_from(source, lang)
     tables = input_tables(source, scheme)
     ownership = read_ownership(source, tables, lang)
-    for p in ownership.problems:
-        report.add(Note("owners", f"{p.sheet}!{p.cell}: {p.problem}" if p.cell else p.problem, "error",
-                        shop=str(p.value or ""), employee_id=p.employee_id or ""))
     known = set(ownership.owners["shop"]) | set(ownership.refused)
     values: dict[str, dict[str, tuple[Any, tuple[str, ...]]]] = {}
     shop_frames = []
@@ -81,7 +78,10 @@ def plan_fill(source: SheetSource, files: list[str | Path], *, shop: str = "", l
         for eid, fields in rows.values.items():
             for fid, v in fields.items():
                 _put(values, eid, fid, v, (f.name,), report, lang)
-    if shop_frames:
+    if shop_frames:  # who owns a shop matters when a shop's rows are read: then every owner row's problem is said
+        for p in ownership.problems:
+            if p.code == "shop_owner_row":
+                report.add(Note("owners", f"{p.sheet}!{p.cell}: {p.problem}", "warning", employee_id=p.employee_id or ""))
         combined = combine(pd.concat(shop_frames, ignore_index=True), ownership.owners, scheme)
         _report_shops(combined, ownership, scheme, period, report, lang)
         for (eid, fid), files_of in combined.origin.items():
@@ -167,8 +167,12 @@ def _report_shops(c: Combined, ownership: Ownership, scheme: Scheme, period: Any
         files = sep.join(dict.fromkeys(f for fs in part["files"] for f in fs))
         if not part["owned"].iloc[0]:
             totals = sep.join(f"{_field_name(lines[f], scheme, lang)} {num(t)}" for f, t in zip(part["field"], part["total"]))
-            why = ownership.refused.get(shop) or tr("fill.nobody_owns", lang, sheet=layout().sheet("shops", lang))
-            report.add(Note("unowned", tr("fill.shop_unowned", lang, shop=shop, why=why, totals=totals, files=files),
+            if shop in ownership.refused:  # owners declared, but not usable: an error
+                report.add(Note("owners", tr("fill.shop_refused", lang, why=ownership.refused[shop], totals=totals,
+                                             files=files), "error", shop=shop, value=totals))
+                continue
+            report.add(Note("unowned", tr("fill.shop_unowned", lang, shop=shop, totals=totals, files=files,
+                                          why=tr("fill.nobody_owns", lang, sheet=layout().sheet("shops", lang))),
                             "warning", shop=shop, value=totals))
             continue
         days = int(part["days"].max())

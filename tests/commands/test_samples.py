@@ -13,7 +13,7 @@ import pytest
 from kpi_engine import default_scheme, score
 
 SAMPLES = Path(__file__).resolve().parents[2] / "samples"
-FILES = ["roster.csv", "metrics_2026Q3.csv", "metrics_2026Q4.csv", "README.md"]
+FILES = ["roster.csv", "metrics_2026Q3.csv", "metrics_2026Q4.csv", "README.md", "shop_owners.csv"]
 # What each deliberate problem must be reported as, whoever it is planted on.
 EXPECTED_CODES = {
     "paying_users": "missing",
@@ -65,7 +65,7 @@ def test_files_are_utf8_sig_with_canonical_columns():
         assert list(df.columns) == ids
         assert df.employee_id.is_unique and len(df) >= 50
     roster = read("roster.csv")
-    assert list(roster.columns) == ["employee_id", "name", "team", "category", "product_type"]
+    assert list(roster.columns) == ["employee_id", "name", "team", "category", "product_type", "shops"]
     assert set(roster.category) == {"apparel", "3c", "other"}
     assert set(roster.product_type) == {"fmcg", "durable"}
     q4 = read("metrics_2026Q4.csv")

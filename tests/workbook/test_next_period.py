@@ -16,7 +16,7 @@ from kpi_workbook.pipeline.reading import read_meta
 
 CARRIED = {"uv_prev", "aov_prev", "prev_sales_achievement", "sales_target", "inventory_begin",
            "industry_conversion", "new_customer_share_target", "turnover_target", "total_skus"}
-ROSTER = {"employee_id", "name", "team", "category", "product_type"}
+ROSTER = {"employee_id", "name", "team", "category", "product_type", "shops"}
 
 
 @pytest.fixture(scope="module")
