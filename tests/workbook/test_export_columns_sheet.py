@@ -91,6 +91,23 @@ def test_an_older_workbook_without_the_table_reads_the_shipped_lines(book):
     assert read_scheme(book).sources == default_scheme().sources
 
 
+def test_the_help_sheet_says_how_each_export_column_combines(book):
+    """说明 lists every export column: sums go to their input, rates and averages are never summed, and
+    where a platform's field means something else (生意参谋's conversion is buyers ÷ visitors) it says so."""
+    rows = [r for r in load_workbook(book)[layout().sheet("help")].iter_rows(values_only=True)]
+    head = rows.index(("平台", "表头名称", "写入输入列", "合并方式", "口径说明", None))
+    lines = {(r[0], r[1]): r for r in rows[head + 1:] if r[0]}
+    assert lines[("生意参谋", "访客数")][2:4] == ("本期UV", "按日、按店铺相加")
+    assert "比平台按整个期间去重的访客数大" in lines[("生意参谋", "访客数")][4]
+    conversion = lines[("生意参谋", "支付转化率")]
+    assert conversion[2] is None and conversion[3] == "不相加，不写入"
+    assert "支付买家数 ÷ 访客数" in conversion[4]
+    assert lines[("各平台", "客单价")][3] == "不相加，不写入"
+    assert lines[("京东商智", "成交客户数")][2] == "（不写入）"
+    assert len([k for k in lines if k in {(s.platform or "各平台", " | ".join(s.headers))
+                                          for s in default_scheme().sources}]) == len(default_scheme().sources)
+
+
 # ---------------------------------------------------------------- the old per-employee file
 def test_the_per_employee_csv_fills_exactly_as_it_always_did(book):
     """Each input cell of an employee is the CSV's value (numbers as numbers, whole ones as int, text as
