@@ -147,8 +147,8 @@ def shop_rows(f: ExportFile, period: Period, shop: str, known_shops: set[str], l
     dates = np.full(len(rows), None, dtype=object)
     if date_col is not None:
         _read_dates(f, date_col.column, rows, keep, dates, out, lang)
-        inside = np.fromiter((d is not None and period.first_day <= d <= period.last_day for d in dates), dtype=bool,
-                             count=len(rows))
+        first, last = period.first_day, period.last_day  # properties: computed once, not per row
+        inside = np.fromiter((d is not None and first <= d <= last for d in dates), dtype=bool, count=len(rows))
         outside = keep & ~inside
         if outside.any():
             days = sorted(d for d in dates[outside] if d is not None)
