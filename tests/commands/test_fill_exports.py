@@ -3,9 +3,7 @@ kind of bad file gets a clear message naming file, row and column, with nothing 
 
 from __future__ import annotations
 
-import importlib.util
 import shutil
-import sys
 import zipfile
 from pathlib import Path
 
@@ -13,6 +11,7 @@ import pandas as pd
 import pytest
 from openpyxl import load_workbook
 from support.package_check import assert_sound_package
+from support.samples import SAMPLES, sample_script
 from support.workbooks import input_sheet_names, table
 
 from kpi_workbook.commands.cli import main
@@ -21,7 +20,6 @@ from kpi_workbook.pipeline.layout import layout
 from kpi_workbook.pipeline.roster import read_roster
 from kpi_workbook.sheets.book import write_new
 
-SAMPLES = Path(__file__).resolve().parents[2] / "samples"
 FIELDS = ("sales_actual", "uv", "pv", "paid_orders")
 SALES = input_sheet_names()[0]
 LOG = layout().sheet("import_log")
@@ -35,14 +33,7 @@ def kpi(capsys, *argv):
 
 @pytest.fixture(scope="module")
 def generator():
-    spec = importlib.util.spec_from_file_location("samples_make_exports", SAMPLES / "make_exports.py")
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module
-    try:
-        spec.loader.exec_module(module)
-    finally:
-        sys.modules.pop(spec.name, None)
-    return module
+    return sample_script("make_exports.py")
 
 
 def blank_book(folder: Path, owners=None, name: str = "kpi.xlsx") -> Path:

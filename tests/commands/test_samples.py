@@ -2,17 +2,13 @@
 
 from __future__ import annotations
 
-import importlib.util
-import sys
-from pathlib import Path
-
 import numpy as np
 import pandas as pd
 import pytest
+from support.samples import SAMPLES, sample_script
 
 from kpi_engine import default_scheme, score
 
-SAMPLES = Path(__file__).resolve().parents[2] / "samples"
 FILES = ["roster.csv", "metrics_2026Q3.csv", "metrics_2026Q4.csv", "README.md", "shop_owners.csv"]
 # What each deliberate problem must be reported as, whoever it is planted on.
 EXPECTED_CODES = {
@@ -27,14 +23,7 @@ EXPECTED_CODES = {
 
 @pytest.fixture(scope="module")
 def generator():
-    spec = importlib.util.spec_from_file_location("samples_generate", SAMPLES / "generate.py")
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module  # dataclasses look their module up while the file runs
-    try:
-        spec.loader.exec_module(module)
-    finally:
-        sys.modules.pop(spec.name, None)
-    return module
+    return sample_script("generate.py")
 
 
 def read(name: str) -> pd.DataFrame:
@@ -112,14 +101,7 @@ def test_q4_scores_clean_employees_with_spread_grades_and_a_flag(generator, q4_r
 # ---------------------------------------------------------------- the platform exports (samples/exports)
 @pytest.fixture(scope="module")
 def exports_generator():
-    spec = importlib.util.spec_from_file_location("samples_make_exports", SAMPLES / "make_exports.py")
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module
-    try:
-        spec.loader.exec_module(module)
-    finally:
-        sys.modules.pop(spec.name, None)
-    return module
+    return sample_script("make_exports.py")
 
 
 def test_regenerating_the_exports_gives_the_same_files(exports_generator, tmp_path):
