@@ -71,7 +71,7 @@ def load_scheme(path: str | Path) -> Scheme:
 
 
 def default_scheme() -> Scheme:
-    """The shipped default scheme (shared/spec/scoring.md)."""
+    """The shipped default scheme (docs/scheme.md)."""
     return scheme_from_dict(default_scheme_data())
 
 

@@ -87,7 +87,7 @@ def test_the_import_log_is_fills_and_compute_keeps_it(filled, tmp_path, capsys):
     path = shutil.copyfile(filled[0], tmp_path / "book.xlsx")
     wb = load_workbook(path)
     meta = {r[0]: r[1] for r in wb[layout().sheet("meta")].iter_rows(values_only=True)}
-    assert meta["owned_sheets"] == LOG
+    assert meta["owned_sheets"].split("/") == [layout().sheet("help"), LOG]  # 说明 is ours since kpi new
     rows = list(wb[LOG].iter_rows(values_only=True))
     assert rows[1][:4] == ("time", "kind", "severity", "file")
     files = {r[3] for r in rows[2:] if r[1] == "文件"}
@@ -97,7 +97,8 @@ def test_the_import_log_is_fills_and_compute_keeps_it(filled, tmp_path, capsys):
     wb = load_workbook(path)
     assert LOG in wb.sheetnames and layout().sheet("scores") in wb.sheetnames
     meta = {r[0]: r[1] for r in wb[layout().sheet("meta")].iter_rows(values_only=True)}
-    assert LOG in meta["owned_sheets"].split("/")
+    assert LOG in meta["owned_sheets"].split("/") and layout().sheet("help") in meta["owned_sheets"].split("/")
+    assert len(meta["owned_sheets"].split("/")) == len(set(meta["owned_sheets"].split("/")))
     # importing the same downloads again replaces their lines instead of adding a second record
     kpi(capsys, "fill", path, *sample_exports())
     again = list(load_workbook(path)[LOG].iter_rows(values_only=True))
