@@ -565,11 +565,25 @@ class FakeSheets:
 
 
 class FakeAppApi:
-    """The COM Application: CalculateFull, the Protected View windows."""
+    """The bits of the COM Application object (``app.api``) the add-in touches: CalculateFull, the
+    Protected View windows, GetOpenFilename.
+
+    GetOpenFilename as Excel on Windows through pywin32: with ``MultiSelect=True`` the files chosen
+    come back as a tuple of str (one file: a tuple of one), the Cancel button gives False. Set
+    ``chosen`` to the paths the "user" picks (None: the user cancels)."""
 
     def __init__(self, app: FakeApp):
         self._app = app
         self.ProtectedViewWindows: list[FakeProtectedViewWindow] = []
+        self.chosen: list[str] | None = None
+        self.calls: list[dict[str, Any]] = []
+
+    def GetOpenFilename(self, FileFilter: str | None = None, FilterIndex: int | None = None,  # noqa: N802,N803 - COM
+                        Title: str | None = None, ButtonText: str | None = None, MultiSelect: bool = False) -> Any:  # noqa: N803
+        self.calls.append({"FileFilter": FileFilter, "Title": Title, "MultiSelect": MultiSelect})
+        if not self.chosen:
+            return False
+        return tuple(self.chosen) if MultiSelect else self.chosen[0]
 
     def CalculateFull(self) -> None:  # noqa: N802 - COM name
         self._app.com_call()
@@ -594,7 +608,7 @@ class FakeProtectedViewWindow:
 
 
 class FakeApp:
-    """``book.app``: screen updating, calculation, status bar, alerts, ``properties``,
+    """``book.app``: screen updating, calculation, status bar, alerts, ``properties``, ``api``,
     calculation of cell functions, refused calls (Excel busy), Protected View windows."""
 
     def __init__(self) -> None:
