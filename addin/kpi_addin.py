@@ -290,3 +290,10 @@ def _fallback(message: str) -> None:
     """No message box possible: print the message and exit non-zero, so the VBA side shows it."""
     print(message, file=sys.stderr)
     raise SystemExit(1)
+
+
+def run_macro(command: str, book: Any, body: Callable[[Any, Any, Any], str]) -> Report:
+    """Run a button's ``body(book, run, status)`` the way every macro here runs (Excel session, one
+    message box, no traceback): for buttons in add-in modules of their own (``kpi_report``).
+    ``run.lang`` and ``run.path`` are the body's to set; ``addin.<command>`` names the action."""
+    return _macro(command, book, body)

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import ast
 import math
+import re
 import sys
 from collections.abc import Mapping
 from importlib import resources
@@ -21,10 +22,13 @@ from typing import Any
 
 from . import expr
 from .errors import KpiError
-from .i18n import PerLang, quoted
+from .i18n import PerLang, both, quoted
 from .model import (
     INPUT_KINDS,
     MAX_WEIGHT,
+    MISSING_PERIODS,
+    PERIOD_KEY,
+    REPORT_SETTINGS,
     Check,
     Constraint,
     Flag,
@@ -32,6 +36,7 @@ from .model import (
     Group,
     Indicator,
     InputField,
+    RollupFlag,
     Scheme,
     SchemeIssue,
 )
@@ -92,7 +97,13 @@ def scheme_from_dict(data: Mapping[str, Any]) -> Scheme:
     flags = tuple(f for f in (_build(Flag, d, "flags", issues) for d in _entries(data, "flags", issues)) if f)
     seasonal = _numbers(data.get("seasonal") or {}, "seasonal", issues, positive=True)
     meta = {str(k): str(v) for k, v in data["meta"].items()} if isinstance(data.get("meta"), Mapping) else {}
-    scheme = Scheme(meta, inputs, constraints, groups, indicators, lookups, grades, flags, seasonal)
+    optional = {  # the optional sections: scorecards and the year's view
+        "report": _numbers(data.get("report") or {}, "report", issues),
+        "period_weights": _numbers(data.get("period_weights") or {}, "period_weights", issues, positive=True),
+        "rollup_flags": tuple(f for f in (_build(RollupFlag, d, "rollup_flags", issues)
+                                          for d in _entries(data, "rollup_flags", issues)) if f),
+    }
+    scheme = Scheme(meta, inputs, constraints, groups, indicators, lookups, grades, flags, seasonal, **optional)
     _validate(scheme, issues)
     errors = [i for i in issues if i.severity == "error"]
     if errors:
@@ -100,7 +111,7 @@ def scheme_from_dict(data: Mapping[str, Any]) -> Scheme:
     weights, warnings = _effective_weights(scheme)
     return Scheme(
         meta, inputs, constraints, groups, indicators, lookups, grades, flags, seasonal,
-        effective_weight=weights, warnings=tuple(warnings + [i for i in issues if i.severity != "error"]),
+        effective_weight=weights, warnings=tuple(warnings + [i for i in issues if i.severity != "error"]), **optional,
     )
 
 
@@ -190,6 +201,8 @@ def _validate(s: Scheme, issues: list[SchemeIssue]) -> None:
     check.flags()
     check.grades()
     check.carries()
+    check.report()
+    check.rollup()
 
 
 class _Checker:
@@ -316,6 +329,29 @@ class _Checker:
         for f in self.s.inputs:
             if f.carry and f.carry != "target":
                 self.formula(f.id, "carry", f.carry)
+
+    def own(self, item: str, fld: str, key: str, **fields: Any) -> None:
+        """An issue worded in the catalogs' section ``report`` (the sections scorecards and rollups read)."""
+        self.issues.append(SchemeIssue(item, fld, *both(f"report.scheme_{key}", **fields)))
+
+    def report(self) -> None:
+        for key, value in self.s.report.items():
+            if key not in REPORT_SETTINGS:
+                self.own("report", key, "unknown_setting", settings=", ".join(REPORT_SETTINGS))
+            elif not math.isnan(value) and (value < 0 or (key == "appeal_days" and not float(value).is_integer())):
+                self.own("report", key, "setting_value", value=quoted(value))
+
+    def rollup(self) -> None:
+        for key in self.s.period_weights:
+            if not re.match(PERIOD_KEY, key):
+                self.own("period_weights", key, "period_key", value=quoted(key))
+        ids = [f.id for f in self.s.rollup_flags]
+        for f in self.s.rollup_flags:
+            if ids.count(f.id) > 1 or f.id == MISSING_PERIODS:
+                self.own(f.id, "id", "flag_id", reserved=MISSING_PERIODS)
+            self.formula(f.id, "when", f.when)
+            if finite(f.periods) is None or f.periods < 1 or not float(f.periods).is_integer():
+                self.own(f.id, "periods", "flag_periods", value=quoted(f.periods))
 
 
 def _lookup_columns(parsed: expr.Formula) -> set[str]:

@@ -73,6 +73,28 @@ class ScoreResult:
         ind = self.scheme.indicator(indicator)
         return indicator_reasons(ind, self._outcomes[indicator], np.array([row]), lang or self.lang, self.scheme)[0]
 
+    def measures(self, employee_ids: Any = None, lang: str | None = None) -> pd.DataFrame:
+        """Per employee (all, or ``employee_ids`` in that order) and indicator, in scheme order, what a
+        scorecard shows: the ``actual`` value and its ``target`` as texts in the indicator's unit
+        (each rule type words its own), and the ``reason`` for its score in numbers (the reasons of
+        its deductions, else the rule's explanation, as :meth:`explain` words them without the score)."""
+        if not self._rows and self._reasons is not None:
+            self._rows = self._reasons.rows_by_id()
+        lang = lang or self.lang
+        ids = list(self.total.index) if employee_ids is None else [normalize_id(e) for e in employee_ids]
+        rows = np.array([self._rows[e] for e in ids], dtype=np.intp)
+        cols: dict[str, list] = {"employee_id": [], "indicator": [], "actual": [], "target": [], "reason": []}
+        for ind in self.scheme.indicators:
+            outcome = self._outcomes[ind.id]
+            actual, target = RULES[ind.rule].measures(ind, outcome, rows, lang, self.scheme)
+            found = self._reasons.parts(ind) if lang == self.lang else None
+            cols["employee_id"] += ids
+            cols["indicator"] += [ind.id] * len(ids)
+            cols["actual"] += actual
+            cols["target"] += target
+            cols["reason"] += indicator_reasons(ind, outcome, rows, lang, self.scheme, found, with_score=False)
+        return pd.DataFrame(cols)
+
     @property
     def status(self) -> pd.Series:
         """'ok' or 'incomplete' per employee (total not computable)."""
@@ -100,11 +122,16 @@ def score(
     per = parse_period(period)
     lang = lang_of(lang)
     ci = clean(inputs, scheme, lang)
-    env = expr.Env(n=ci.n, numbers=ci.numbers, texts=ci.texts, lookups=scheme.lookups, months=per.months)
+    env = _env(ci, scheme, per)
     reporter = _Reporter(ci, scheme, lang)
     outcomes = {ind.id: _score_indicator(ind, env, ci, reporter) for ind in scheme.indicators}
     reporter.absent_columns()
     return _result(scheme, per, lang, ci, env, outcomes, reporter)
+
+
+def _env(ci: CleanInput, scheme: Scheme, per: Period) -> expr.Env:
+    """What the scheme's formulas see: the cleaned columns, the lookups, the period's months."""
+    return expr.Env(n=ci.n, numbers=ci.numbers, texts=ci.texts, lookups=scheme.lookups, months=per.months)
 
 
 def _score_indicator(ind: Indicator, env: expr.Env, ci: CleanInput, reporter: _Reporter) -> Outcome:
@@ -143,7 +170,7 @@ def _result(scheme: Scheme, per: Period, lang: str, ci: CleanInput, env: expr.En
     points = pd.DataFrame(points_mat[keep], index=index, columns=ind_ids)
     total = pd.Series(_row_sum(points_mat[keep]), index=index, name="total")
     return ScoreResult(
-        points=points, scores=scores, total=total, grade=_grades(total, scheme), flags=_flags(scheme, env, ci, keep, index),
+        points=points, scores=scores, total=total, grade=grades_of(total, scheme), flags=_flags(scheme, env, ci, keep, index),
         problems=problems.frame(reporter.rows), groups=_group_points(scheme, points),
         metrics=pd.DataFrame({i: outcomes[i].metric[keep] for i in ind_ids}, index=index), scheme=scheme, period=per,
         lang=lang, _outcomes=outcomes, _reasons=Reasons(scheme, outcomes, ci.ids, keep, points_mat, weights, lang),
@@ -165,7 +192,8 @@ def _row_sum(mat: np.ndarray) -> np.ndarray:
     return np.round(total, 10)
 
 
-def _grades(total: pd.Series, scheme: Scheme) -> pd.Series:
+def grades_of(total: pd.Series, scheme: Scheme) -> pd.Series:
+    """The grade of each total under the scheme's grade bands (None where the total is NaN)."""
     values = total.to_numpy(dtype=float)
     conditions = [values >= m - GRADE_TOLERANCE for _, m in scheme.grades]
     choices = [g for g, _ in scheme.grades]
@@ -174,12 +202,15 @@ def _grades(total: pd.Series, scheme: Scheme) -> pd.Series:
     return pd.Series(graded, index=total.index, name="grade", dtype=object)
 
 
+def _holds(text: str, env: expr.Env, ci: CleanInput, keep: np.ndarray) -> np.ndarray:
+    """Where the condition ``text`` holds, for the kept rows (never where a row is excluded)."""
+    env.zero_division = []
+    mask = np.broadcast_to(np.asarray(expr.parse(text).evaluate(env), dtype=bool), (ci.n,)) & ~ci.excluded
+    return mask[keep]
+
+
 def _flags(scheme: Scheme, env: expr.Env, ci: CleanInput, keep: np.ndarray, index: pd.Index) -> pd.Series:
-    hits = []
-    for f in scheme.flags:
-        env.zero_division = []
-        mask = np.asarray(expr.parse(f.when).evaluate(env), dtype=bool) & ~ci.excluded
-        hits.append((f.id, mask[keep]))
+    hits = [(f.id, _holds(f.when, env, ci, keep)) for f in scheme.flags]
     # each row's set of flags as a bit code; one list is built per row from its code's tuple
     code = np.zeros(int(keep.sum()), dtype=np.int64)
     for bit, (_, mask) in enumerate(hits):
@@ -187,6 +218,18 @@ def _flags(scheme: Scheme, env: expr.Env, ci: CleanInput, keep: np.ndarray, inde
     combos = {c: tuple(fid for bit, (fid, _) in enumerate(hits) if c >> bit & 1) for c in np.unique(code).tolist()}
     lists = [list(combos[c]) for c in code.tolist()]
     return pd.Series(lists, index=index, name="flags", dtype=object)
+
+
+def conditions(inputs: pd.DataFrame, scheme: Scheme, formulas: dict[str, str], period: str | Period | None = DEFAULT_PERIOD,
+               lang: str = "zh") -> pd.DataFrame:
+    """Whether each condition (a formula over the inputs, as a flag's ``when``; its columns must be
+    the scheme's) holds for each employee of ``inputs``: booleans indexed by employee_id, a column
+    per key of ``formulas``; False where it does not hold, or where the row's data cannot tell."""
+    per, ci = parse_period(period), clean(inputs, scheme, lang_of(lang))
+    env, keep = _env(ci, scheme, per), _keep_rows(ci)
+    index = pd.Index(ci.ids[keep], name="employee_id", dtype=object)
+    with np.errstate(all="ignore"):
+        return pd.DataFrame({key: _holds(text, env, ci, keep) for key, text in formulas.items()}, index=index)
 
 
 def _group_points(scheme: Scheme, points: pd.DataFrame) -> pd.DataFrame:

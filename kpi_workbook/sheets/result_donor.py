@@ -14,13 +14,15 @@ from pathlib import Path
 from typing import Any
 
 from openpyxl import Workbook
-from openpyxl.chart import BarChart, Reference
+from openpyxl.chart import BarChart, LineChart, Reference
+from openpyxl.chart.series import SeriesLabel
 from openpyxl.styles import Alignment
 
 from ..ooxml.cells import column_letter
 from ..ooxml.row_writer import SheetRows, write_rows
 from ..pipeline.results import Block
 from .cells import save_workbook, set_value
+from .print_setup import apply_print_setup
 from .style import BOLD, HEAD_FILL, ID_FONT
 
 
@@ -59,6 +61,7 @@ def build_donor(blocks: list[Block], path: Path) -> None:
             ws.sheet_state = block.state
             continue
         _style(ws, block)
+        apply_print_setup(ws, block.print_setup)
         for spec in block.charts:
             _chart(ws, block, spec)
         ws.protection.sheet = True
@@ -93,15 +96,21 @@ def _style(ws, block: Block) -> None:
 
 
 def _chart(ws, block: Block, spec) -> None:
-    chart = BarChart()
-    chart.type = "bar" if spec.kind == "bar" else "col"
+    if spec.kind == "line":
+        chart = LineChart()
+    else:
+        chart = BarChart()
+        chart.type = "bar" if spec.kind == "bar" else "col"
     chart.title = spec.title
-    chart.legend = None
+    if not spec.titles:
+        chart.legend = None
     first, last, col = spec.categories
     cats = Reference(ws, min_col=col + 1, min_row=first + 1, max_row=last + 1)
-    for v_first, v_last, v_col in spec.values:
+    for k, (v_first, v_last, v_col) in enumerate(spec.values):
         data = Reference(ws, min_col=v_col + 1, min_row=v_first + 1, max_row=v_last + 1)
         chart.add_data(data, titles_from_data=False)
+        if k < len(spec.titles):
+            chart.series[-1].tx = SeriesLabel(v=spec.titles[k])
     chart.set_categories(cats)
     chart.height, chart.width = 7.5, 14
     ws.add_chart(chart, spec.anchor)

@@ -36,6 +36,10 @@ def _rows(scheme: Scheme, key: str) -> list[dict[str, Any]]:
         return [{"grade": g, "min": m} for g, m in s.grades]
     if key == "seasonal":
         return [{"period": p, "factor": f} for p, f in s.seasonal.items()]
+    if key in ("report", "period_weights"):
+        return [{"key": k, "value": v, "weight": v} for k, v in getattr(s, key).items()]
+    if key == "rollup_flags":
+        return [vars(f) for f in s.rollup_flags]
     return [vars(x) for x in {"groups": s.groups, "flags": s.flags, "constraints": s.constraints}[key]]
 
 

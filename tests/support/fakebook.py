@@ -103,10 +103,29 @@ class FakeCharts:
         return len(self.items)
 
 
-class FakeSheetApi:
-    """The bits of the COM Worksheet object the adapter touches: Visible, Protect, Unprotect."""
+class FakePageSetup:
+    """``sheet.api.PageSetup``: every property set is recorded (``settings``, in order in ``log``)."""
 
     def __init__(self) -> None:
+        object.__setattr__(self, "settings", {})
+        object.__setattr__(self, "log", [])
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        self.settings[name] = value
+        self.log.append((name, value))
+
+    def __getattr__(self, name: str) -> Any:
+        try:
+            return self.settings[name]
+        except KeyError:
+            raise AttributeError(name) from None
+
+
+class FakeSheetApi:
+    """The bits of the COM Worksheet object the adapter touches: Visible, Protect, Unprotect, PageSetup."""
+
+    def __init__(self) -> None:
+        self.PageSetup = FakePageSetup()
         self.Visible = XL_VISIBLE
         self.ProtectContents = False
         self.password: str | None = None
@@ -336,6 +355,11 @@ class FakeSheet:
         self.activated += 1
         self.book.active = self
 
+    def to_pdf(self, path: str | None = None, layout: Any = None, show: bool = False,
+               quality: str = "standard") -> str:
+        """As xlwings' ``Sheet.to_pdf``: Excel's own PDF export of this sheet (recorded, see FakeApp)."""
+        return self.book.app.export_pdf(self.book, [self.name], path or f"{self.name}.pdf")
+
     def delete(self) -> None:
         self.book.sheets.items.remove(self)
 
@@ -387,10 +411,40 @@ class FakeSheets:
         return sheet
 
 
+class FakeAppApi:
+    """``app.api``: the COM Application's PrintCommunication switch, recorded."""
+
+    def __init__(self) -> None:
+        self.print_communication: list[bool] = []
+
+    @property
+    def PrintCommunication(self) -> bool:  # noqa: N802 - COM name
+        return self.print_communication[-1] if self.print_communication else True
+
+    @PrintCommunication.setter
+    def PrintCommunication(self, value: bool) -> None:  # noqa: N802 - COM name
+        self.print_communication.append(bool(value))
+
+
+class FakeBooks:
+    """``app.books``: ``open`` a file (a FakeBook of its values, recorded in ``opened``)."""
+
+    def __init__(self, app: FakeApp):
+        self.app = app
+        self.opened: list[FakeBook] = []
+
+    def open(self, fullname: str, **kwargs: Any) -> FakeBook:
+        book = FakeBook.from_xlsx(fullname)
+        book.app = self.app
+        self.opened.append(book)
+        return book
+
+
 class FakeApp:
     """``book.app``: screen updating, calculation, status bar, alerts, ``properties``."""
 
     def __init__(self) -> None:
+        self.api = FakeAppApi()
         self.screen_updating = True
         self.calculation = "automatic"
         self._status_bar: str | bool = False
@@ -398,6 +452,17 @@ class FakeApp:
         self.alerts: list[Alert] = []
         self.properties_calls: list[dict[str, Any]] = []
         self.fail_alert = False
+        self.books = FakeBooks(self)
+        self.pdf_exports: list[tuple[str, tuple[str, ...], str]] = []  # (book, sheets, path) per export
+        self.fail_pdf: str | None = None  # an error text: this Excel cannot export PDFs
+
+    def export_pdf(self, book: FakeBook, sheets: list[str], path: str) -> str:
+        """What Excel's ExportAsFixedFormat does here: a (placeholder) PDF file at ``path``, recorded."""
+        if self.fail_pdf:
+            raise FakeComError(self.fail_pdf)
+        self.pdf_exports.append((book.name, tuple(sheets), str(path)))
+        Path(path).write_bytes(b"%PDF-1.4\n% FakeBook export: " + "/".join(sheets).encode("utf-8") + b"\n%%EOF\n")
+        return str(path)
 
     @property
     def status_bar(self) -> str | bool:
@@ -441,6 +506,7 @@ class FakeBook:
     read_log: list[tuple[str, str]] = field(default_factory=list)
     write_log: list[tuple[str, str, int, int]] = field(default_factory=list)
     active: FakeSheet | None = None
+    closed: bool = False
 
     def __post_init__(self) -> None:
         self.sheets = FakeSheets(self)
@@ -484,6 +550,15 @@ class FakeBook:
     def values(self, name: str) -> list[list[Any]]:
         """A sheet's used range from A1 (test helper; not counted)."""
         return self.sheets[name].grid()
+
+    def to_pdf(self, path: str | None = None, include: Any = None, exclude: Any = None, layout: Any = None,
+               exclude_start_string: str = "#", show: bool = False, quality: str = "standard") -> str:
+        """As xlwings' ``Book.to_pdf``: Excel's own PDF export of the visible sheets (recorded, see FakeApp)."""
+        names = [s.name for s in self.sheets if s.visible and not s.name.startswith(exclude_start_string)]
+        return self.app.export_pdf(self, names, path or str(Path(self.fullname).with_suffix(".pdf")))
+
+    def close(self) -> None:
+        self.closed = True
 
 
 def _corners(ref: str | tuple[int, int]) -> tuple[int, int, int, int]:
