@@ -7,7 +7,8 @@ reads them from each period's computed workbook, as computed under that workbook
 - The periods are any mix of months, quarters and halves of one year, none covering a month
   another covers (:func:`period_clashes` says which are not).
 - A period's weight is the scheme's ``period_weights`` for it (by Q1–Q4, H1–H2, month 01–12),
-  else the months it covers, so four quarters weigh the same and a month a third of a quarter.
+  else the months it covers counted in quarters (a quarter 1, a month 1/3, a half 2), so four
+  quarters weigh the same and ``Q4 = 2`` makes the fourth quarter count double.
 - A person missing a period (not on its roster, or no total there) is scored on the periods
   present, their weights scaled up to a whole (renormalised), and flagged ``missing_periods``.
 - The annual grade is the annual total under the given scheme's grade bands.
@@ -60,8 +61,9 @@ def period_clashes(periods: Sequence[Period]) -> list[tuple[str, int, int]]:
 
 
 def period_weight(period: Period, scheme: Scheme) -> float:
-    """The period's weight in the annual total: the scheme's for its key, else its months."""
-    return float(scheme.period_weights.get(period.key, period.months))
+    """The period's weight in the annual total: the scheme's for its key, else by the months it
+    covers in quarters (a quarter 1, a month 1/3, a half 2), the unit the scheme's weights are in."""
+    return float(scheme.period_weights.get(period.key, period.months / 3))
 
 
 def annual(totals: pd.DataFrame, scheme: Scheme, conditions: Mapping[str, pd.DataFrame] | None = None) -> pd.DataFrame:

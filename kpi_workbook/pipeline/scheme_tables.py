@@ -68,10 +68,11 @@ TABLES: dict[str, tuple[str, str, tuple[str, ...], str, str]] = {
                "trend_change: the year's trend is rising (falling) when the last period's total is at least this many "
                "points above (below) the first's, else steady."),
     "period_weights": ("年度权重", "Period weights", ("key:期间:Period", "weight:权重:Weight:num"),
-                       "年度总分中各期的权重，期间写 Q1–Q4、H1–H2 或月份 01–12；不填则按各期的月数（四个季度权重相同）。"
+                       "年度总分中各期的权重，期间写 Q1–Q4、H1–H2 或月份 01–12；"
+                       "未列出的期间按月数计权（一个季度为 1，一个月为 1/3，四个季度权重相同）。"
                        "缺少某期的人按其余各期计算，权重按比例放大，并标记。",
-                       "Each period's weight in the annual total, by Q1–Q4, H1–H2 or month 01–12; none given: by the "
-                       "months each covers (four quarters weigh the same). A person missing a period is scored on the "
+                       "Each period's weight in the annual total, by Q1–Q4, H1–H2 or month 01–12; a period not listed "
+                       "weighs by its months, a quarter 1 (four quarters weigh the same). A person missing a period is scored on the "
                        "others, their weights scaled up, and flagged."),
     "rollup_flags": ("年度标记", "Flags across periods", (
         "id:编号:ID", "name_zh:名称:Name (zh)", "name_en:英文名称:Name (en)", "when:条件:When:formula",
