@@ -7,6 +7,7 @@ from __future__ import annotations
 import csv
 import math
 import shutil
+import zipfile
 from pathlib import Path
 
 import pandas as pd
@@ -91,6 +92,27 @@ def test_the_year_is_the_mean_of_each_persons_quarters(quarters: dict[str, Path]
     assert "missing_periods" in got[MISSING[0]][8]
     sheet = table(tmp_path / "year.xlsx", "年度考核").set_index("employee_id")
     assert sheet.at["E1002", "annual_total"] == pytest.approx(float(got["E1002"][5]))
+
+
+def test_sales_under_80_percent_in_two_consecutive_quarters_is_flagged(quarters: dict[str, Path], tmp_path: Path,
+                                                                       capsys) -> None:
+    assert kpi(capsys, "rollup", *quarters.values(), "-o", tmp_path / "y.xlsx", "--csv", tmp_path / "y.csv")[0] == 0
+    with open(tmp_path / "y.csv", encoding="utf-8-sig", newline="") as fh:
+        flags = {r["employee_id"]: r["flags"].split(";") for r in csv.DictReader(fh)}
+    low = {}  # per quarter, who sold under 80 % of target, from the exports themselves
+    for period in quarters:
+        export = pd.read_csv(sample_file(EXPORTS[period]), dtype={"employee_id": str}, encoding="utf-8-sig")
+        if period == MISSING[1]:
+            export = export[export["employee_id"] != MISSING[0]]
+        ratio = pd.to_numeric(export["sales_actual"], errors="coerce") / pd.to_numeric(export["sales_target"], errors="coerce")
+        low[period] = set(export.loc[ratio < 0.8, "employee_id"])
+    order = list(quarters)
+    expected = {e for a, b in zip(order, order[1:]) for e in low[a] & low[b]}
+    assert expected  # the samples have such people
+    assert {e for e, f in flags.items() if "sales_low_consecutive" in f} == expected
+    with zipfile.ZipFile(tmp_path / "y.xlsx") as zf:  # the team means per period as a line chart
+        charts = [zf.read(n) for n in zf.namelist() if n.startswith("xl/charts/chart")]
+    assert any(b"<lineChart>" in c or b"<c:lineChart>" in c for c in charts)
 
 
 def test_periods_of_another_year_twice_or_not_computed_are_refused(quarters: dict[str, Path], tmp_path: Path,
