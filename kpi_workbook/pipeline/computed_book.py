@@ -88,8 +88,9 @@ def scores_table(grid: list) -> pd.DataFrame:
 
 def final_scores(table: pd.DataFrame) -> pd.DataFrame:
     """Per employee: the computed ``total`` and ``grade``, the ``adjustment`` and the ``final_total``
-    and ``final_grade`` — from the 得分 sheet's columns of those ids where calibration wrote them,
-    else the computed ones (no adjustment: NaN). The one place the final values are read."""
+    and ``final_grade`` — from the 得分 sheet's columns of those ids where calibration wrote them
+    (a blank cell there: that person was not calibrated), else the computed ones (no adjustment:
+    NaN). The one place the final values are read."""
     def numbers(column: str) -> pd.Series:
         values = table[column] if column in table else pd.Series(None, index=table.index, dtype=object)
         return pd.Series([_number(v) for v in values], index=table.index, dtype=float)
@@ -101,8 +102,7 @@ def final_scores(table: pd.DataFrame) -> pd.DataFrame:
     out = pd.DataFrame({"total": numbers("total"), "adjustment": numbers("adjustment"),
                         "final_total": numbers("final_total"), "grade": texts("grade"),
                         "final_grade": texts("final_grade")}, index=table.index)
-    if "final_total" not in table:
-        out["final_total"] = out["total"]
+    out["final_total"] = out["final_total"].where(out["final_total"].notna(), out["total"])  # blank: not calibrated
     out["final_grade"] = out["final_grade"].where(out["final_grade"].notna(), out["grade"])
     return out[list(FINAL_COLUMNS)]
 

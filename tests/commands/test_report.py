@@ -171,3 +171,35 @@ def test_unknown_people_and_teams_are_named(computed: Path, tmp_path: Path, caps
     assert code != 0 and "E9999" in said
     code, said = kpi(capsys, "report", computed, "-o", tmp_path, "--team", "火星组", "--format", "xlsx")
     assert code != 0 and "火星组" in said and TEAM in said
+
+
+def test_a_calibrated_book_shows_adjustment_final_total_and_grade(computed: Path, tmp_path: Path) -> None:
+    """Where calibration wrote adjustment, final_total and final_grade into 得分 (issue 11), the
+    card shows them beside the computed total; the rank in the team follows the final total."""
+    from kpi_workbook.pipeline.file_source import FileSource
+    from kpi_workbook.pipeline.scorecard import build_scorecards
+    from kpi_workbook.sheets.scorecard_sheet import scorecard_workbook
+
+    book = tmp_path / "calibrated.xlsx"
+    shutil.copyfile(computed, book)
+    wb = load_workbook(book)
+    ws = wb[layout().sheet("scores")]
+    width = ws.max_column
+    for k, (label, key) in enumerate((("调整", "adjustment"), ("最终总分", "final_total"), ("最终等级", "final_grade")), 1):
+        ws.cell(1, width + k).value, ws.cell(2, width + k).value = label, key
+    for r in range(layout().first_data_row, ws.max_row + 1):
+        if ws.cell(r, 1).value == "E1008":  # 50.33 D, lifted by 20 points to 70.33 B
+            total = ws.cell(r, [c.value for c in ws[2]].index("total") + 1).value
+            ws.cell(r, width + 1).value, ws.cell(r, width + 2).value, ws.cell(r, width + 3).value = 20, total + 20, "B"
+    wb.save(book)
+    with FileSource(book) as source:
+        cards = build_scorecards(source, book.name, team=TEAM)
+    card = next(c for c in cards.cards if c.employee_id == "E1008")
+    assert card.calibrated and card.adjustment == 20 and card.final_grade == "B" and card.grade == "D"
+    assert card.final_total == pytest.approx(card.total + 20)
+    others = [c for c in cards.cards if c.final_total is not None and c.employee_id != "E1008"]
+    assert card.rank == 1 + sum(c.final_total > card.final_total for c in others)
+    sheet, _ = scorecard_workbook([card])
+    cells = [c.value for row in sheet.active.iter_rows() for c in row if c.value is not None]
+    assert {"调整", "最终总分", "最终等级", "B", "D"} <= set(cells)
+    assert not next(c for c in cards.cards if c.employee_id != "E1008").calibrated
