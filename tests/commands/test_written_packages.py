@@ -135,6 +135,9 @@ def test_demo_output_loads_in_libreoffice_with_the_engines_scores(engine, tmp_pa
     assert_sound_package(path, libreoffice=True, cells=expected_scores(path, engine, ("E1001", "E1059")))
     for other in ("kpi_demo_2026-Q3.xlsx", "kpi_demo_2026_year.xlsx"):  # the other quarter, the year's view
         assert_sound_package(tmp_path / "demo" / other)
+    cards = sorted(p.name for p in (tmp_path / "demo" / "scorecards").iterdir())  # three sample people's
+    assert [c.split("_")[0] for c in cards] == ["E1001", "E1008", "E1018"]
+    assert all(c.endswith(".pdf") for c in cards)  # LibreOffice is there (assert_sound_package used it)
 
 
 def test_addin_build_writes_sound_packages(tmp_path, capsys):
