@@ -48,6 +48,7 @@ def build_donor(blocks: list[Block], path: Path) -> None:
         ws = wb.create_sheet(block.sheet)
         if block.row_kinds:  # a sheet of styled lines (说明): small, written whole by openpyxl
             write_help(ws, block)
+            apply_print_setup(ws, block.print_setup)
             probes.append((block, len(block.rows) + 1))
             continue
         head = min(block.header_rows, len(block.rows))

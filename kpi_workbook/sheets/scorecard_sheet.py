@@ -33,7 +33,7 @@ from .style import HEAD_FILL
 WIDTHS = (22, 6, 13, 13, 7, 8, 27)  # columns A–G: indicator, weight, target, actual, score, points, reasons
 LINE = 12.5  # points per line of 10-point text
 PAGE_HEIGHT = 740  # points of an A4 portrait page between the margins and header/footer
-MAX_SHRINK = 1.45  # a card up to this many pages tall is shrunk onto one page; a longer one takes more
+MAX_SHRINK = 1.6  # a card up to this many pages tall (as estimated: ~1.1-1.5 for the sample people) is shrunk onto one page; a longer one takes more
 NUM2, NUM1 = "0.00", "0.0"
 FIT = 1.2  # display units (a CJK character is 2) that fit in one unit of column width, 10-point text
 

@@ -95,6 +95,7 @@ def test_each_card_is_one_a4_page_with_what_the_review_needs(computed: Path, tea
             assert f"{row.total:.2f}" in text and row.grade in text, pdf.name
         mine = details[details["employee_id"] == row.employee_id]
         for indicator, reason in zip(mine["indicator"], mine["reason"]):
+            reason = reason.split("（满分")[0]  # the card's weight column shows the scaled weight itself
             # on the indicator's line, its characters in order (a wrapped cell shares its lines
             # with the target and actual cells), every number whole
             line = text[text.index(squeeze(indicator)):]
