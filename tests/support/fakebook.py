@@ -450,10 +450,24 @@ class FakeSheets:
 
 
 class FakeAppApi:
-    """``app.api``: the COM Application's PrintCommunication switch, recorded."""
+    """The bits of the COM Application object (``app.api``) the add-in touches: GetOpenFilename,
+    PrintCommunication (recorded).
+
+    As Excel on Windows through pywin32: with ``MultiSelect=True`` the files chosen come back as a
+    tuple of str (one file: a tuple of one), the Cancel button gives False. Set ``chosen`` to the
+    paths the "user" picks (None: the user cancels)."""
 
     def __init__(self) -> None:
+        self.chosen: list[str] | None = None
+        self.calls: list[dict[str, Any]] = []
         self.print_communication: list[bool] = []
+
+    def GetOpenFilename(self, FileFilter: str | None = None, FilterIndex: int | None = None,  # noqa: N802,N803 - COM
+                        Title: str | None = None, ButtonText: str | None = None, MultiSelect: bool = False) -> Any:  # noqa: N803
+        self.calls.append({"FileFilter": FileFilter, "Title": Title, "MultiSelect": MultiSelect})
+        if not self.chosen:
+            return False
+        return tuple(self.chosen) if MultiSelect else self.chosen[0]
 
     @property
     def PrintCommunication(self) -> bool:  # noqa: N802 - COM name
@@ -479,7 +493,7 @@ class FakeBooks:
 
 
 class FakeApp:
-    """``book.app``: screen updating, calculation, status bar, alerts, ``properties``."""
+    """``book.app``: screen updating, calculation, status bar, alerts, ``properties``, ``api``, ``books``."""
 
     def __init__(self) -> None:
         self.api = FakeAppApi()

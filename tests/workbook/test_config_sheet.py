@@ -8,6 +8,7 @@ import pytest
 from openpyxl import Workbook, load_workbook
 
 from kpi_engine import default_scheme, score
+from kpi_engine.scheme import default_scheme_data, scheme_from_dict
 from kpi_workbook.pipeline.scheme_reader import read_config
 from kpi_workbook.pipeline.scheme_syntax import format_params, parse_choices, parse_gate, parse_params
 from kpi_workbook.sheets.scheme_sheet import write_config
@@ -233,14 +234,16 @@ def test_a_book_of_the_older_layout_reads_to_the_same_scheme():
     grid = grid_of(ws)
     assert any(row[0] == "#checks" for row in grid)
     scheme, problems = read_config(grid, SHEET)
-    # that book has none of the optional sections added since (report, period weights, rollup
-    # flags): they are switched off, the rest is the default scheme
-    from kpi_engine import scheme_from_dict
+    # the default of that day: without the roster column 店铺 (shops, issue 10), which that book never had
+    then = default_scheme_data()
+    then["inputs"] = [i for i in then["inputs"] if i["id"] != "shops"]
+    # nor the optional sections of issue 12 (report, period weights, rollup flags): switched off
     from kpi_engine.model import OPTIONAL_SECTIONS
 
-    before = scheme_from_dict({k: v for k, v in default_scheme().to_dict().items() if k not in OPTIONAL_SECTIONS})
-    assert problems == [] and scheme.fingerprint() == before.fingerprint()
+    then = {k: v for k, v in then.items() if k not in OPTIONAL_SECTIONS}
+    assert problems == [] and scheme.fingerprint() == scheme_from_dict(then).fingerprint()
     assert scheme.setting("appeal_days") is None and not scheme.rollup_flags
+    assert scheme.sources == default_scheme().sources  # no export columns table: the shipped lines
     # HR edits it the old way, by name now: 推广费占比's rule row keyed by its name, its target 12%
     top = next(r for r, row in enumerate(grid) if row[0] == "#checks")
     ids = grid[top + 2]
