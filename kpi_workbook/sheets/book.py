@@ -55,9 +55,9 @@ def new_workbook(period: str, roster: pd.DataFrame | None = None, lang: str = "z
         write(meta, r, 2, value).number_format = "@"
     meta.sheet_state = "veryHidden"  # never printed: it has no print setup, and hidden sheets do not print
     help_sheet(help_ws, scheme, per.label, lang)
-    inputs = {sheet.name(lang) for sheet, _ in input_columns(scheme)}
-    for ws in (help_ws, *(wb[name] for name in inputs), wb[lay.sheet("config", lang)]):
-        set_up_printing(ws, per.label, lang, title_rows=lay.id_row if ws.title in inputs else 0)
+    tables = {sheet.name(lang) for sheet, _ in input_columns(scheme)} | {lay.sheet("shops", lang)}  # header rows 1-2
+    for ws in (help_ws, *(wb[name] for name in tables), wb[lay.sheet("config", lang)]):
+        set_up_printing(ws, per.label, lang, title_rows=lay.id_row if ws.title in tables else 0)
     return wb
 
 
