@@ -1,6 +1,6 @@
 """`kpi addin build` and `kpi addin install`: the ribbon add-ins (one per button) from xlwings' template.
 
-Each command (计算, 校验, 生成下期模板, 导入数据) is one small add-in file, because the template's VBA
+Each command (计算, 校验, 生成下期模板, 导入数据, 生成个人报告) is one small add-in file, because the template's VBA
 runs ``import <add-in file name>; <name>.main()``. Every file is a copy of
 ``quickstart_addin_ribbon.xlam`` from the installed xlwings package (open-source, BSD: its
 VBA is xlwings' own RunPython code), with exactly these parts changed:
@@ -39,7 +39,7 @@ from ..ooxml import Package, sheet_entries
 from ..ooxml.parts import NS_MAIN
 from ..ooxml.xmltext import escape
 
-COMMANDS = ("kpi_compute", "kpi_validate", "kpi_new_period", "kpi_import")
+COMMANDS = ("kpi_compute", "kpi_validate", "kpi_new_period", "kpi_import", "kpi_report")
 UDF_MODULE = "kpi_udfs"
 MODULES = ("kpi_addin", "kpi_xlwings_adapter", "kpi_excel_errors", *COMMANDS, UDF_MODULE, "kpi_udf_core", "kpi_udf_scheme")
 TEMPLATE = "quickstart_addin_ribbon.xlam"
@@ -224,9 +224,10 @@ INSTALL_TXT = """KPI 考核 Excel 加载项
   kpi_validate.xlam    「校验」按钮
   kpi_new_period.xlam  「生成下期模板」按钮
   kpi_import.xlam      「导入数据」按钮（平台导出文件，按店铺、按日）
+  kpi_report.xlam      「生成个人报告」按钮（每人一页绩效面谈表，由 Excel 导出 PDF）
   *.py                 加载项调用的 Python 模块（与 pip 安装的本项目相同）
 
-四个按钮出现在同一个「KPI 考核」选项卡上，可以只装需要的几个。
+五个按钮出现在同一个「KPI 考核」选项卡上，可以只装需要的几个。
 
 前提（Windows 或 macOS 上的 Excel）
   1. 安装 Python 3.10 或更高版本（Windows 安装时勾选 "Add python.exe to PATH"）。

@@ -1,4 +1,4 @@
-"""The `kpi` command line: new, fill, validate, compute, next-period, demo, addin.
+"""The `kpi` command line: new, fill, validate, compute, next-period, report, rollup, demo, addin.
 
 Exit codes: 0 ok, 1 problems found in the data or scheme, 2 usage or file error, 130
 interrupted (Ctrl-C). No traceback reaches the user; an unexpected error is logged to a file
@@ -122,6 +122,39 @@ def _demo(args: argparse.Namespace, lang: str | None) -> int:
     return run_demo(Path(args.output_dir), lang=lang or "zh")
 
 
+def _report_args(s: argparse.ArgumentParser, common: argparse.ArgumentParser) -> None:
+    s.add_argument("workbook")
+    s.add_argument("-o", "--output-dir", required=True, help=tr("cli.help_report_dir"))
+    s.add_argument("--employee", nargs="+", action="extend", metavar="ID", help=tr("cli.help_employee"))
+    s.add_argument("--team", metavar="NAME", help=tr("cli.help_team"))
+    s.add_argument("--format", choices=["pdf", "xlsx"], default="pdf", help=tr("cli.help_format"))
+    s.add_argument("--force", action="store_true", help=tr("cli.help_force_files"))
+
+
+def _report(args: argparse.Namespace, lang: str | None) -> int:
+    from .report import report_file
+
+    written = report_file(args.workbook, args.output_dir, employees=args.employee, team=args.team, fmt=args.format,
+                          force=args.force, lang=lang)
+    print(written.text(lang or "zh"))
+    return OK
+
+
+def _rollup_args(s: argparse.ArgumentParser, common: argparse.ArgumentParser) -> None:
+    s.add_argument("workbooks", nargs="+", metavar="BOOK", help=tr("cli.help_rollup_books"))
+    s.add_argument("-o", "--output", required=True, help=tr("cli.help_rollup_output"))
+    s.add_argument("--csv", help=tr("cli.help_rollup_csv"))
+    s.add_argument("--force", action="store_true", help=tr("cli.help_force_files"))
+
+
+def _rollup(args: argparse.Namespace, lang: str | None) -> int:
+    from .rollup import rollup_files
+
+    outcome = rollup_files(args.workbooks, args.output, csv_path=args.csv, force=args.force, lang=lang)
+    print(outcome.text(outcome.result.lang))
+    return OK
+
+
 def _addin_args(s: argparse.ArgumentParser, common: argparse.ArgumentParser) -> None:
     addin = s.add_subparsers(dest="addin_command", required=True, metavar="ACTION")
     b = addin.add_parser("build", parents=[common], help=both_langs("help_addin_build"))
@@ -147,6 +180,8 @@ COMMANDS: list[Command] = [
     Command("validate", "help_validate", _workbook_arg, _validate, book_lang=True),
     Command("compute", "help_compute", _compute_args, _compute),
     Command("next-period", "help_next_period", _next_args, _next_period, book_lang=True),
+    Command("report", "help_report", _report_args, _report, book_lang=True),
+    Command("rollup", "help_rollup", _rollup_args, _rollup),
     Command("demo", "help_demo", _demo_args, _demo),
     Command("addin", "help_addin", _addin_args, _addin),
 ]

@@ -42,6 +42,7 @@ from .results import (
     meta_block,
     problems_block,
     scores_block,
+    set_print_setups,
     summary_block,
 )
 from .sources import SheetSource
@@ -220,6 +221,7 @@ def compute(source: SheetSource, *, lang: str | None = None, progress: Progress 
     problems += fit_problems(blocks, lang)  # a sheet beyond Excel's grid raises here, before any write
     blocks += [problems_block(problems, lang), meta_block(new_meta)]
     fit_problems(blocks[-2:], lang)
+    set_print_setups(blocks, period, lang)
     say(tr("workbook.step_done", lang), 1.0)
     return Outcome(blocks, problems, result, _summary(result, problems, period), lang, period, gathered, new_meta,
                    stale)

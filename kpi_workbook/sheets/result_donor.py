@@ -14,7 +14,8 @@ from pathlib import Path
 from typing import Any
 
 from openpyxl import Workbook
-from openpyxl.chart import BarChart, Reference
+from openpyxl.chart import BarChart, LineChart, Reference
+from openpyxl.chart.series import SeriesLabel
 from openpyxl.styles import Alignment
 
 from ..ooxml.cells import column_letter
@@ -22,6 +23,7 @@ from ..ooxml.row_writer import SheetRows, write_rows
 from ..pipeline.results import Block
 from .cells import save_workbook, set_value
 from .help_sheet import write_help
+from .print_setup import apply_print_setup
 from .style import BOLD, HEAD_FILL, ID_FONT
 
 
@@ -46,6 +48,7 @@ def build_donor(blocks: list[Block], path: Path) -> None:
         ws = wb.create_sheet(block.sheet)
         if block.row_kinds:  # a sheet of styled lines (说明): small, written whole by openpyxl
             write_help(ws, block)
+            apply_print_setup(ws, block.print_setup)
             probes.append((block, len(block.rows) + 1))
             continue
         head = min(block.header_rows, len(block.rows))
@@ -64,6 +67,7 @@ def build_donor(blocks: list[Block], path: Path) -> None:
             ws.sheet_state = block.state
             continue
         _style(ws, block)
+        apply_print_setup(ws, block.print_setup)
         for spec in block.charts:
             _chart(ws, block, spec)
         _protect(ws)
@@ -104,15 +108,21 @@ def _style(ws, block: Block) -> None:
 
 
 def _chart(ws, block: Block, spec) -> None:
-    chart = BarChart()
-    chart.type = "bar" if spec.kind == "bar" else "col"
+    if spec.kind == "line":
+        chart = LineChart()
+    else:
+        chart = BarChart()
+        chart.type = "bar" if spec.kind == "bar" else "col"
     chart.title = spec.title
-    chart.legend = None
+    if not spec.titles:
+        chart.legend = None
     first, last, col = spec.categories
     cats = Reference(ws, min_col=col + 1, min_row=first + 1, max_row=last + 1)
-    for v_first, v_last, v_col in spec.values:
+    for k, (v_first, v_last, v_col) in enumerate(spec.values):
         data = Reference(ws, min_col=v_col + 1, min_row=v_first + 1, max_row=v_last + 1)
         chart.add_data(data, titles_from_data=False)
+        if k < len(spec.titles):
+            chart.series[-1].tx = SeriesLabel(v=spec.titles[k])
     chart.set_categories(cats)
     chart.height, chart.width = 7.5, 14
     ws.add_chart(chart, spec.anchor)
