@@ -86,5 +86,12 @@ def book_lang(path: str) -> str | None:
     return lang_of(value) if value else None
 
 
+def say_kept(asked: str | Path, used: str | Path, lang: str | None = None) -> None:
+    """When a file of the name asked for already existed: say that it was kept, and the name used
+    instead (the product's one rule: nothing is replaced without --force)."""
+    if Path(asked) != Path(used):
+        print(tr("cli.kept", lang, asked=asked, used=used))
+
+
 def is_file(path: str | None) -> bool:
     return bool(path) and Path(path).is_file()

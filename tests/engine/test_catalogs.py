@@ -73,6 +73,8 @@ def _key_argument(call: ast.Call) -> tuple[ast.AST, str] | None:
         return args[0], "formula."
     if name == "of" and owner in ("KpiError", "InputError", "PeriodError") and args:
         return args[0], "error."
+    if name == "of" and owner == "AddinInstallError" and args:
+        return args[0], "addin_install."
     if name == "of" and owner == "SchemeIssue" and len(args) >= 3:
         return args[2], "scheme."
     if name == "err" and owner == "self" and len(args) >= 3:  # scheme checking

@@ -24,7 +24,7 @@ def pair(tmp_path_factory):
     tmp = tmp_path_factory.mktemp("next")
     path = sample_workbook(tmp)
     compute_file(path)
-    nxt = next_period_file(path)
+    nxt = next_period_file(path).path
     return path, nxt
 
 
@@ -90,7 +90,7 @@ def test_hr_scheme_edit_carries_over(tmp_path):
             ind["checks"][0]["target"] = "0.18"
     edited = scheme_from_dict(d)
     path = write_new(tmp_path / "kpi_2026-11.xlsx", "2026-11", scheme=edited)
-    nxt = next_period_file(path)
+    nxt = next_period_file(path).path
     assert nxt.name == "kpi_2026-12.xlsx"
     with FileSource(nxt) as src:
         scheme, _ = load_scheme_from(src)
