@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from kpi_engine.i18n import both, lang_of, tr
+from kpi_engine.numbers import is_blank
 from kpi_engine.problems import clip
 
 OK, PROBLEMS, USAGE = 0, 1, 2
@@ -41,7 +42,7 @@ def both_langs(key: str) -> str:
 
 def shown(value: Any) -> str:
     """A cell value as a problem line shows it."""
-    if value is None:
+    if is_blank(value):
         return ""
     if isinstance(value, float) and value.is_integer() and abs(value) < 1e15:
         return str(int(value))
@@ -50,7 +51,7 @@ def shown(value: Any) -> str:
 
 def print_problems(problems: list, limit: int = 200) -> None:
     for p in problems[:limit]:
-        who = tr("cli.problem_owner", id=clip(p.employee_id)) if not p.cell and p.employee_id else ""  # no cell: say whose
+        who = tr("cli.problem_owner", id=clip(p.employee_id)) if not p.cell and not is_blank(p.employee_id) else ""
         print(tr("cli.problem_line", severity=p.severity, text=clip(p.text(), LINE), who=who, value=shown(p.value)))
     if len(problems) > limit:
         print(tr("cli.more_problems", n=len(problems) - limit))

@@ -18,6 +18,8 @@ import pandas as pd
 import kpi_engine
 from kpi_engine import DEFAULT_PERIOD, PeriodError, Scheme, ScoreResult, default_scheme, parse_period, score
 from kpi_engine.i18n import lang_of, tr
+from kpi_engine.inputs import normalize_id
+from kpi_engine.numbers import is_blank
 from kpi_engine.problems import render, show_value
 
 from .cell_problem import CellProblem
@@ -41,6 +43,7 @@ from .results import (
     scores_block,
     summary_block,
 )
+from .row_ids import group_causes, text_of
 from .sources import SheetSource
 
 Progress = Callable[[str, float], None]
@@ -127,7 +130,8 @@ def _period(meta: dict[str, str], lang: str) -> tuple[str, list[CellProblem]]:
 
 
 def _locate(result: ScoreResult, gathered: GatheredInputs, scheme: Scheme, lang: str) -> list[CellProblem]:
-    """Engine problems (frame row, field) → the sheet and cell HR typed the value in."""
+    """Engine problems (frame row, field) → the sheet and cell HR typed the value in; an employee
+    without a row on a sheet gets one message for it (:func:`.row_ids.group_causes`)."""
     owner_sheet = {s.owner: s.name(lang) for s in layout().inputs}
     known = {f.id: f.owner for f in scheme.inputs}
     out = []
@@ -143,10 +147,15 @@ def _locate(result: ScoreResult, gathered: GatheredInputs, scheme: Scheme, lang:
             sheet = gathered.field_sheet.get(fld) or owner_sheet.get(known.get(fld, ""), "")
             cell = ""
         text = p.problem
-        if p.code == "duplicate_id" and p.employee_id in dup_cells:  # the engine counts frame rows, HR sees cells
-            text = render("duplicate_id", lang, value=show_value(p.employee_id), detail=dup_cells[p.employee_id])
-        out.append(CellProblem(sheet, cell, p.employee_id, fld, p.value, text, p.severity, p.code))
-    return out
+        eid = None if is_blank(p.employee_id) else p.employee_id
+        if p.code == "duplicate_id" and eid in dup_cells:  # the engine counts frame rows, HR sees cells
+            text = render("duplicate_id", lang, value=show_value(eid), detail=dup_cells[eid])
+        if p.code in ("blank_id", "duplicate_id") and row in gathered.roster_notes:  # the other sheets' 工号 for it
+            text += gathered.roster_notes[row]
+        out.append(CellProblem(sheet, cell, eid, fld, p.value, text, p.severity, p.code))
+    names = {} if "name" not in gathered.frame else {
+        normalize_id(i): text_of(n) or "" for i, n in zip(gathered.frame["employee_id"], gathered.frame["name"])}
+    return group_causes(out, gathered.absent, gathered.explained, names, scheme, lang)
 
 
 def _duplicate_cells(result: ScoreResult, gathered: GatheredInputs, lang: str) -> dict[str, str]:
@@ -163,7 +172,6 @@ def _duplicate_cells(result: ScoreResult, gathered: GatheredInputs, lang: str) -
 
 def _roster(frame: pd.DataFrame, result: ScoreResult) -> pd.DataFrame:
     """name and team per employee id (first occurrence), for the result sheets."""
-    from kpi_engine import normalize_id
 
     cols = [c for c in ("name", "team") if c in frame.columns]
     df = frame[cols].copy()
