@@ -85,7 +85,7 @@ def _validate(args: argparse.Namespace, lang: str | None) -> int:
     from .files import validate_file
 
     problems = validate_file(args.workbook, lang=lang)
-    print_problems(problems)
+    print_problems(problems, lang)
     errors = [p for p in problems if p.severity == "error"]
     print(tr("cli.validate_count", lang, errors=len(errors), warnings=len(problems) - len(errors)))
     return PROBLEMS if errors else OK
@@ -103,14 +103,16 @@ def _compute(args: argparse.Namespace, lang: str | None) -> int:
 
     out = new_file(args.output, args.force, book=args.workbook) if args.output else None
     csv_path = new_file(args.csv, args.force) if args.csv else None
-    outcome = compute_file(args.workbook, out, csv_path=csv_path, lang=lang, progress=progress(True))
-    print(outcome.summary.text(outcome.lang))
-    print(tr("cli.results_written", outcome.lang, path=out or args.workbook))
+    # the workbook keeps the language it was made in (its sheets' names and texts); --lang is what we print
+    outcome = compute_file(args.workbook, out, csv_path=csv_path, lang=None, progress=progress(True))
+    lang = lang or outcome.lang
+    print(outcome.summary.text(lang))
+    print(tr("cli.results_written", lang, path=out or args.workbook))
     if out is not None:
-        say_kept(args.output, out, outcome.lang)
+        say_kept(args.output, out, lang)
     if csv_path is not None:
-        print(tr("cli.csv_written", outcome.lang, path=csv_path))
-        say_kept(args.csv, csv_path, outcome.lang)
+        print(tr("cli.csv_written", lang, path=csv_path))
+        say_kept(args.csv, csv_path, lang)
     return PROBLEMS if outcome.summary.errors else OK
 
 
@@ -200,12 +202,24 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:  # Ctrl-C: saves are atomic, so nothing is left half-written
         print(both_langs("interrupted"), file=sys.stderr)
         return INTERRUPTED
+    except BrokenPipeError:  # `kpi validate book.xlsx | head`: the reader has gone, end quietly
+        _quiet_stdout()
+        return PROBLEMS
     except Exception as exc:  # the user's boundary: no traceback
         from kpi_engine.problems import clip
 
         code, message = _explain(exc, lang, getattr(args, "workbook", None))
         print("\n".join(clip(line, 2000) for line in message.splitlines()), file=sys.stderr)
         return code
+
+
+def _quiet_stdout() -> None:
+    """Point stdout at the null device, so that Python's flush at exit does not fail on the closed pipe again."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError):  # no file descriptor (a test's captured stdout)
+        pass
 
 
 def _explain(exc: Exception, lang: str, workbook: str | None = None) -> tuple[int, str]:

@@ -49,12 +49,14 @@ def shown(value: Any) -> str:
     return clip(value)
 
 
-def print_problems(problems: list, limit: int = 200) -> None:
+def print_problems(problems: list, lang: str | None = None, limit: int = 200) -> None:
+    """One line per problem, in ``lang`` (the severity too: [错误], not [error])."""
     for p in problems[:limit]:
-        who = tr("cli.problem_owner", id=clip(p.employee_id)) if not p.cell and not is_blank(p.employee_id) else ""
-        print(tr("cli.problem_line", severity=p.severity, text=clip(p.text(), LINE), who=who, value=shown(p.value)))
+        who = tr("cli.problem_owner", lang, id=clip(p.employee_id)) if not p.cell and not is_blank(p.employee_id) else ""
+        print(tr("cli.problem_line", lang, severity=tr(f"label.{p.severity}", lang), text=clip(p.text(), LINE), who=who,
+                 value=shown(p.value)))
     if len(problems) > limit:
-        print(tr("cli.more_problems", n=len(problems) - limit))
+        print(tr("cli.more_problems", lang, n=len(problems) - limit))
 
 
 def progress(enabled: bool) -> Callable[[str, float], None]:

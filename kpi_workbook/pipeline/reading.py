@@ -291,6 +291,8 @@ class _Merger:
         rec, where = self.records[pos], self.where
         for fid, c in table.columns.items():
             value = row[c] if c < len(row) else None
+            if isinstance(value, str):  # stray spaces around a name or a choice are not part of it
+                value = value.strip()
             if fid == "employee_id":
                 rec.setdefault(fid, value)
                 if where.sheet_of(pos, fid) is None:

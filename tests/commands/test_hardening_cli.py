@@ -197,7 +197,7 @@ def test_data_problems_are_reported_at_their_cell(key, sample, tmp_path, capsys)
     run = kpi(capsys, "validate", path)
     assert run.code == 1
     for fragments in expected:
-        assert run.line(*fragments).startswith("[error]")
+        assert run.line(*fragments).startswith("[错误]")
     assert path.read_bytes() == before
 
     out = tmp_path / "out.xlsx"
