@@ -8,6 +8,7 @@ the workbook.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from collections import Counter
 from collections.abc import Callable
@@ -158,6 +159,28 @@ def _locate(result: ScoreResult, gathered: GatheredInputs, scheme: Scheme, lang:
     return group_causes(out, gathered.absent, gathered.explained, names, scheme, lang)
 
 
+def uncalculated_formulas(problems: list[CellProblem], source: SheetSource, scheme: Scheme,
+                          lang: str) -> list[CellProblem]:
+    """A value reported blank whose cell holds a formula the file has no result for (a file saved
+    by a program that does not calculate) says so, instead of "为空". Sources that calculate
+    (Excel through the add-in) have no such cells and no ``uncalculated``."""
+    cells_of = getattr(source, "uncalculated", None)
+    if cells_of is None:
+        return problems
+    labels = {f.id: f.name(lang) for f in scheme.inputs}
+    found: dict[str, set[str]] = {}
+    out = []
+    for p in problems:
+        if p.code == "missing" and p.cell and p.sheet:
+            if p.sheet not in found:
+                found[p.sheet] = cells_of(p.sheet)
+            if p.cell in found[p.sheet]:
+                p = dataclasses.replace(p, problem=tr("formula_cell.uncalculated", lang, field=labels.get(p.field, p.field)),
+                                        code="formula_uncalculated")
+        out.append(p)
+    return out
+
+
 def _duplicate_cells(result: ScoreResult, gathered: GatheredInputs, lang: str) -> dict[str, str]:
     """employee id -> the cells that hold it ('A5、A6'), for the engine's duplicate_id problems."""
     dups = result.problems[result.problems["code"] == "duplicate_id"]
@@ -200,7 +223,7 @@ def compute(source: SheetSource, *, lang: str | None = None, progress: Progress 
     problems += gathered.problems
     say(tr("workbook.step_score", lang), 0.45)
     result = score(gathered.frame, scheme, period, lang)
-    problems += _locate(result, gathered, scheme, lang)
+    problems += uncalculated_formulas(_locate(result, gathered, scheme, lang), source, scheme, lang)
     say(tr("workbook.step_results", lang), 0.7)
     roster = _roster(gathered.frame, result)
     stamp = (now or dt.datetime.now()).replace(microsecond=0).isoformat()
@@ -241,4 +264,5 @@ def validate(source: SheetSource, *, lang: str | None = None) -> list[CellProble
     period, period_problems = _period(meta, lang)
     gathered = gather(source, scheme, lang)
     result = score(gathered.frame, scheme, period, lang)
-    return problems + period_problems + gathered.problems + _locate(result, gathered, scheme, lang)
+    located = uncalculated_formulas(_locate(result, gathered, scheme, lang), source, scheme, lang)
+    return problems + period_problems + gathered.problems + located
