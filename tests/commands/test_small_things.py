@@ -109,3 +109,26 @@ def test_stray_spaces_around_a_name_are_not_kept(tmp_path):
     wb.close()
     assert len(rows) == 1 and E1007_NAME in rows[0], rows
     assert not any(isinstance(v, str) and v != v.strip() and E1007_NAME in v for v in rows[0]), rows
+
+
+@pytest.mark.parametrize(("lang", "expected"), [("zh", ["服装", "快消品", "3C", "耐用品", "直播"]),
+                                                ("en", ["apparel", "fmcg", "3c", "durable", "直播"])])
+def test_a_roster_of_choice_ids_shows_what_the_drop_down_offers(tmp_path, lang, expected):
+    """The sample roster showed apparel/fmcg where the drop-down offers 服装/快消品; HR's own word
+    in an open choice (直播) stays as typed."""
+    roster = tmp_path / "roster.csv"
+    roster.write_text("employee_id,name,team,category,product_type\nE1,甲,A组,apparel,fmcg\nE2,乙,A组,3c,durable\n"
+                      "E3,丙,A组,直播,fmcg\n", encoding="utf-8")
+    out = tmp_path / "new.xlsx"
+    code, _, err = run("--lang", lang, "new", "--period", "2026-Q4", "--roster", roster, "-o", out)
+    assert code == 0 and err == "", err
+    wb = load_workbook(out, read_only=True)
+    ws = wb[wb.sheetnames[1]]
+    rows = list(ws.iter_rows(min_row=1, max_row=5, max_col=5, values_only=True))
+    wb.close()
+    ids = list(rows[1])
+    cat, ptype = ids.index("category"), ids.index("product_type")
+    assert [rows[2][cat], rows[2][ptype], rows[3][cat], rows[3][ptype], rows[4][cat]] == expected
+    dv = load_workbook(out)[wb.sheetnames[1]].data_validations.dataValidation
+    offered = next(v.formula1 for v in dv if v.type == "list" and "apparel" in v.formula1)
+    assert all(word in offered for word in expected[0::2] if word != "直播")
