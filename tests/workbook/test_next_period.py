@@ -13,10 +13,12 @@ from kpi_workbook.pipeline import load_scheme_from
 from kpi_workbook.pipeline.file_source import FileSource
 from kpi_workbook.pipeline.layout import layout
 from kpi_workbook.pipeline.reading import read_meta
+from kpi_workbook.sheets.input_sheets import choice_label
 
 CARRIED = {"uv_prev", "aov_prev", "prev_sales_achievement", "sales_target", "inventory_begin",
            "industry_conversion", "new_customer_share_target", "turnover_target", "total_skus"}
 ROSTER = {"employee_id", "name", "team", "category", "product_type"}
+CHOICES = {f.id: f for f in default_scheme().inputs if f.choices}
 
 
 @pytest.fixture(scope="module")
@@ -67,8 +69,9 @@ def test_carried_values_exactly(pair):
         if isinstance(row["paid_orders"], (int, float)) and row["paid_orders"] > 0:
             assert new["aov_prev"] == pytest.approx(row["sales_actual"] / row["paid_orders"], rel=1e-9)
         assert new["prev_sales_achievement"] == pytest.approx(row["sales_actual"] / row["sales_target"], rel=1e-9)
-        for fid in ROSTER - {"employee_id"}:
-            assert new[fid] == row[fid], (eid, fid)
+        for fid in ROSTER - {"employee_id"}:  # a choice's id comes back as the drop-down's word (fmcg → 快消品)
+            assert new[fid] == choice_label(CHOICES[fid], row[fid], "zh") if fid in CHOICES else new[fid] == row[fid], \
+                (eid, fid)
 
 
 def test_everything_else_blank(pair):
