@@ -25,6 +25,7 @@ from kpi_engine.problems import render, show_value
 
 from .cell_problem import CellProblem
 from .errors import WorkbookError
+from .help_text import help_block, looks_generated
 from .layout import RESULT_KEYS, layout
 from .reading import (
     OWNED_KEY,
@@ -32,6 +33,7 @@ from .reading import (
     GatheredInputs,
     claim_sheets,
     gather,
+    owned_sheets,
     read_meta,
 )
 from .results import (
@@ -151,6 +153,9 @@ def _locate(result: ScoreResult, gathered: GatheredInputs, scheme: Scheme, lang:
         eid = None if is_blank(p.employee_id) else p.employee_id
         if p.code == "duplicate_id" and eid in dup_cells:  # the engine counts frame rows, HR sees cells
             text = render("duplicate_id", lang, value=show_value(eid), detail=dup_cells[eid])
+        if p.code == "missing_column" and fld in known:  # say where and how to add it
+            text += tr("workbook.add_column", lang, sheet=sheet or layout().inputs[0].name(lang),
+                       label=scheme.field_name(fld, lang), id=fld)
         if p.code in ("blank_id", "duplicate_id") and row in gathered.roster_notes:  # the other sheets' 工号 for it
             text += gathered.roster_notes[row]
         out.append(CellProblem(sheet, cell, eid, fld, p.value, text, p.severity, p.code))
@@ -212,10 +217,12 @@ def compute(source: SheetSource, *, lang: str | None = None, progress: Progress 
     say = progress or (lambda msg, frac: None)
     meta = read_meta(source)
     lang = book_lang(meta, lang)
-    result_sheets = [layout().sheet(key, lang) for key in RESULT_KEYS]
-    stale = claim_sheets(source, meta, result_sheets)  # before any work: HR's own sheets are never replaced
+    help_sheet, help_problems = _claim_help(source, meta, lang)
+    result_sheets = [layout().sheet(key, lang) for key in RESULT_KEYS] + ([help_sheet] if help_sheet else [])
+    stale = claim_sheets(source, _owning(meta, help_sheet), result_sheets)  # before any work: HR's sheets are never replaced
     say(tr("workbook.step_scheme", lang), 0.05)
     scheme, problems = load_scheme_from(source, lang)
+    problems += help_problems
     period, period_problems = _period(meta, lang)
     problems += period_problems
     say(tr("workbook.step_inputs", lang), 0.15)
@@ -231,7 +238,8 @@ def compute(source: SheetSource, *, lang: str | None = None, progress: Progress 
         "period": period, "lang": lang, "scheme_fingerprint": scheme.fingerprint(),
         "version": kpi_engine.__version__, "computed_at": stamp, OWNED_KEY: SHEET_SEP.join(result_sheets),
     }
-    blocks = [
+    blocks = [help_block(scheme, period, lang)] if help_sheet else []
+    blocks += [
         scores_block(result, roster, lang),
         deductions_block(result, roster, lang),
         guide_block(result, roster, lang),
@@ -243,6 +251,28 @@ def compute(source: SheetSource, *, lang: str | None = None, progress: Progress 
     say(tr("workbook.step_done", lang), 1.0)
     return Outcome(blocks, problems, result, _summary(result, problems, period), lang, period, gathered, new_meta,
                    stale)
+
+
+def _claim_help(source: SheetSource, meta: dict[str, str], lang: str) -> tuple[str | None, list[CellProblem]]:
+    """The help sheet compute rebuilds (说明 / Help), or None and a warning when a sheet of that
+    name is HR's: ours when the meta records it, or (a workbook from before it did) when its
+    content is only what the product writes there (:func:`looks_generated`)."""
+    name = layout().sheet("help", lang)
+    present = next((n for n in source.sheet_names() if n.casefold() == name.casefold()), None)
+    if present is None or present.casefold() in {n.casefold() for n in owned_sheets(meta)}:
+        return name, []
+    if looks_generated(source.read(present)):
+        return name, []
+    return None, [CellProblem(present, "", None, "", None, tr("workbook.help_not_ours", lang, sheet=present),
+                              "warning", "help_not_ours")]
+
+
+def _owning(meta: dict[str, str], help_sheet: str | None) -> dict[str, str]:
+    """``meta`` with the help sheet among the sheets compute owns (when compute writes it)."""
+    owned = owned_sheets(meta)
+    if not help_sheet or help_sheet in owned:
+        return meta
+    return meta | {OWNED_KEY: SHEET_SEP.join([*owned, help_sheet])}
 
 
 def _summary(result: ScoreResult, problems: list[CellProblem], period: str) -> Summary:

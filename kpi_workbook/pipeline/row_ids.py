@@ -13,6 +13,7 @@ gets one message for that sheet (:func:`group_causes`), not one per value the sh
 
 from __future__ import annotations
 
+import dataclasses
 import difflib
 from collections import Counter
 from collections.abc import Iterable
@@ -209,12 +210,14 @@ def group_causes(problems: list[CellProblem], absent: dict[str, set[str]], expla
 
     - the "为空" problems of an employee who has no row on a sheet: one message for the sheet (none
       when a loose row's message already explains it);
-    - the missing columns of one sheet (a sheet deleted, or its header row): one message naming them.
+    - the missing columns of one sheet (a sheet deleted, or its header row): one message naming them
+      (one missing column keeps its own message, which says how to add it).
 
     Every other problem is kept as it is, in its place."""
     labels = {f.id: f.name(lang) for f in scheme.inputs}
     groups: dict[tuple[str, str, str | None], list[str]] = {}
     kept: list[CellProblem | tuple[str, str, str | None]] = []
+    firsts: dict[tuple[str, str, str | None], CellProblem] = {}
     for p in problems:
         if p.code == "missing" and not p.cell and p.employee_id in absent.get(p.sheet, ()):
             key = ("absent", p.sheet, p.employee_id)
@@ -226,6 +229,7 @@ def group_causes(problems: list[CellProblem], absent: dict[str, set[str]], expla
         if key not in groups:
             groups[key] = []
             kept.append(key)
+            firsts[key] = p
         groups[key].append(labels.get(p.field, p.field))
     missing_here = Counter(k[1] for k in groups if k[0] == "absent" and (k[1], k[2]) not in explained)
     crowded = {sheet for sheet, n in missing_here.items() if n > ABSENT_EACH}  # one message for the sheet
@@ -236,7 +240,9 @@ def group_causes(problems: list[CellProblem], absent: dict[str, set[str]], expla
             continue
         kind, sheet, eid = item
         fields = list(dict.fromkeys(groups[item]))
-        if kind == "columns":
+        if kind == "columns" and len(fields) == 1:  # one column: its own message (where and how to add it)
+            out.append(dataclasses.replace(firsts[item], employee_id=None))
+        elif kind == "columns":
             text = tr("one_cause.missing_columns", lang,
                       fields=_join((tr("one_cause.column", lang, name=f) for f in fields), lang))
             out.append(CellProblem(sheet, "", None, "", None, text, "error", "missing_column"))
