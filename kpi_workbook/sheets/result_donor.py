@@ -15,6 +15,7 @@ from typing import Any
 
 from openpyxl import Workbook
 from openpyxl.chart import BarChart, Reference
+from openpyxl.chart.data_source import NumFmt
 from openpyxl.styles import Alignment
 
 from ..ooxml.cells import column_letter
@@ -114,5 +115,7 @@ def _chart(ws, block: Block, spec) -> None:
         data = Reference(ws, min_col=v_col + 1, min_row=v_first + 1, max_row=v_last + 1)
         chart.add_data(data, titles_from_data=False)
     chart.set_categories(cats)
+    # whole numbers on the value axis: linked to the cells' "0.00" its labels ran together ("90.00100.00")
+    chart.y_axis.numFmt = NumFmt(formatCode="0", sourceLinked=False)
     chart.height, chart.width = 7.5, 14
     ws.add_chart(chart, spec.anchor)
