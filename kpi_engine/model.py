@@ -21,6 +21,9 @@ NUMERIC_KINDS = ("money", "count", "rate", "rating", "number")
 DIRECTIONS = ("below", "above")
 GAPS = ("points", "relative")
 ROUNDINGS = ("floor", "ceil", "linear")
+# how an export column is used (kpi_engine.sources): summed over days and shops, recomputed from
+# summed parts by a formula, recognised but ignored (rates, averages), or the row's date / shop
+SOURCE_USES = ("sum", "recompute", "ignore", "date", "shop")
 MAX_WEIGHT = 10_000  # points: a weight is points out of 100 (a company on a 1,000-point scale fits)
 
 
@@ -170,6 +173,27 @@ class Flag(Named):
 
 
 @dataclass(frozen=True)
+class Source:
+    """One column of a platform's export: the header names it arrives under, the export field it
+    is (shared by the platforms: ``visitors``, ``sales`` …), the input it fills ("" for none: a
+    part of a formula, or a column recognised and left out) and how the rows combine (``use``,
+    one of :data:`SOURCE_USES`; ``formula`` over field ids for ``recompute``). ``note_*`` says
+    where the platform's meaning differs from ours (shown on the help sheet and in fill's report)."""
+
+    field: str
+    headers: tuple[str, ...]
+    use: str = "sum"
+    input: str = ""
+    formula: str = ""
+    platform: str = ""
+    note_zh: str = ""
+    note_en: str = ""
+
+    def note(self, lang: Any = "zh") -> str:
+        return self.note_zh if lang_of(lang) == "zh" else self.note_en
+
+
+@dataclass(frozen=True)
 class Scheme:
     """A checked scheme. ``effective_weight`` holds each indicator's scaled weight."""
 
@@ -184,6 +208,7 @@ class Scheme:
     seasonal: Mapping[str, float]
     effective_weight: Mapping[str, float] = field(default_factory=dict)
     warnings: tuple[SchemeIssue, ...] = ()
+    sources: tuple[Source, ...] = ()  # export columns (kpi fill); absent in a scheme: the shipped ones
 
     # -- lookups -----------------------------------------------------------
     def input(self, field_id: str) -> InputField:

@@ -8,6 +8,7 @@ import pytest
 from openpyxl import Workbook, load_workbook
 
 from kpi_engine import default_scheme, score
+from kpi_engine.scheme import default_scheme_data, scheme_from_dict
 from kpi_workbook.pipeline.scheme_reader import read_config
 from kpi_workbook.pipeline.scheme_syntax import format_params, parse_choices, parse_gate, parse_params
 from kpi_workbook.sheets.scheme_sheet import write_config
@@ -233,7 +234,11 @@ def test_a_book_of_the_older_layout_reads_to_the_same_scheme():
     grid = grid_of(ws)
     assert any(row[0] == "#checks" for row in grid)
     scheme, problems = read_config(grid, SHEET)
-    assert problems == [] and scheme.fingerprint() == default_scheme().fingerprint()
+    # the default of that day: without the roster column 店铺 (shops, issue 10), which that book never had
+    then = default_scheme_data()
+    then["inputs"] = [i for i in then["inputs"] if i["id"] != "shops"]
+    assert problems == [] and scheme.fingerprint() == scheme_from_dict(then).fingerprint()
+    assert scheme.sources == default_scheme().sources  # no export columns table: the shipped lines
     # HR edits it the old way, by name now: 推广费占比's rule row keyed by its name, its target 12%
     top = next(r for r, row in enumerate(grid) if row[0] == "#checks")
     ids = grid[top + 2]

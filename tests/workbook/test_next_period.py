@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pandas as pd
 import pytest
 from openpyxl import load_workbook
 from support.package_check import assert_sound_package
@@ -17,7 +18,7 @@ from kpi_workbook.sheets.input_sheets import choice_label
 
 CARRIED = {"uv_prev", "aov_prev", "prev_sales_achievement", "sales_target", "inventory_begin",
            "industry_conversion", "new_customer_share_target", "turnover_target", "total_skus"}
-ROSTER = {"employee_id", "name", "team", "category", "product_type"}
+ROSTER = {"employee_id", "name", "team", "category", "product_type", "shops"}
 CHOICES = {f.id: f for f in default_scheme().inputs if f.choices}
 
 
@@ -70,8 +71,8 @@ def test_carried_values_exactly(pair):
             assert new["aov_prev"] == pytest.approx(row["sales_actual"] / row["paid_orders"], rel=1e-9)
         assert new["prev_sales_achievement"] == pytest.approx(row["sales_actual"] / row["sales_target"], rel=1e-9)
         for fid in ROSTER - {"employee_id"}:  # a choice's id comes back as the drop-down's word (fmcg → 快消品)
-            assert new[fid] == choice_label(CHOICES[fid], row[fid], "zh") if fid in CHOICES else new[fid] == row[fid], \
-                (eid, fid)
+            want = choice_label(CHOICES[fid], row[fid], "zh") if fid in CHOICES else row[fid]
+            assert new[fid] == want or (pd.isna(new[fid]) and pd.isna(want)), (eid, fid)  # blank 店铺 stays blank
 
 
 def test_everything_else_blank(pair):
