@@ -70,18 +70,20 @@ def test_next_period_run_twice_keeps_what_was_typed_into_the_first(computed: Pat
     nxt = tmp_path / "kpi_2027-Q1.xlsx"
     assert code == 0 and nxt.is_file() and "已存在" not in out
     wb = load_workbook(nxt)
-    wb["销售与流量"]["G3"] = 999999
+    ws = wb["销售与流量"]
+    cell = next(f"{c.column_letter}3" for c in ws[2] if c.value == "sales_actual")  # blank in a new period
+    ws[cell] = 999999
     wb.save(nxt)
     typed = nxt.read_bytes()
     code, out = kpi(capsys, "next-period", book)
     assert code == 0
     assert nxt.read_bytes() == typed
-    assert load_workbook(nxt, read_only=True)["销售与流量"]["G3"].value == 999999
+    assert load_workbook(nxt, read_only=True)["销售与流量"][cell].value == 999999
     second = tmp_path / "kpi_2027-Q1 (2).xlsx"
     assert_sound_package(second)
     assert str(second) in out and str(nxt) in out
     code, out = kpi(capsys, "next-period", book, "--force")
-    assert code == 0 and load_workbook(nxt, read_only=True)["销售与流量"]["G3"].value is None
+    assert code == 0 and load_workbook(nxt, read_only=True)["销售与流量"][cell].value is None
 
 
 def test_next_period_never_replaces_the_book_it_reads(computed: Path, tmp_path: Path, capsys) -> None:
