@@ -15,6 +15,7 @@ from typing import Any
 
 from openpyxl import Workbook
 from openpyxl.chart import BarChart, LineChart, Reference
+from openpyxl.chart.data_source import NumFmt
 from openpyxl.chart.series import SeriesLabel
 from openpyxl.styles import Alignment
 
@@ -22,9 +23,12 @@ from ..ooxml.cells import column_letter
 from ..ooxml.row_writer import SheetRows, write_rows
 from ..pipeline.results import Block
 from .cells import save_workbook, set_value
-from .help_sheet import write_help
+from .help_sheet import text_lines, write_help
 from .print_setup import apply_print_setup
 from .style import BOLD, HEAD_FILL, ID_FONT
+
+DEFAULT_WIDTH = 8.43  # Excel's default column width, in characters
+LINE_HEIGHT = 15  # points per line of the bold 11-point header
 
 
 def _formula_like(value: Any) -> bool:
@@ -101,6 +105,11 @@ def _style(ws, block: Block) -> None:
     n = len(block.rows)  # number formats: see build_donor (a probe row, then write_rows)
     for col, w in block.widths.items():
         ws.column_dimensions[column_letter(col + 1)].width = w
+    if block.header_rows and block.rows:  # a wrapped title gets the lines it needs (Excel keeps one otherwise)
+        lines = max((text_lines(str(v), block.widths.get(c, DEFAULT_WIDTH)) for c, v in enumerate(block.rows[0])
+                     if v is not None), default=1)
+        if lines > 1:
+            ws.row_dimensions[1].height = LINE_HEIGHT * lines
     if block.header_rows and width:
         ws.freeze_panes = f"{'B' if block.key != 'problems' else 'A'}{block.header_rows + 1}"
         if block.key != "summary":
@@ -124,5 +133,7 @@ def _chart(ws, block: Block, spec) -> None:
         if k < len(spec.titles):
             chart.series[-1].tx = SeriesLabel(v=spec.titles[k])
     chart.set_categories(cats)
+    # whole numbers on the value axis: linked to the cells' "0.00" its labels ran together ("90.00100.00")
+    chart.y_axis.numFmt = NumFmt(formatCode="0", sourceLinked=False)
     chart.height, chart.width = 7.5, 14
     ws.add_chart(chart, spec.anchor)

@@ -75,6 +75,8 @@ def _key_argument(call: ast.Call) -> tuple[ast.AST, str] | None:
         return args[0], "error."
     if name == "of" and owner in ("PdfError", "RollupError") and args:  # errors of the report and rollup sections
         return args[0], {"PdfError": "report.", "RollupError": "rollup."}[owner]
+    if name == "of" and owner == "AddinInstallError" and args:
+        return args[0], "addin_install."
     if name == "of" and owner == "SchemeIssue" and len(args) >= 3:
         return args[2], "scheme."
     if name == "err" and owner == "self" and len(args) >= 3:  # scheme checking
