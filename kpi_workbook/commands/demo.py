@@ -71,7 +71,7 @@ def run_demo(outdir: Path, lang: str = "zh", *, force: bool = False) -> int:
         if period != PERIOD:
             compute_file(books[period], lang=lang)
     path = books[PERIOD]
-    csv_path = new_file(outdir / f"kpi_demo_{PERIOD}_scores.csv", force)
+    csv_path = new_file(outdir / f"{path.stem}_scores.csv", force)
     outcome = compute_file(path, csv_path=csv_path, lang=lang)
     print(outcome.summary.text(lang))
     print(tr("workbook.demo_files", lang, book=path.resolve(), csv=csv_path.resolve()))
