@@ -19,7 +19,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from . import expr
+from . import expr, policy
 from .errors import KpiError
 from .i18n import PerLang, quoted
 from .model import (
@@ -92,7 +92,9 @@ def scheme_from_dict(data: Mapping[str, Any]) -> Scheme:
     flags = tuple(f for f in (_build(Flag, d, "flags", issues) for d in _entries(data, "flags", issues)) if f)
     seasonal = _numbers(data.get("seasonal") or {}, "seasonal", issues, positive=True)
     meta = {str(k): str(v) for k, v in data["meta"].items()} if isinstance(data.get("meta"), Mapping) else {}
-    scheme = Scheme(meta, inputs, constraints, groups, indicators, lookups, grades, flags, seasonal)
+    after = {"calibration": policy.read_calibration(data.get("calibration"), issues),
+             "pay": policy.read_pay(data.get("pay"), issues)}
+    scheme = Scheme(meta, inputs, constraints, groups, indicators, lookups, grades, flags, seasonal, **after)
     _validate(scheme, issues)
     errors = [i for i in issues if i.severity == "error"]
     if errors:
@@ -100,7 +102,7 @@ def scheme_from_dict(data: Mapping[str, Any]) -> Scheme:
     weights, warnings = _effective_weights(scheme)
     return Scheme(
         meta, inputs, constraints, groups, indicators, lookups, grades, flags, seasonal,
-        effective_weight=weights, warnings=tuple(warnings + [i for i in issues if i.severity != "error"]),
+        effective_weight=weights, warnings=tuple(warnings + [i for i in issues if i.severity != "error"]), **after,
     )
 
 
@@ -190,6 +192,7 @@ def _validate(s: Scheme, issues: list[SchemeIssue]) -> None:
     check.flags()
     check.grades()
     check.carries()
+    policy.check(s, issues)
 
 
 class _Checker:

@@ -18,6 +18,8 @@ import pandas as pd
 
 from . import expr, problems
 from .explain import formula_words
+from .final import Finishing, finishing_columns
+from .grading import grade_totals
 from .i18n import lang_of, tr
 from .inputs import CleanInput, clean, normalize_id
 from .model import Indicator, Scheme
@@ -26,12 +28,12 @@ from .reasons import Reasons, indicator_reasons
 from .rules import GATE, RULES, Outcome
 from .scheme import default_scheme
 
-GRADE_TOLERANCE = 1e-9  # a total of 84.99999999999999 is an A (≥ 85)
-
 
 @dataclass
-class ScoreResult:
-    """Everything ``score`` computes; frames are indexed by employee_id (text)."""
+class ScoreResult(Finishing):
+    """Everything ``score`` computes; frames are indexed by employee_id (text). What follows the
+    scores (HR's adjustments, calibration limits, pay) is :class:`~kpi_engine.final.Finishing`'s:
+    ``result.final`` and ``result.calibrate(adjustments)``."""
 
     points: pd.DataFrame
     scores: pd.DataFrame
@@ -49,6 +51,8 @@ class ScoreResult:
     # the reason texts (deductions, guide) are built on first access: scoring alone needs none
     _reasons: Reasons | None = field(default=None, repr=False)
     _built: dict[str, pd.DataFrame] = field(default_factory=dict, repr=False)
+    _inputs: pd.DataFrame | None = field(default=None, repr=False)  # the columns the finishing step reads
+    _adjustments: pd.DataFrame | None = field(default=None, repr=False)  # HR's rows, as given to calibrate()
 
     @property
     def deductions(self) -> pd.DataFrame:
@@ -143,10 +147,12 @@ def _result(scheme: Scheme, per: Period, lang: str, ci: CleanInput, env: expr.En
     points = pd.DataFrame(points_mat[keep], index=index, columns=ind_ids)
     total = pd.Series(_row_sum(points_mat[keep]), index=index, name="total")
     return ScoreResult(
-        points=points, scores=scores, total=total, grade=_grades(total, scheme), flags=_flags(scheme, env, ci, keep, index),
+        points=points, scores=scores, total=total, grade=grade_totals(total, scheme), flags=_flags(scheme, env, ci, keep, index),
         problems=problems.frame(reporter.rows), groups=_group_points(scheme, points),
         metrics=pd.DataFrame({i: outcomes[i].metric[keep] for i in ind_ids}, index=index), scheme=scheme, period=per,
         lang=lang, _outcomes=outcomes, _reasons=Reasons(scheme, outcomes, ci.ids, keep, points_mat, weights, lang),
+        _inputs=pd.DataFrame({c: (ci.numbers.get(c) if c in ci.numbers else ci.texts[c])[keep]
+                              for c in finishing_columns(scheme) if c in ci.numbers or c in ci.texts}, index=index),
     )
 
 
@@ -163,15 +169,6 @@ def _row_sum(mat: np.ndarray) -> np.ndarray:
     for j in range(mat.shape[1]):
         total = total + mat[:, j]
     return np.round(total, 10)
-
-
-def _grades(total: pd.Series, scheme: Scheme) -> pd.Series:
-    values = total.to_numpy(dtype=float)
-    conditions = [values >= m - GRADE_TOLERANCE for _, m in scheme.grades]
-    choices = [g for g, _ in scheme.grades]
-    graded = np.select(conditions, choices, default=choices[-1]).astype(object)
-    graded[np.isnan(values)] = None
-    return pd.Series(graded, index=total.index, name="grade", dtype=object)
 
 
 def _flags(scheme: Scheme, env: expr.Env, ci: CleanInput, keep: np.ndarray, index: pd.Index) -> pd.Series:
