@@ -98,6 +98,11 @@ class Finishing:
         return self._column(self.scheme.pay.base if self.scheme.pay is not None else "", float)
 
     @property
+    def final_band(self) -> pd.Series:
+        """The grade of each final total, before HR's override (what an override replaces)."""
+        return self._finish().natural
+
+    @property
     def adjustments(self) -> pd.DataFrame:
         """HR's changes that applied: adjustment, final_grade, reason, approver, row by employee_id."""
         return self._finish().adjustments

@@ -26,6 +26,7 @@ from kpi_engine.inputs import label_map
 from ..ooxml import Package, atomic_write, check_package, file_lock, sheet_entries
 from ..ooxml.errors import damaged, unsafe
 from ..pipeline import FileSource
+from ..pipeline.calibration_input import calibration_header
 from ..pipeline.errors import workbook_error
 from ..pipeline.layout import layout
 from ..pipeline.reading import (
@@ -191,8 +192,8 @@ def _input_rows(path: Path, scheme: Scheme, skip: set[str]) -> dict[str, tuple[d
                 continue
             grid = source.read(name)
             found = find_header(grid[:HEADER_SCAN_ROWS], scheme)
-            if found is None or "employee_id" not in found[0]:
-                continue
+            if found is None or "employee_id" not in found[0] or calibration_header(grid[:HEADER_SCAN_ROWS]):
+                continue  # not an input sheet, or HR's 校准 sheet (which no command writes)
             cols, first_data, _ = found
             id_col = cols["employee_id"]
             plan[name] = (cols, [(r + 1, eid) for r in range(first_data, len(grid))

@@ -20,9 +20,11 @@ from kpi_engine import DEFAULT_PERIOD, PeriodError, Scheme, ScoreResult, default
 from kpi_engine.i18n import lang_of, tr
 from kpi_engine.problems import render, show_value
 
+from . import calibration_input
 from .cell_problem import CellProblem
 from .errors import WorkbookError
-from .layout import RESULT_KEYS, layout
+from .final_results import add_change_lines, add_distribution, pay_block
+from .layout import PAY_KEY, RESULT_KEYS, layout
 from .reading import (
     OWNED_KEY,
     SHEET_SEP,
@@ -30,6 +32,7 @@ from .reading import (
     claim_sheets,
     gather,
     read_meta,
+    skip_sheets,
 )
 from .results import (
     Block,
@@ -44,6 +47,7 @@ from .results import (
 from .sources import SheetSource
 
 Progress = Callable[[str, float], None]
+PROPOSAL_KEY = "proposal"  # meta: "on" once `kpi calibrate` asked for the proposal column in 得分
 
 
 class SchemeProblems(WorkbookError):
@@ -176,36 +180,41 @@ def _roster(frame: pd.DataFrame, result: ScoreResult) -> pd.DataFrame:
 
 
 def compute(source: SheetSource, *, lang: str | None = None, progress: Progress | None = None,
-            now: dt.datetime | None = None) -> Outcome:
-    """Score the workbook behind ``source`` and build every result block."""
+            now: dt.datetime | None = None, proposal: bool | None = None) -> Outcome:
+    """Score the workbook behind ``source`` and build every result block.
+
+    ``proposal``: True adds the proposed grades to 得分 (``kpi calibrate``) and records it in the
+    meta sheet, so that every later compute rebuilds that column from its own data; False drops
+    it; None keeps what the meta sheet says."""
     say = progress or (lambda msg, frac: None)
     meta = read_meta(source)
     lang = book_lang(meta, lang)
     result_sheets = [layout().sheet(key, lang) for key in RESULT_KEYS]
-    stale = claim_sheets(source, meta, result_sheets)  # before any work: HR's own sheets are never replaced
+    claim_sheets(source, meta, result_sheets)  # before any work: HR's own sheets are never replaced
     say(tr("workbook.step_scheme", lang), 0.05)
     scheme, problems = load_scheme_from(source, lang)
+    if scheme.pay is not None and scheme.pay.enabled:
+        result_sheets.insert(RESULT_KEYS.index("summary") + 1, layout().sheet(PAY_KEY, lang))
+    stale = claim_sheets(source, meta, result_sheets)
     period, period_problems = _period(meta, lang)
     problems += period_problems
     say(tr("workbook.step_inputs", lang), 0.15)
     gathered = gather(source, scheme, lang)
     problems += gathered.problems
     say(tr("workbook.step_score", lang), 0.45)
-    result = score(gathered.frame, scheme, period, lang)
-    problems += _locate(result, gathered, scheme, lang)
+    result, more = _scored(source, meta, gathered, scheme, period, lang)
+    problems += more
     say(tr("workbook.step_results", lang), 0.7)
     roster = _roster(gathered.frame, result)
+    propose = meta.get(PROPOSAL_KEY) == "on" if proposal is None else proposal
     stamp = (now or dt.datetime.now()).replace(microsecond=0).isoformat()
     new_meta = dict(meta) | {
         "period": period, "lang": lang, "scheme_fingerprint": scheme.fingerprint(),
         "version": kpi_engine.__version__, "computed_at": stamp, OWNED_KEY: SHEET_SEP.join(result_sheets),
+        PROPOSAL_KEY: "on" if propose else "",
     }
-    blocks = [
-        scores_block(result, roster, lang),
-        deductions_block(result, roster, lang),
-        guide_block(result, roster, lang),
-        summary_block(result, roster, lang),
-    ]
+    blocks, more = _result_blocks(result, roster, lang, propose)
+    problems += more
     problems += fit_problems(blocks, lang)  # a sheet beyond Excel's grid raises here, before any write
     blocks += [problems_block(problems, lang), meta_block(new_meta)]
     fit_problems(blocks[-2:], lang)
@@ -214,8 +223,32 @@ def compute(source: SheetSource, *, lang: str | None = None, progress: Progress 
                    stale)
 
 
+def _scored(source: SheetSource, meta: dict[str, str], gathered: GatheredInputs, scheme: Scheme, period: str,
+            lang: str) -> tuple[ScoreResult, list[CellProblem]]:
+    """The scores with HR's 校准 rows applied, and every problem of both, at its cell."""
+    hr = calibration_input.read_calibration(source, skip_sheets(meta), lang)
+    result = score(gathered.frame, scheme, period, lang).calibrate(hr.frame if hr is not None else None)
+    problems = _locate(result, gathered, scheme, lang) + (hr.problems if hr is not None else [])
+    return result, problems + calibration_input.locate(hr, result.final_problems)
+
+
+def _result_blocks(result: ScoreResult, roster: pd.DataFrame, lang: str,
+                   propose: bool) -> tuple[list[Block], list[CellProblem]]:
+    """The result sheets but 校验 and the meta, and the breaches and pool overruns at their cells."""
+    deductions, summary = deductions_block(result, roster, lang), summary_block(result, roster, lang)
+    add_change_lines(deductions, result, roster, lang)
+    problems = add_distribution(summary, result, lang)
+    blocks = [scores_block(result, roster, lang, result.proposal() if propose else None), deductions,
+              guide_block(result, roster, lang), summary]
+    if result.scheme.pay is not None and result.scheme.pay.enabled:
+        pay, overruns = pay_block(result, roster, lang)
+        blocks.append(pay)
+        problems += overruns
+    return blocks, problems
+
+
 def _summary(result: ScoreResult, problems: list[CellProblem], period: str) -> Summary:
-    counts = Counter(g for g in result.grade if g is not None)
+    counts = Counter(g for g in result.final_grade if g is not None)
     grades = {g: counts.get(g, 0) for g, _ in result.scheme.grades}
     sev = Counter(p.severity for p in problems)
     return Summary(len(result.total), int(result.total.notna().sum()), grades,
@@ -223,7 +256,8 @@ def _summary(result: ScoreResult, problems: list[CellProblem], period: str) -> S
 
 
 def validate(source: SheetSource, *, lang: str | None = None) -> list[CellProblem]:
-    """Every problem compute would report (scheme, inputs), without building results."""
+    """Every problem compute would report (scheme, inputs, HR's 校准 rows, limits, pools), without
+    writing results."""
     meta = read_meta(source)
     lang = book_lang(meta, lang)
     try:
@@ -232,5 +266,6 @@ def validate(source: SheetSource, *, lang: str | None = None) -> list[CellProble
         return exc.problems
     period, period_problems = _period(meta, lang)
     gathered = gather(source, scheme, lang)
-    result = score(gathered.frame, scheme, period, lang)
-    return problems + period_problems + gathered.problems + _locate(result, gathered, scheme, lang)
+    result, more = _scored(source, meta, gathered, scheme, period, lang)
+    _, limits = _result_blocks(result, _roster(gathered.frame, result), lang, False)
+    return problems + period_problems + gathered.problems + more + limits

@@ -14,7 +14,8 @@ if sys.version_info >= (3, 11):
 else:  # pragma: no cover
     import tomli as tomllib
 
-RESULT_KEYS = ("scores", "deductions", "guide", "summary", "problems")
+RESULT_KEYS = ("scores", "deductions", "guide", "summary", "problems")  # written by every compute
+PAY_KEY = "pay"  # the result sheet written when the scheme's pay section is on
 
 
 @dataclass(frozen=True)
@@ -34,12 +35,12 @@ class Layout:
     label_row: int
     id_row: int
     first_data_row: int
-    sheets: dict[str, dict[str, str]]  # help, config, meta -> {zh, en}
+    sheets: dict[str, dict[str, str]]  # help, config, calibration, meta -> {zh, en}
     inputs: tuple[InputSheet, ...]
     results: dict[str, dict[str, str]]  # key -> {zh, en}
 
     def sheet(self, key: str, lang: str = "zh") -> str:
-        """Name of a fixed sheet (help, config, meta) or a result sheet, in ``lang``."""
+        """Name of a fixed sheet (help, config, calibration, meta) or a result sheet, in ``lang``."""
         names = self.sheets.get(key) or self.results[key]
         return names["zh" if lang == "zh" else "en"]
 
@@ -48,7 +49,8 @@ class Layout:
         return self.results[key]["zh"], self.results[key]["en"]
 
     def all_result_names(self) -> set[str]:
-        return {n for key in RESULT_KEYS for n in self.result_names(key)}
+        """Every name (both languages) of every result sheet compute may write."""
+        return {n for key in self.results for n in self.result_names(key)}
 
 
 @lru_cache(maxsize=1)

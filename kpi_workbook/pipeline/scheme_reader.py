@@ -18,6 +18,7 @@ from kpi_engine.problems import clip, show_value
 from kpi_engine.scheme import SchemeError, scheme_from_dict
 
 from ..ooxml.cells import cell_ref
+from . import scheme_policy
 from .cell_problem import CellProblem
 from .scheme_syntax import parse_choices, parse_gate, parse_params
 from .scheme_tables import FALSE_WORDS, TABLES, TRUE_WORDS, B, C, G, N, P, columns
@@ -190,10 +191,14 @@ class _Reader:
         for key in ("groups", "indicators", "inputs", "flags", "constraints"):
             for d in data[key]:
                 d.pop("_row")
+        data.update(scheme_policy.sections(self))
         return data
 
     def locate(self, item: str, field: str, severity: str) -> tuple[int, int | None]:
         """The (row, column) of a scheme issue: the item's row and the field's column."""
+        policy_cell = scheme_policy.locate(self, item, field)
+        if policy_cell is not None:
+            return policy_cell
         head = re.split(r"[.\[]", field)[0] if field else ""
         m = re.match(r"checks\[(\d+)\]\.?(\w*)", field)
         if m and item in self.check_rows and int(m.group(1)) <= len(self.check_rows[item]):

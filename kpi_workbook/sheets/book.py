@@ -1,4 +1,5 @@
-"""``kpi new``: the period workbook — help, one input sheet per data owner, scheme, hidden meta.
+"""``kpi new``: the period workbook — help, one input sheet per data owner, HR's 校准 sheet, scheme,
+hidden meta.
 
 This module assembles the workbook; the sheets themselves are written by :mod:`.input_sheets`,
 :mod:`.help_sheet` and :mod:`.scheme_sheet`.
@@ -21,6 +22,7 @@ from ..ooxml import atomic_write
 from ..pipeline.layout import input_columns, layout
 from ..pipeline.reading import OWNED_KEY
 from ..pipeline.roster import roster_frame
+from .calibration_sheet import calibration_sheet
 from .cells import save_workbook, write
 from .help_sheet import help_sheet
 from .input_sheets import input_sheet
@@ -29,7 +31,7 @@ from .scheme_sheet import write_config
 
 def new_workbook(period: str, roster: pd.DataFrame | None = None, lang: str = "zh",
                  scheme: Scheme | None = None) -> Workbook:
-    """The period workbook: 说明, one input sheet per data owner, 指标配置, hidden _kpi_meta."""
+    """The period workbook: 说明, one input sheet per data owner, HR's 校准 (empty), 指标配置, hidden _kpi_meta."""
     lang, scheme = lang_of(lang), scheme or default_scheme()
     per = parse_period(period)
     frame = roster_frame(roster, scheme) if roster is not None else None
@@ -39,6 +41,7 @@ def new_workbook(period: str, roster: pd.DataFrame | None = None, lang: str = "z
     help_ws.title = lay.sheet("help", lang)
     for sheet, fields in input_columns(scheme):
         input_sheet(wb.create_sheet(sheet.name(lang)), sheet, fields, frame, lang)
+    calibration_sheet(wb.create_sheet(lay.sheet("calibration", lang)), scheme, frame, lang)
     write_config(wb.create_sheet(lay.sheet("config", lang)), scheme, lang)
     meta = wb.create_sheet(lay.sheet("meta", lang))
     rows = [("period", per.label), ("lang", lang), ("scheme_fingerprint", scheme.fingerprint()),

@@ -9,18 +9,21 @@ from typing import Any
 from openpyxl.worksheet.datavalidation import DataValidation
 
 from kpi_engine.i18n import lang_of
-from kpi_engine.model import DIRECTIONS, GAPS, INPUT_KINDS, ROUNDINGS, Scheme
+from kpi_engine.model import DIRECTIONS, GAPS, HEADCOUNT_ROUNDINGS, INPUT_KINDS, OVERRUNS, ROUNDINGS, SCOPES, Scheme
 from kpi_engine.rules import RULES
 
 from ..ooxml.cells import cell_ref
+from ..pipeline.scheme_policy import table_rows
 from ..pipeline.scheme_syntax import format_choices, format_gate, format_params
-from ..pipeline.scheme_tables import SPARE_ROWS, TABLES, B, N, columns
+from ..pipeline.scheme_tables import POLICY_TABLES, SPARE_ROWS, TABLES, B, N, columns
 from .cells import write
 from .style import BOLD, ID_FONT, INPUT_FILL, NOTE_FONT, SECTION_FONT, SHEET_TITLE_FONT, TABLE_HEAD_FILL, TITLE_FILL
 
 
 def _rows(scheme: Scheme, key: str) -> list[dict[str, Any]]:
     s = scheme
+    if key in POLICY_TABLES:
+        return table_rows(scheme, key)
     if key == "meta":
         return [{"key": k, "value": v} for k, v in s.meta.items()]
     if key == "indicators":
@@ -87,11 +90,14 @@ def write_config(ws: Any, scheme: Scheme, lang: str = "zh") -> None:
 def _validate_column(ws: Any, table: str, fid: str, kind: str, ref: str, en: bool, id_ranges: dict[str, str]) -> None:
     options = {"rule": tuple(RULES), "direction": DIRECTIONS, "gap": GAPS, "rounding": ROUNDINGS,
                "kind": INPUT_KINDS, "period": ("Q1", "Q2", "Q3", "Q4")}.get(fid)
+    options = {("calibration", "scope"): SCOPES, ("calibration", "rounding"): HEADCOUNT_ROUNDINGS,
+               ("pay", "overrun"): OVERRUNS}.get((table, fid), options)
     if kind == B:
         options = ("Yes", "No") if en else ("是", "否")
     formula = f'"{",".join(options)}"' if options else None
     formula = {("indicators", "group"): id_ranges.get("groups"),
-               ("checks", "indicator"): id_ranges.get("indicators")}.get((table, fid), formula)
+               ("checks", "indicator"): id_ranges.get("indicators"),
+               ("pay_coefficients", "grade"): id_ranges.get("grades")}.get((table, fid), formula)
     if formula:
         dv = DataValidation(type="list", formula1=formula, allow_blank=True, showErrorMessage=True,
                             errorTitle="Invalid value" if en else "无效的值",
