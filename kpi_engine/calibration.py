@@ -62,59 +62,96 @@ def _text(value: Any) -> str | None:
     return None if is_blank(value) else clip(str(value).strip(), 2000)
 
 
+APPLIED_COLUMNS = ["adjustment", "final_grade", "reason", "approver", "pay_base", "row"]
+
+
 def read_adjustments(frame: pd.DataFrame | None, scored: pd.Index, scheme: Scheme,
                      lang: str = "zh") -> tuple[pd.DataFrame, pd.DataFrame]:
-    """(rows that apply, problems) from HR's rows. The applied frame is indexed by employee_id with
-    ``adjustment`` (NaN: none), ``final_grade`` (None: none), ``reason``, ``approver``, ``row`` (the
-    row's position in ``frame``); the problems table is :mod:`kpi_engine.problems`' with ``row`` the
-    same position. Rows with neither an adjustment nor a final grade are not HR's changes: skipped."""
-    columns = ["adjustment", "final_grade", "reason", "approver", "row"]
-    problems: list[dict[str, Any]] = []
-    if frame is None or len(frame) == 0:
-        return pd.DataFrame(columns=columns, index=pd.Index([], name="employee_id", dtype=object)), \
-            pd.DataFrame(problems, columns=COLUMNS)
-    grades = [g for g, _ in scheme.grades]
-    known = set(scored)
-    records = frame.reset_index(drop=True).to_dict("records")
-    changes = [r for r, rec in enumerate(records)
-               if not is_blank(rec.get("adjustment"), dashes=True) or not is_blank(rec.get("final_grade"))]
-    ids = {r: normalize_id(records[r].get("employee_id")) for r in changes}
-    rows_of: dict[str, list[int]] = {}
-    for r in changes:
-        if ids[r] is not None:
-            rows_of.setdefault(ids[r], []).append(r)
+    """(rows that apply, problems) from HR's rows.
 
-    def add(code: str, r: int, fld: str, value: Any, text: str, severity: str = "error") -> None:
-        problems.append({"employee_id": ids[r], "field": fld, "problem": text, "severity": severity, "code": code,
-                         "value": value, "row": r, "indicator": None})
+    The applied frame is indexed by employee_id with ``adjustment`` (NaN: none), ``final_grade``
+    (None: none), ``reason``, ``approver``, ``pay_base`` (the pay section's base column when the
+    rows give it; NaN: none) and ``row`` (the row's position in ``frame``); the problems table is
+    :mod:`kpi_engine.problems`' with ``row`` the same position. A change (an adjustment or a final
+    grade) with any problem is not applied at all; a bad base leaves that person without pay and
+    the row's change still applies. Rows with neither a change nor a base are skipped."""
+    rows = _HrRows(frame, scored, scheme, lang)
+    applied = [a for a in (rows.read(r) for r in rows.used) if a is not None]
+    out = pd.DataFrame([a[1:] for a in applied], columns=APPLIED_COLUMNS,
+                       index=pd.Index([a[0] for a in applied], name="employee_id", dtype=object))
+    out = out.astype({"adjustment": float, "final_grade": object, "pay_base": float})
+    return out, pd.DataFrame(rows.problems, columns=COLUMNS)
 
-    applied = []
-    for r in changes:
-        rec, eid = records[r], ids[r]
-        bad = len(problems)
-        raw_adj, raw_grade = rec.get("adjustment"), rec.get("final_grade")
+
+class _HrRows:
+    """HR's rows, read one by one; every problem a row of the problems table."""
+
+    def __init__(self, frame: pd.DataFrame | None, scored: pd.Index, scheme: Scheme, lang: str):
+        self.scheme, self.lang, self.known = scheme, lang, set(scored)
+        self.grades = [g for g, _ in scheme.grades]
+        self.base = scheme.pay.base if scheme.pay is not None else None
+        self.records = [] if frame is None else frame.reset_index(drop=True).to_dict("records")
+        self.problems: list[dict[str, Any]] = []
+        self.used = [r for r, rec in enumerate(self.records) if self._change(rec) or self._base_given(rec)]
+        self.ids = {r: normalize_id(self.records[r].get("employee_id")) for r in self.used}
+        self.rows_of: dict[str, list[int]] = {}
+        for r in self.used:
+            if self.ids[r] is not None:
+                self.rows_of.setdefault(self.ids[r], []).append(r)
+
+    @staticmethod
+    def _change(rec: dict[str, Any]) -> bool:
+        return not is_blank(rec.get("adjustment"), dashes=True) or not is_blank(rec.get("final_grade"))
+
+    def _base_given(self, rec: dict[str, Any]) -> bool:
+        return self.base is not None and not is_blank(rec.get(self.base), dashes=True)
+
+    def add(self, code: str, r: int, fld: str, value: Any, text: str, severity: str = "error") -> None:
+        self.problems.append({"employee_id": self.ids[r], "field": fld, "problem": text, "severity": severity,
+                              "code": code, "value": value, "row": r, "indicator": None})
+
+    def read(self, r: int) -> tuple | None:
+        """The row as (employee_id, *APPLIED_COLUMNS) when anything of it applies; else None."""
+        rec, eid, lang = self.records[r], self.ids[r], self.lang
         if eid is None:
-            add("blank_id", r, "employee_id", None, tr("calibration.blank_id", lang))
-            continue
-        if len(rows_of[eid]) > 1:
-            rows = tr("words.rows", lang, rows=", ".join(str(x + 1) for x in rows_of[eid]))
-            add("duplicate_id", r, "employee_id", eid, tr("calibration.duplicate_id", lang, value=show_value(eid),
-                                                             detail=rows))
-            continue
-        if eid not in known:
-            add("not_on_roster", r, "employee_id", eid, tr("calibration.not_on_roster", lang, value=show_value(eid)))
-        adjustment, grade = _values(raw_adj, raw_grade, grades, functools.partial(_at_row, add, r), lang)
+            self.add("blank_id", r, "employee_id", None, tr("calibration.blank_id", lang))
+            return None
+        if len(self.rows_of[eid]) > 1:
+            rows = tr("words.rows", lang, rows=", ".join(str(x + 1) for x in self.rows_of[eid]))
+            self.add("duplicate_id", r, "employee_id", eid,
+                     tr("calibration.duplicate_id", lang, value=show_value(eid), detail=rows))
+            return None
+        if eid not in self.known:
+            self.add("not_on_roster", r, "employee_id", eid, tr("calibration.not_on_roster", lang, value=show_value(eid)))
+            return None
+        base = self._base(r, rec)
+        if not self._change(rec):
+            return (eid, math.nan, None, None, None, base, r)
+        bad = len(self.problems)
+        adjustment, grade = _values(rec.get("adjustment"), rec.get("final_grade"), self.grades,
+                                    functools.partial(_at_row, self.add, r), lang)
         reason, approver = _text(rec.get("reason")), _text(rec.get("approver"))
         if reason is None:
-            add("no_reason", r, "reason", None, tr("calibration.no_reason", lang))
-        if len(problems) > bad:
-            continue
+            self.add("no_reason", r, "reason", None, tr("calibration.no_reason", lang))
+        if len(self.problems) > bad:
+            return (eid, math.nan, None, None, None, base, r)
         if approver is None:
-            add("no_approver", r, "approver", None, tr("calibration.no_approver", lang), "warning")
-        applied.append((eid, adjustment, grade, reason, approver, r))
-    out = pd.DataFrame([a[1:] for a in applied], columns=columns,
-                       index=pd.Index([a[0] for a in applied], name="employee_id", dtype=object))
-    return out.astype({"adjustment": float, "final_grade": object}), pd.DataFrame(problems, columns=COLUMNS)
+            self.add("no_approver", r, "approver", None, tr("calibration.no_approver", lang), "warning")
+        return (eid, adjustment, grade, reason, approver, base, r)
+
+    def _base(self, r: int, rec: dict[str, Any]) -> float:
+        """The row's pay base (NaN when blank, or reported: not a number, negative)."""
+        if not self._base_given(rec):
+            return math.nan
+        raw = rec.get(self.base)
+        number = parse_number(raw)
+        if number is None or number < 0:
+            name = self.scheme.field_name(self.base, self.lang)
+            self.add("base_not_a_number" if number is None else "base_negative", r, self.base, raw,
+                     tr("calibration.base_not_a_number" if number is None else "calibration.base_negative",
+                        self.lang, field=name, value=show_value(raw)))
+            return math.nan
+        return number
 
 
 def _at_row(add: Any, r: int, code: str, *rest: Any) -> None:

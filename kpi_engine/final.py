@@ -47,6 +47,7 @@ class Finished:
     adjustments: pd.DataFrame
     problems: pd.DataFrame
     natural: pd.Series  # the grade of the final total, before any override
+    base: pd.Series  # the pay base: HR's rows' where they give one, else the inputs'
     scope: pd.Series
     distribution: pd.DataFrame
     pools: pd.DataFrame
@@ -94,8 +95,9 @@ class Finishing:
 
     @property
     def pay_base(self) -> pd.Series:
-        """The base the coefficient multiplies, as read from the inputs (NaN: blank or rejected)."""
-        return self._column(self.scheme.pay.base if self.scheme.pay is not None else "", float)
+        """The base the coefficient multiplies (NaN: blank or rejected): from HR's rows (the 校准
+        sheet) where they give one, else from the inputs given to ``score``."""
+        return self._finish().base
 
     @property
     def final_band(self) -> pd.Series:
@@ -104,7 +106,8 @@ class Finishing:
 
     @property
     def adjustments(self) -> pd.DataFrame:
-        """HR's changes that applied: adjustment, final_grade, reason, approver, row by employee_id."""
+        """HR's rows that applied: adjustment, final_grade, reason, approver, pay_base, row by employee_id
+        (a row that gives only a base has neither adjustment nor final grade)."""
         return self._finish().adjustments
 
     @property
@@ -158,11 +161,12 @@ class Finishing:
         notes = [{"employee_id": e, "field": "adjustment", "problem": tr("calibration.incomplete", lang),
                   "severity": "warning", "code": "adjustment_on_incomplete", "value": applied.at[e, "adjustment"],
                   "row": applied.at[e, "row"], "indicator": None} for e in unscored]
+        applied.loc[unscored, "adjustment"] = np.nan  # reported above: not applied
         natural = grade_totals(final_total, scheme)
         override = applied["final_grade"].reindex(index)
         final_grade = natural.where(override.isna(), override).rename("final_grade")
         who = applied["approver"].fillna(tr("calibration.no_approver_word", lang))
-        changed = (applied["adjustment"].notna() & ~applied.index.isin(unscored)) | applied["final_grade"].notna()
+        changed = applied["adjustment"].notna() | applied["final_grade"].notna()
         changed_by = who[changed].reindex(index)
         calib = scheme.calibration or Calibration(enabled=False)
         team = self._column("team", object)
@@ -170,8 +174,10 @@ class Finishing:
         dist = cal.distribution(final_grade, scope, calib, lang) if calib.active else \
             pd.DataFrame(columns=["scope", "headcount", "grades", "max_share", "allowed", "actual", "over", "binding",
                                   "problem"])
+        base = applied["pay_base"].reindex(index)
+        base = base.where(base.notna(), self._column(scheme.pay.base if scheme.pay is not None else "", float))
         if scheme.pay is not None and scheme.pay.enabled:
-            lines, pools = pay_lines(final_grade, self.pay_base, team, scheme.pay, lang)
+            lines, pools = pay_lines(final_grade, base, team, scheme.pay, lang)
         else:
             lines = pd.DataFrame({"coefficient": np.nan, "pay": np.nan}, index=index)
             pools = pd.DataFrame(columns=POOL_COLUMNS)
@@ -183,4 +189,4 @@ class Finishing:
                    for field, code, frame in (("calibration", "over_limit", dist), ("pay", "pool_over", pools))
                    for text in frame["problem"] if isinstance(text, str)]
         everything = pd.DataFrame(problems.to_dict("records") + notes + summary, columns=COLUMNS)
-        return Finished(final[FINAL_COLUMNS], applied, everything, natural, scope, dist, pools)
+        return Finished(final[FINAL_COLUMNS], applied, everything, natural, base.rename("pay_base"), scope, dist, pools)

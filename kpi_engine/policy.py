@@ -140,24 +140,23 @@ def _amounts(table: Any, item: str, limit: float, issues: list[SchemeIssue]) -> 
 
 
 def check(s: Scheme, issues: list[SchemeIssue]) -> None:
-    """The sections against the rest of the scheme: grades that exist, a base column that is a number."""
-    grades = [g for g, _ in s.grades]
-    shown = "/".join(grades)
-    if s.calibration is not None:
-        for i, limit in enumerate(s.calibration.limits, 1):
-            for g in limit.grades:
-                if g not in grades:
-                    issues.append(_issue(f"calibration.limits[{i}]", "grades",
-                                         both("calibration.unknown_grade", grade=quoted(g), grades=shown)))
+    """The sections against the rest of the scheme: a base column that is a number, and grades that
+    exist — checked only when the grades table itself is sound (one cause, one message)."""
     if s.pay is not None:
-        for g in s.pay.coefficients:
-            if g not in grades:
-                issues.append(_issue("pay.coefficients", g, both("calibration.unknown_grade", grade=quoted(g),
-                                                                 grades=shown)))
-        if s.pay.enabled:
-            for g in grades:
-                if g not in s.pay.coefficients:
-                    issues.append(_issue("pay.coefficients", g, both("pay.no_coefficient", grade=g)))
         fields = {f.id: f for f in s.inputs}
         if s.pay.base not in fields or not fields[s.pay.base].numeric:
             issues.append(_issue("pay", "base", both("pay.base", value=quoted(s.pay.base))))
+    if any(i.item == "grades" for i in issues):
+        return
+    grades = [g for g, _ in s.grades]
+    shown = "/".join(grades)
+    named = [(f"calibration.limits[{i}]", "grades", g) for i, limit in enumerate(s.calibration.limits, 1)
+             for g in limit.grades] if s.calibration is not None else []
+    named += [("pay.coefficients", g, g) for g in s.pay.coefficients] if s.pay is not None else []
+    for item, fld, g in named:
+        if g not in grades:
+            issues.append(_issue(item, fld, both("calibration.unknown_grade", grade=quoted(g), grades=shown)))
+    if s.pay is not None and s.pay.enabled:
+        for g in grades:
+            if g not in s.pay.coefficients:
+                issues.append(_issue("pay.coefficients", g, both("pay.no_coefficient", grade=g)))

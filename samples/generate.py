@@ -28,6 +28,7 @@ PREV, CURR = "2026-Q3", "2026-Q4"
 SEASONAL_Q3, SEASONAL_Q4 = 1.1, 1.5  # default scheme's [seasonal]: Q4 targets = Q3 × 1.5 / 1.1
 
 ROSTER_COLUMNS = ["employee_id", "name", "team", "category", "product_type"]
+PAY_BASE_RANGE = (4000, 12000)  # yuan per quarter, in steps of 500: roster.csv's pay_base (绩效基数)
 # Spec §2, in its order.
 METRIC_COLUMNS = ROSTER_COLUMNS + [
     "sales_target", "sales_actual", "prev_sales_achievement",
@@ -344,7 +345,7 @@ def _readme(roster: pd.DataFrame, problems: list[Problem], cast: dict[str, list[
         "",
         "| 文件 file | 内容 |",
         "|---|---|",
-        "| `roster.csv` | 员工名册：employee_id, name, team, category, product_type |",
+        "| `roster.csv` | 员工名册：employee_id, name, team, category, product_type, pay_base（绩效基数，元/季度，`kpi new` 填入「校准」表） |",
         f"| `metrics_2026Q3.csv` | 上一期 {PREV} 的全部输入列（spec §2 的规范列名），数据干净 |",
         f"| `metrics_2026Q4.csv` | 本期 {CURR} 的全部输入列，含下列故意制造的数据问题 |",
         "| `generate.py` | 生成脚本（固定随机种子，可重复生成，输出逐字节一致） |",
@@ -394,11 +395,19 @@ def generate(out_dir: str | Path = HERE) -> list[Path]:
     out.mkdir(parents=True, exist_ok=True)
     roster, q3, q4, problems, cast = _build(np.random.default_rng(SEED))
     paths = [out / "roster.csv", out / "metrics_2026Q3.csv", out / "metrics_2026Q4.csv", out / "README.md"]
-    _write_csv(roster, paths[0])
+    _write_csv(_with_pay_base(roster), paths[0])
     _write_csv(q3, paths[1])
     _write_csv(q4, paths[2])
     paths[3].write_text(_readme(roster, problems, cast), encoding="utf-8", newline="\n")
     return paths
+
+
+def _with_pay_base(roster: pd.DataFrame) -> pd.DataFrame:
+    """The roster with a pay base per person, drawn from a generator of its own so that every other
+    sample value stays as it was (it goes to HR's 校准 sheet, not to the metrics files)."""
+    rng = np.random.default_rng(SEED + 1)
+    lo, hi = PAY_BASE_RANGE
+    return roster.assign(pay_base=rng.integers(lo // 500, hi // 500 + 1, len(roster)) * 500)
 
 
 def deliberate_problems() -> list[Problem]:

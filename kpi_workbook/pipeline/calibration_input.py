@@ -20,35 +20,46 @@ import pandas as pd
 
 from kpi_engine.calibration import HR_COLUMNS
 from kpi_engine.i18n import tr
+from kpi_engine.model import Scheme
 from kpi_engine.numbers import is_blank
 
 from ..ooxml.cells import cell_ref
 from .cell_problem import CellProblem
-from .layout import layout
+from .layout import calibration_inputs, layout
 from .sources import SheetSource
 
 HEADER_SCAN_ROWS = 10
-ROSTER_COLUMNS = ("employee_id", "name", "team")  # who the row is about; the rest is HR's
-COLUMNS = ROSTER_COLUMNS + HR_COLUMNS
+ROSTER_COLUMNS = ("employee_id", "name", "team")  # who the row is about (for reference)
 SIGNS = ("adjustment", "final_grade")  # a header with employee_id and one of these is a 校准 sheet
 
 
-def column_label(fid: str, lang: str) -> str:
+def columns(scheme: Scheme | None) -> list[str]:
+    """The 校准 sheet's columns: who, the scheme's inputs owned by this sheet (the pay base), HR's."""
+    own = [f.id for f in calibration_inputs(scheme)] if scheme is not None else []
+    return [*ROSTER_COLUMNS, *own, *HR_COLUMNS]
+
+
+def column_label(fid: str, lang: str, scheme: Scheme | None = None) -> str:
     """The label of a column of the 校准 sheet in ``lang``."""
-    return tr(f"calibration.col_{fid}", lang) if fid in HR_COLUMNS else tr(f"label.{fid}", lang)
+    if fid in HR_COLUMNS:
+        return tr(f"calibration.col_{fid}", lang)
+    if scheme is not None and fid not in ROSTER_COLUMNS:
+        return scheme.field_name(fid, lang)
+    return tr(f"label.{fid}", lang)
 
 
-def _labels() -> dict[str, str]:
+def _labels(scheme: Scheme | None) -> dict[str, str]:
     """Every label of the sheet's columns (both languages, case-insensitive) → its id."""
-    return {column_label(f, lang).strip().lower(): f for f in COLUMNS for lang in ("zh", "en")}
+    return {column_label(f, lang, scheme).strip().lower(): f for f in columns(scheme) for lang in ("zh", "en")}
 
 
-def calibration_header(grid: list[list[Any]]) -> tuple[dict[str, int], int] | None:
+def calibration_header(grid: list[list[Any]], scheme: Scheme | None = None) -> tuple[dict[str, int], int] | None:
     """(column of each id, first data row, 0-based) when ``grid`` is a 校准 sheet; else None."""
-    labels = _labels()
+    known = columns(scheme)
+    labels = _labels(scheme)
     for r, row in enumerate(grid[:HEADER_SCAN_ROWS]):
         cells = [str(v).strip() if isinstance(v, str) else "" for v in row]
-        by_id = {c: i for i, c in reversed(list(enumerate(cells))) if c in COLUMNS}
+        by_id = {c: i for i, c in reversed(list(enumerate(cells))) if c in known}
         if "employee_id" in by_id and any(s in by_id for s in SIGNS):
             return by_id, r + 1
         by_label = {labels[c.lower()]: i for i, c in reversed(list(enumerate(cells))) if c.lower() in labels}
@@ -65,19 +76,20 @@ class CalibrationInput:
     """HR's rows as the engine takes them, and where each value was typed."""
 
     sheet: str
-    frame: pd.DataFrame  # columns COLUMNS, values as typed; a row's position is the engine's ``row``
+    frame: pd.DataFrame  # the sheet's columns, values as typed; a row's position is the engine's ``row``
     cells: list[dict[str, str]]  # per frame row: field → cell ("D7")
     problems: list[CellProblem] = field(default_factory=list)
 
 
-def read_calibration(source: SheetSource, skip: set[str], lang: str = "zh") -> CalibrationInput | None:
+def read_calibration(source: SheetSource, skip: set[str], scheme: Scheme,
+                     lang: str = "zh") -> CalibrationInput | None:
     """The first 校准 sheet of the book (None when there is none); a second one is reported, not read."""
     found: CalibrationInput | None = None
     for name in source.sheet_names():
         if name in skip:
             continue
         grid = source.read(name)
-        header = calibration_header(grid)
+        header = calibration_header(grid, scheme)
         if header is None:
             continue
         if found is not None:
@@ -85,20 +97,20 @@ def read_calibration(source: SheetSource, skip: set[str], lang: str = "zh") -> C
                                               tr("calibration.second_sheet", lang, sheet=name, used=found.sheet),
                                               "warning", "second_calibration_sheet"))
             continue
-        found = _read(name, grid, *header)
+        found = _read(name, grid, *header, columns(scheme))
     return found
 
 
-def _read(name: str, grid: list[list[Any]], columns: dict[str, int], first: int) -> CalibrationInput:
+def _read(name: str, grid: list[list[Any]], found: dict[str, int], first: int, names: list[str]) -> CalibrationInput:
     records, cells = [], []
     for r in range(first, len(grid)):
         row = grid[r]
-        values = {f: (row[c] if c < len(row) else None) for f, c in columns.items()}
+        values = {f: (row[c] if c < len(row) else None) for f, c in found.items()}
         if all(is_blank(v) for v in values.values()):
             continue
         records.append(values)
-        cells.append({f: cell_ref(r + 1, c + 1) for f, c in columns.items()})
-    return CalibrationInput(name, pd.DataFrame.from_records(records, columns=list(COLUMNS)).astype(object), cells)
+        cells.append({f: cell_ref(r + 1, c + 1) for f, c in found.items()})
+    return CalibrationInput(name, pd.DataFrame.from_records(records, columns=names).astype(object), cells)
 
 
 def locate(hr: CalibrationInput | None, problems: pd.DataFrame) -> list[CellProblem]:

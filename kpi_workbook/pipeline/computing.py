@@ -226,7 +226,7 @@ def compute(source: SheetSource, *, lang: str | None = None, progress: Progress 
 def _scored(source: SheetSource, meta: dict[str, str], gathered: GatheredInputs, scheme: Scheme, period: str,
             lang: str) -> tuple[ScoreResult, list[CellProblem]]:
     """The scores with HR's 校准 rows applied, and every problem of both, at its cell."""
-    hr = calibration_input.read_calibration(source, skip_sheets(meta), lang)
+    hr = calibration_input.read_calibration(source, skip_sheets(meta), scheme, lang)
     result = score(gathered.frame, scheme, period, lang).calibrate(hr.frame if hr is not None else None)
     problems = _locate(result, gathered, scheme, lang) + (hr.problems if hr is not None else [])
     return result, problems + calibration_input.locate(hr, result.final_problems)

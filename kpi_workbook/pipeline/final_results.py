@@ -8,7 +8,9 @@ Values only, like :mod:`.results` (whose blocks these extend):
   over (+) or room left (−), with a chart of allowed against actual; every breach is returned as a
   warning at its row's cell;
 - :func:`pay_block` — the sheet 绩效工资: base, coefficient and pay per person, then per team the
-  sums against the pools; every overrun is returned as a warning at its team's row.
+  sums against the pools; every overrun is returned as a warning at its team's row;
+- :func:`proposal_text` — what the calibration proposal says, in one line (``kpi calibrate`` and
+  the add-in's 校准建议).
 """
 
 from __future__ import annotations
@@ -96,3 +98,19 @@ def pay_block(result: ScoreResult, roster: pd.DataFrame, lang: str) -> tuple[Blo
     formats = {4: MONEY, 5: COEFFICIENT, 6: MONEY, 7: MONEY, 8: MONEY, 9: MONEY}
     widths = {0: 10, 1: 10, 2: 14, 3: 8, 4: 14, 5: 8, 6: 14, 7: 14, 8: 14, 9: 14}
     return Block(PAY_KEY, layout().sheet(PAY_KEY, lang), rows, number_formats=formats, widths=widths), problems
+
+
+def proposal_text(outcome: Any, cleared: bool = False) -> str:
+    """What the proposal says, in one line (the command's and the add-in's message)."""
+    lang, result = outcome.lang, outcome.result
+    sheet = layout().sheet("scores", lang)
+    if cleared:
+        return tr("calibration.proposal_cleared", lang, sheet=sheet)
+    calib = result.scheme.calibration
+    if calib is None or not calib.active:
+        return tr("calibration.proposal_off", lang, sheet=sheet)
+    proposal, band = result.proposal(), result.final_band
+    lower = int((proposal.notna() & (proposal != band)).sum())
+    breaches = sum(isinstance(p, str) for p in result.distribution["problem"])
+    return tr("calibration.proposal_done", lang, sheet=sheet, column=tr("label.proposal", lang), lower=lower,
+              breaches=breaches)

@@ -71,13 +71,19 @@ def input_columns(scheme: Scheme) -> list[tuple[InputSheet, list[InputField]]]:
     """Each input sheet with its columns: the roster fields, then the sheet's own inputs.
 
     Inputs whose owner has no sheet in the layout go to the first sheet, so that every input
-    has exactly one place.
+    has exactly one place; inputs owned by another sheet of the layout (``calibration``: HR's
+    校准 sheet, see :func:`calibration_inputs`) are on that sheet instead.
     """
     sheets = layout().inputs
-    owners = {s.owner for s in sheets}
+    owners = {s.owner for s in sheets} | set(layout().sheets)
     roster = [f for f in scheme.inputs if f.owner == "roster"]
     out = []
     for i, sheet in enumerate(sheets):
         own = [f for f in scheme.inputs if f.owner == sheet.owner or (i == 0 and f.owner not in owners | {"roster"})]
         out.append((sheet, roster + own))
     return out
+
+
+def calibration_inputs(scheme: Scheme) -> list[InputField]:
+    """The scheme's inputs that are columns of HR's 校准 sheet (owner ``calibration``: the pay base)."""
+    return [f for f in scheme.inputs if f.owner == "calibration"]
