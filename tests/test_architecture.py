@@ -29,7 +29,7 @@ LAYERS = {
     "addin": {"kpi_engine", "kpi_workbook.ooxml", "kpi_workbook.pipeline", "kpi_workbook.sheets"},
 }
 THIRD_PARTY = {  # what each layer may import from outside the standard library
-    "kpi_engine": {"numpy", "pandas", "tomli"},
+    "kpi_engine": {"numpy", "pandas", "tomli", "tomllib"},  # tomllib: standard from 3.11, tomli before
     "kpi_workbook.ooxml": {"defusedxml"},
 }
 

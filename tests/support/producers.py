@@ -212,7 +212,8 @@ def excel_style(sample: Path, outdir: Path) -> Path:
         text = parts[part].decode("utf-8")
         text = re.sub(r'<c ([^>]*?) t="inlineStr"><is><t( xml:space="preserve")?>(.*?)</t></is></c>', shared, text,
                       flags=re.S)
-        text = re.sub(r'<c ([^>]*?) t="inlineStr"\s*/>', r"<c \1/>", text)  # an empty text cell: Excel keeps it blank
+        # an empty text cell, closed either way (<c …/> or, as lxml writes it, <c …></c>): Excel keeps it blank
+        text = re.sub(r'<c ([^>]*?) t="inlineStr"\s*(?:/>|></c>)', r"<c \1/>", text)
         assert "inlineStr" not in text, part
         text = re.sub(r"\s+/>", "/>", text)
         text = re.sub(r'\s+xmlns:r="[^"]*"', "", text)  # declared once, on the root
