@@ -163,6 +163,20 @@ def test_result_sheets_protected_meta_very_hidden(book: FakeBook) -> None:
     assert all(c.source and c.x_values and c.title for c in summary.charts)
 
 
+def test_calibrate_button_proposes_in_scores_and_never_writes_hr_sheet(book: FakeBook) -> None:
+    """校准建议: the proposal column in 得分 (kept by a later 计算), 校准 neither written nor read twice."""
+    hr = layout().sheet("calibration")
+    before = book.values(hr)
+    report = kpi_addin.calibrate(book)
+    assert report.ok, report.message
+    assert "建议等级" in report.message and "共 60 人" in report.message
+    ids = book.values(layout().sheet("scores"))[1]
+    assert "proposal" in ids
+    assert hr not in [name for name, *_ in book.write_log] and book.values(hr) == before
+    assert kpi_addin.compute(book).ok
+    assert "proposal" in book.values(layout().sheet("scores"))[1]
+
+
 def test_compute_twice_replaces_results(book: FakeBook) -> None:
     kpi_addin.compute(book)
     names = [s.name for s in book.sheets]
