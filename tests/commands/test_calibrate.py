@@ -163,4 +163,4 @@ def test_next_period_starts_a_fresh_calibration_sheet(computed, tmp_path, capsys
     assert rows[1][:8] == ["employee_id", "name", "team", "pay_base", "adjustment", "final_grade", "reason",
                            "approver"]
     people = [r for r in rows[2:] if r[0]]
-    assert len(people) == 60 and all(v is None for r in people for v in r[4:8])
+    assert len(people) == 60 and all(v is None for r in people for v in r[3:8])  # the base too: HR types it anew
