@@ -52,14 +52,22 @@ def _unknown_keys(d: Mapping[str, Any], known: tuple[str, ...], item: str, issue
             issues.append(_issue(item, str(key), both("calibration.unknown_key", known="/".join(known))))
 
 
-def read_calibration(data: Any, issues: list[SchemeIssue]) -> Calibration | None:
-    """The ``calibration`` section, or None when the scheme has none."""
+def _section(data: Any, name: str, known: tuple[str, ...], issues: list[SchemeIssue]) -> Mapping[str, Any] | None:
+    """The section as a table (its unknown keys reported), or None: absent, or not a table (reported)."""
     if data is None:
         return None
     if not isinstance(data, Mapping):
-        issues.append(_issue("calibration", "", both("calibration.not_a_table")))
+        issues.append(_issue(name, "", both(f"{name}.not_a_table")))
         return None
-    _unknown_keys(data, ("enabled", "scope", "min_team_size", "rounding", "limits"), "calibration", issues)
+    _unknown_keys(data, known, name, issues)
+    return data
+
+
+def read_calibration(data: Any, issues: list[SchemeIssue]) -> Calibration | None:
+    """The ``calibration`` section, or None when the scheme has none."""
+    data = _section(data, "calibration", ("enabled", "scope", "min_team_size", "rounding", "limits"), issues)
+    if data is None:
+        return None
     size = data.get("min_team_size", 10)
     number = finite(size, 1e6)
     if number is None or number < 0 or not float(number).is_integer():
@@ -106,12 +114,9 @@ def _limit(d: Any, item: str, issues: list[SchemeIssue]) -> GradeLimit | None:
 
 def read_pay(data: Any, issues: list[SchemeIssue]) -> Pay | None:
     """The ``pay`` section, or None when the scheme has none."""
+    data = _section(data, "pay", ("enabled", "base", "overrun", "coefficients", "pools"), issues)
     if data is None:
         return None
-    if not isinstance(data, Mapping):
-        issues.append(_issue("pay", "", both("pay.not_a_table")))
-        return None
-    _unknown_keys(data, ("enabled", "base", "overrun", "coefficients", "pools"), "pay", issues)
     base = data.get("base", "pay_base")
     if not isinstance(base, str) or not base.strip():
         issues.append(_issue("pay", "base", both("pay.base", value=quoted(base))))

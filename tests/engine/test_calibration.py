@@ -17,7 +17,7 @@ import pandas as pd
 import pytest
 from support.rows import E001
 
-from kpi_engine import FINAL_COLUMNS, default_scheme, scheme_from_dict, score
+from kpi_engine import FINAL_COLUMNS, SchemeError, default_scheme, scheme_from_dict, score
 from kpi_engine.calibration import allowed, propose, scopes
 from kpi_engine.model import Calibration, GradeLimit, Pay
 from kpi_engine.pay import pay_lines
@@ -157,3 +157,33 @@ def test_sections_absent_mean_switched_off():
     assert done.final.at["G1", "final_grade"] == "S" and done.final.at["G2", "final_grade"] == "B"
     assert done.distribution.empty and done.pay.isna().all()
     assert done.proposal().equals(done.final_band.rename("proposal"))
+
+
+def _with(**sections) -> dict:
+    data = tomllib.loads(resources.files("kpi_engine").joinpath("default_scheme.toml").read_text("utf-8"))
+    data.update(sections)
+    return data
+
+
+@pytest.mark.parametrize(("sections", "expected"), [
+    ({"calibration": "10%"}, {("calibration", "")}),
+    ({"pay": ["S"]}, {("pay", "")}),
+    ({"calibration": {"scope": "部门", "rounding": "half", "min_team_size": -1, "bogus": 1,
+                      "limits": [{"grades": "S+X", "max_share": 1.5}]}},
+     {("calibration", "scope"), ("calibration", "rounding"), ("calibration", "min_team_size"), ("calibration", "bogus"),
+      ("calibration.limits[1]", "max_share")}),
+    ({"calibration": {"limits": [{"grades": "S+X", "max_share": 0.1}]}}, {("calibration.limits[1]", "grades")}),
+    ({"pay": {"coefficients": {"S": 1.5, "A": 1.2, "B": 1.0, "C": 0.8}, "base": "name"}},
+     {("pay.coefficients", "D"), ("pay", "base")}),
+])
+def test_bad_sections_are_named_by_section_and_field(sections, expected):
+    with pytest.raises(SchemeError) as caught:
+        scheme_from_dict(_with(**sections))
+    assert {(i.item, i.field) for i in caught.value.issues} == expected
+
+
+def test_option_words_of_the_sheet_are_read():
+    scheme = scheme_from_dict(_with(calibration={"scope": "全部", "rounding": "四舍五入",
+                                                 "limits": [{"grades": "S、A", "max_share": 0.3}]}))
+    assert (scheme.calibration.scope, scheme.calibration.rounding) == ("all", "round")
+    assert scheme.calibration.limits[0].grades == ("S", "A")
