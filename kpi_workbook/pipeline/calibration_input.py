@@ -121,7 +121,8 @@ def locate(hr: CalibrationInput | None, problems: pd.DataFrame) -> list[CellProb
             continue
         cells = hr.cells[int(p.row)]
         cell = cells.get(p.field) or cells.get("employee_id", "")
-        out.append(CellProblem(hr.sheet, cell, p.employee_id, p.field, p.value, p.problem, p.severity, p.code))
+        value = None if isinstance(p.value, float) and p.value != p.value else p.value  # NaN: the frame's None
+        out.append(CellProblem(hr.sheet, cell, p.employee_id, p.field, value, p.problem, p.severity, p.code))
     return out
 
 

@@ -164,3 +164,20 @@ def test_next_period_starts_a_fresh_calibration_sheet(computed, tmp_path, capsys
                            "approver"]
     people = [r for r in rows[2:] if r[0]]
     assert len(people) == 60 and all(v is None for r in people for v in r[3:8])  # the base too: HR types it anew
+
+
+
+def test_validate_lists_hr_rows_at_their_cells(hr_book, tmp_path, capsys):
+    code, out = kpi(capsys, "validate", hr_book)
+    rows = {r[0]: i + 1 for i, r in enumerate(sheet_values(hr_book, CALIB)) if r[0]}
+    lines = [line for line in out.splitlines() if f"{CALIB}!" in line]
+    assert code == 1 and len(lines) == 4 and any(f"{CALIB}!G{rows['E1001']}:" in line for line in lines)
+    # a blank reason is no value, not "nan" (here with a text value in the same problems table)
+    path = sample_workbook(tmp_path)
+    wb = load_workbook(path)
+    ws = wb[CALIB]
+    ws["F3"], ws["E4"], ws["G4"] = "S", "abc", "x"
+    wb.save(path)
+    code, out = kpi(capsys, "validate", path)
+    (line,) = [line for line in out.splitlines() if f"{CALIB}!G3:" in line]
+    assert code == 1 and "nan" not in line.lower()
