@@ -181,3 +181,25 @@ def test_validate_lists_hr_rows_at_their_cells(hr_book, tmp_path, capsys):
     code, out = kpi(capsys, "validate", path)
     (line,) = [line for line in out.splitlines() if f"{CALIB}!G3:" in line]
     assert code == 1 and "nan" not in line.lower()
+
+
+def test_an_older_book_without_the_sections_or_the_sheet_computes_with_both_off(tmp_path, capsys):
+    path = sample_workbook(tmp_path)
+    wb = load_workbook(path)
+    ws = wb["指标配置"]
+    marks = {c.value: c.row for c in ws["A"] if isinstance(c.value, str) and c.value.startswith("#")}
+    first = marks["#calibration"]
+    assert max(marks.values()) >= marks["#pay_pools"] > first  # the policy tables are the last ones
+    ws.delete_rows(first, ws.max_row - first + 1)
+    del wb[CALIB]
+    wb.save(path)
+    code, out = kpi(capsys, "calibrate", path)
+    problems = table(path, PROBLEMS)
+    assert code == 1 and "未启用绩效校准" in out
+    assert not ((problems.sheet == "指标配置") & (problems.severity == "错误")).any()
+    assert PAY not in load_workbook(path, read_only=True).sheetnames
+    scores = table(path, SCORES)
+    graded = scores[scores.grade.notna()]
+    assert (graded.final_grade == graded.grade).all() and (graded.proposal == graded.grade).all()
+    assert (graded.final_total == graded.total).all()
+    assert not any(row and row[0] == "范围 · 等级" for row in sheet_values(path, "汇总"))
