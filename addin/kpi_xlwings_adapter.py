@@ -23,6 +23,7 @@ from typing import Any
 from kpi_engine.errors import KpiError
 from kpi_engine.i18n import both, tr
 from kpi_engine.numbers import is_blank
+from kpi_workbook.pipeline.help_text import ONE_LINE
 from kpi_workbook.pipeline.layout import RESULT_KEYS, layout
 from kpi_workbook.pipeline.results import plain
 
@@ -125,7 +126,7 @@ def write_blocks(book: Any, blocks: list[Any], status: Callable[[str, float], No
     for i, block in enumerate(blocks):
         if status is not None and getattr(block, "state", "visible") == "visible":
             status(block.sheet, i / max(len(blocks), 1))
-        write_block(book, block, protect=block.sheet in result_names or block.key in RESULT_KEYS)
+        write_block(book, block, protect=block.sheet in result_names or block.key in (*RESULT_KEYS, "help"))
 
 
 def delete_sheets(book: Any, names: list[str]) -> None:
@@ -139,7 +140,7 @@ def delete_sheets(book: Any, names: list[str]) -> None:
 
 def write_block(book: Any, block: Any, protect: bool = True) -> Any:
     """Clear the block's sheet and write it: values, formats, widths, charts, visibility."""
-    sheet = _sheet(book, block.sheet)
+    sheet = _sheet(book, block.sheet, first=getattr(block, "key", "") == "help")
     _unprotect(sheet)
     _delete_charts(sheet)
     sheet.clear()
@@ -150,11 +151,19 @@ def write_block(book: Any, block: Any, protect: bool = True) -> Any:
         header_rows = min(int(getattr(block, "header_rows", 0) or 0), n_rows)
         if header_rows:
             sheet.range((1, 1), (header_rows, n_cols)).font.bold = True
+        kinds = getattr(block, "row_kinds", None) or []  # 说明's lines: titles bold, texts wrapped
+        for first, last in _kind_runs(kinds, lambda kind: kind in BOLD_LINES):
+            sheet.range((first + 1, 1), (last + 1, n_cols)).font.bold = True
+        wrapped = _kind_runs(kinds, lambda kind: kind not in ONE_LINE)
+        for first, last in wrapped:
+            sheet.range((first + 1, 1), (last + 1, n_cols)).wrap_text = True
         if n_rows > header_rows:
             for first, last, fmt in _runs(block.number_formats, n_cols):
                 sheet.range((header_rows + 1, first + 1), (n_rows, last + 1)).number_format = fmt
         for first, last, width in _runs(block.widths, n_cols):
             sheet.range((1, first + 1), (1, last + 1)).column_width = width
+        if wrapped:  # after the widths: Excel fits every row to its text (a stale height too)
+            sheet.range((1, 1), (n_rows, n_cols)).rows.autofit()
         for spec in getattr(block, "charts", []) or []:
             _add_chart(sheet, spec)
     _set_state(sheet, getattr(block, "state", "visible"))
@@ -184,6 +193,18 @@ def _cell(v: Any) -> Any:
     return "'" + text if text else None
 
 
+BOLD_LINES = ("title", "section", "head", "total")
+
+
+def _kind_runs(kinds: list[str], pick: Callable[[str], bool]) -> list[tuple[int, int]]:
+    """Runs of consecutive rows (0-based, first and last) whose kind ``pick`` takes."""
+    runs: list[tuple[int, int]] = []
+    for r, kind in enumerate(kinds):
+        if pick(kind):
+            runs[-1:] = [(runs[-1][0], r)] if runs and runs[-1][1] == r - 1 else [*runs[-1:], (r, r)]
+    return runs
+
+
 def _runs(by_col: dict[int, Any], n_cols: int) -> list[tuple[int, int, Any]]:
     """Consecutive columns (0-based, inside the block) with the same setting → one call each."""
     runs: list[tuple[int, int, Any]] = []
@@ -196,12 +217,15 @@ def _runs(by_col: dict[int, Any], n_cols: int) -> list[tuple[int, int, Any]]:
     return runs
 
 
-def _sheet(book: Any, name: str) -> Any:
-    """The sheet called ``name``; a new one after the last visible sheet when absent."""
+def _sheet(book: Any, name: str, first: bool = False) -> Any:
+    """The sheet called ``name``; a new one after the last visible sheet when absent (``first``:
+    before every sheet, where the help sheet belongs)."""
     sheets = list(book.sheets)
     for sheet in sheets:
         if sheet.name.lower() == name.lower():
             return sheet
+    if first and sheets:
+        return book.sheets.add(name, before=sheets[0])
     visible = [s for s in sheets if _visible(s)]
     after = (visible or sheets)[-1] if sheets else None
     return book.sheets.add(name, after=after) if after is not None else book.sheets.add(name)

@@ -51,12 +51,13 @@ class SchemeIssue:
     message_zh: str
     message_en: str
     severity: str = "error"
+    key: str = ""  # its message's catalog key (scheme.<key>), when it has one: what kind of issue it is
 
     @classmethod
     def of(cls, item: str, field: str, key: str, /, severity: str = "error", **fields: Any) -> SchemeIssue:
         """The issue whose message is ``scheme.<key>`` in the catalogs, ``fields`` filled in."""
         zh, en = both(f"scheme.{key}", **fields)
-        return cls(item, field, zh, en, severity)
+        return cls(item, field, zh, en, severity, key)
 
     def text(self, lang: Any = "zh") -> str:
         """``item.field: message`` in the user's language."""

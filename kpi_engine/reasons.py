@@ -14,12 +14,39 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from .explain import column_texts, num
 from .i18n import fill, lang_of, template, tr
 from .model import Indicator, Scheme
-from .rules import RULES, Outcome, Part, score_texts
+from .rules import RULES, Outcome, Part, score_texts, weight_factor
 
 GUIDE_SIZE = 3  # indicators per employee in the guide
 LOST_EPS = 1e-9  # points lost below this are no loss
+
+
+def weigh_parts(ind: Indicator, outcome: Outcome, scheme: Scheme) -> None:
+    """Set each part's ``lost``: the weighted points it cost, so that the parts of a row add up to
+    the points the indicator lost there (effective weight − points). A part's nominal amount is
+    scaled by :func:`~kpi_engine.rules.weight_factor`; where the parts together take more than the
+    weight off an indicator that is floored at 0, each keeps its share of the weight."""
+    if not outcome.parts or all(part.lost is not None for part in outcome.parts):
+        return
+    f, w = weight_factor(ind, scheme), float(ind.weight)
+    amounts = [np.asarray(part.amount, dtype=float) for part in outcome.parts]
+    total = np.sum(amounts, axis=0)
+    scale = np.full(total.shape, f)
+    if not ind.penalty:
+        over = total > w
+        scale[over] = f * w / total[over]
+    for part, amount in zip(outcome.parts, amounts):
+        part.lost = amount * scale
+
+
+def scaled_note(ind: Indicator, scheme: Scheme, lang: str) -> str:
+    """"（满分 15 分按比例折算为 6.67）" when the indicator's group scaled its weight, else ""."""
+    effective = scheme.effective_weight.get(ind.id, float(ind.weight))
+    if abs(effective - float(ind.weight)) < 1e-9:
+        return ""
+    return tr("reason.scaled", lang, weight=num(float(ind.weight)), effective=num(effective))
 
 
 def part_reasons(ind: Indicator, part: Part, rows: np.ndarray, lang: Any, scheme: Scheme) -> list[str]:
@@ -33,6 +60,7 @@ def deduction_texts(ind: Indicator, outcome: Outcome, rows: np.ndarray, lang: An
     and the indicator has a score, and the reason at each of them."""
     rows = np.asarray(rows, dtype=np.intp)
     scored = rows[~np.isnan(outcome.score[rows])]
+    weigh_parts(ind, outcome, scheme)
     found = []
     for part in outcome.parts:
         hit = scored[np.asarray(part.amount, dtype=float)[scored] > 0]
@@ -55,13 +83,25 @@ def indicator_reasons(ind: Indicator, outcome: Outcome, rows: np.ndarray, lang: 
     incomplete = np.isnan(scores)
     deducted &= ~incomplete
     plain = ~incomplete & ~deducted
+    note = scaled_note(ind, scheme, lang)
     if incomplete.any():
         out[incomplete] = tr("reason.incomplete", lang)
     if deducted.any():
-        out[deducted] = fill(template("reason.deducted", lang), reasons=joined[deducted].tolist(),
-                             score=score_texts(scores[deducted], lang))
+        score = score_texts(scores[deducted], lang)
+        over = tr("reason.over_weight", lang)
+        score = [s + over if v < 0 else s for s, v in zip(score, scores[deducted].tolist())]
+        out[deducted] = fill(template("reason.deducted", lang), reasons=joined[deducted].tolist(), scaled=note,
+                             score=score)
     if plain.any():
-        out[plain] = RULES[ind.rule].explanations(ind, outcome, rows[plain], lang, scheme)
+        lines = RULES[ind.rule].explanations(ind, outcome, rows[plain], lang, scheme)
+        effective = scheme.effective_weight.get(ind.id, float(ind.weight))
+        lost = effective * (100.0 - scores[plain]) / 100.0
+        short = lost > LOST_EPS
+        if short.any():
+            lines = np.asarray(lines, dtype=object)
+            lines[short] = fill(template("reason.short", lang), line=lines[short].tolist(), scaled=note,
+                                lost=column_texts(num, lost[short]))
+        out[plain] = list(lines)
     return out.tolist()
 
 
@@ -114,15 +154,17 @@ class Reasons:
         return self._parts[ind.id]
 
     def deductions(self) -> pd.DataFrame:
-        cols: dict[str, list] = {"employee_id": [], "indicator": [], "amount": [], "reason": [], "row": []}
+        cols: dict[str, list] = {"employee_id": [], "indicator": [], "amount": [], "reason": [], "row": [], "lost": []}
         for ind in self.scheme.indicators:
             out = self.outcomes[ind.id]
+            note = scaled_note(ind, self.scheme, self.lang)
             for part, (rows, texts) in zip(out.parts, self.parts(ind)):
                 cols["employee_id"] += self.ids[rows].tolist()
                 cols["indicator"] += [ind.id] * len(rows)
                 cols["amount"] += np.asarray(part.amount, dtype=float)[rows].tolist()
-                cols["reason"] += texts
+                cols["reason"] += [text + note for text in texts] if note else texts
                 cols["row"] += rows.tolist()
+                cols["lost"] += part.lost[rows].tolist()
         df = pd.DataFrame(cols) if cols["row"] else pd.DataFrame([], columns=list(cols))
         return df.astype({"employee_id": object, "indicator": object, "reason": object})
 

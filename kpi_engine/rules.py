@@ -53,6 +53,10 @@ class Part:
     amount: np.ndarray
     source: Rule | GateRule
     data: dict[str, Any] = field(default_factory=dict)
+    # the weighted points it actually cost each row (the total's points, the effective weight's
+    # share, capped with the indicator's floor); set by :mod:`kpi_engine.reasons` before the
+    # reasons are asked for, which word only these
+    lost: np.ndarray | None = None
 
 
 @dataclass
@@ -94,8 +98,17 @@ def score_from_deduction(weight: float, d: np.ndarray, penalty: bool) -> np.ndar
 
 
 def score_texts(scores: np.ndarray, lang: str) -> list[str]:
-    """"得分 85.5" / "score 85.5" for each score (one decimal)."""
-    return fill(template("reason.score", lang), score=column_texts(lambda s: num(s, 1), scores))
+    """"百分制得分 85.5" / "score 85.5/100" for each score (one decimal), never negative: a penalty
+    item's deductions beyond its weight come off the total (its reason says so), not its score."""
+    shown = np.maximum(np.asarray(scores, dtype=float), 0.0)
+    return fill(template("reason.score", lang), score=column_texts(lambda s: num(s, 1), shown))
+
+
+def weight_factor(ind: Indicator, scheme: Scheme) -> float:
+    """Weighted points per nominal point of ``ind``: its effective weight over its weight (1 unless
+    its group's weights were scaled). Every number of points a person reads is multiplied by it."""
+    effective = scheme.effective_weight.get(ind.id, float(ind.weight))
+    return effective / float(ind.weight) if ind.weight else 1.0
 
 
 class Rule:
@@ -232,7 +245,7 @@ class Bands(Rule):
         name, values = ind.name(lang), column_texts(lambda m: fmt(m, unit), metric)
         if under.any():
             out[under] = fill(template("reason.bands_under", lang), name=name, lowest=fmt(lowest, unit, exact=True),
-                              value=[v for v, u in zip(values, under.tolist()) if u])
+                              value=[v for v, u in zip(values, under.tolist()) if u], score=score_texts(score[under], lang))
         if not under.all():
             out[~under] = fill(template("reason.bands", lang), name=name, score=score_texts(score[~under], lang),
                                value=[v for v, u in zip(values, under.tolist()) if not u])
@@ -302,14 +315,16 @@ class PerItem(Rule):
 
     def describe_parts(self, ind, scheme, lang):
         p = ind.params
-        parts = [tr("rule.per_item", lang, metric=formula_words(ind.metric, scheme, lang), each=num(p["each"]))]
+        parts = [tr("rule.per_item", lang, metric=formula_words(ind.metric, scheme, lang),
+                    each=num(float(p["each"]) * weight_factor(ind, scheme)))]
         if "expected_per_quarter" in p:
             parts.append(tr("rule.per_item_expected", lang, count=num(p["expected_per_quarter"])))
         return parts
 
     def explanations(self, ind, outcome, rows, lang, scheme):
         counts = outcome.metric[rows]
-        lines = fill(template("reason.per_item", lang), name=ind.name(lang), each=num(float(ind.params["each"])),
+        each = float(ind.params["each"]) * weight_factor(ind, scheme)
+        lines = fill(template("reason.per_item", lang), name=ind.name(lang), each=num(each),
                      count=column_texts(num, counts), score=score_texts(outcome.score[rows], lang))
         expected = outcome.data.get("expected")
         if expected is not None:
@@ -361,11 +376,11 @@ class Deduct(Rule):
         return Outcome(score_from_deduction(float(ind.weight), total, ind.penalty), main_metric, parts)
 
     def describe_parts(self, ind, scheme, lang):
-        out = []
+        out, f = [], weight_factor(ind, scheme)
         for c in ind.checks:
             step = tr(f"rule.step_{c.gap}", lang, step=num(c.step))
             out.append(tr(f"rule.check_{c.direction}", lang, label=c.label(lang) or formula_words(c.metric, scheme, lang),
-                          target=target_words(c.target, c.unit, scheme, lang), step=step, points=num(c.points),
+                          target=target_words(c.target, c.unit, scheme, lang), step=step, points=num(c.points * f),
                           rounding=tr(f"rule.rounding_{c.rounding}", lang)))
         return out
 
@@ -377,7 +392,7 @@ class Deduct(Rule):
                     target=column_texts(lambda x: fmt(x, c.unit, exact=True),
                                         np.broadcast_to(part.data["target"], part.amount.shape)[rows]),
                     gap=fill(gap_words, gap=column_texts(lambda x: f"{x:.1f}", part.data["gap"][rows])),
-                    amount=column_texts(num, part.amount[rows]))
+                    lost=column_texts(num, part.lost[rows]))
 
 
 @register
@@ -402,16 +417,16 @@ class Overdue(Rule):
         return Outcome(score_from_deduction(float(ind.weight), d, ind.penalty), n, [part])
 
     def describe_parts(self, ind, scheme, lang):
-        p = ind.params
-        return [tr("rule.overdue", lang, metric=formula_words(ind.metric, scheme, lang), each=num(p["each"]),
-                   batch=num(p["batch"]), batch_points=num(p["batch_points"]))]
+        p, f = ind.params, weight_factor(ind, scheme)
+        return [tr("rule.overdue", lang, metric=formula_words(ind.metric, scheme, lang), each=num(p["each"] * f),
+                   batch=num(p["batch"]), batch_points=num(p["batch_points"] * f))]
 
     def part_reasons(self, ind, part, rows, lang, scheme):
-        p = part.data["params"]
+        p, f = part.data["params"], weight_factor(ind, scheme)
         count, full, rest = (list(map(str, np.asarray(part.data[k])[rows].astype(int).tolist()))
                              for k in ("count", "full", "rest"))
-        return fill(template("reason.overdue", lang), batch=num(p["batch"]), batch_points=num(p["batch_points"]),
-                    each=num(p["each"]), count=count, full=full, rest=rest, amount=column_texts(num, part.amount[rows]))
+        return fill(template("reason.overdue", lang), batch=num(p["batch"]), batch_points=num(p["batch_points"] * f),
+                    each=num(p["each"] * f), count=count, full=full, rest=rest, lost=column_texts(num, part.lost[rows]))
 
 
 @register
@@ -443,13 +458,15 @@ class WeightedCount(Rule):
         return Outcome(score_from_deduction(float(ind.weight), total, ind.penalty), total, parts)
 
     def describe_parts(self, ind, scheme, lang):
-        return [tr("rule.weighted_count", lang, name=scheme.field_name(col, lang), each=num(pts))
+        f = weight_factor(ind, scheme)
+        return [tr("rule.weighted_count", lang, name=scheme.field_name(col, lang), each=num(pts * f))
                 for col, pts in ind.params["counts"].items()]
 
     def part_reasons(self, ind, part, rows, lang, scheme):
         return fill(template("reason.violations", lang), name=scheme.field_name(part.data["column"], lang),
-                    each=num(part.data["each"]), count=list(map(str, np.asarray(part.data["count"])[rows].astype(int).tolist())),
-                    amount=column_texts(num, part.amount[rows]))
+                    each=num(part.data["each"] * weight_factor(ind, scheme)),
+                    count=list(map(str, np.asarray(part.data["count"])[rows].astype(int).tolist())),
+                    lost=column_texts(num, part.lost[rows]))
 
 
 class GateRule:
@@ -493,7 +510,7 @@ class GateRule:
         g = part.data["spec"]
         return fill(template("reason.gate", lang), label=_label(g, ind, lang), limit=fmt(float(g.min), g.unit, exact=True),
                     value=column_texts(lambda x: fmt(x, g.unit), part.data["value"][rows]),
-                    amount=column_texts(num, part.amount[rows]))
+                    lost=column_texts(num, part.lost[rows]))
 
 
 GATE = GateRule()

@@ -68,7 +68,7 @@ def load_scheme(path: str | Path) -> Scheme:
 
 
 def default_scheme() -> Scheme:
-    """The shipped default scheme (shared/spec/scoring.md)."""
+    """The shipped default scheme (docs/scheme.md)."""
     text = resources.files("kpi_engine").joinpath("default_scheme.toml").read_bytes()
     return scheme_from_dict(tomllib.loads(text.decode("utf-8")))
 

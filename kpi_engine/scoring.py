@@ -56,7 +56,8 @@ class ScoreResult(Finishing):
 
     @property
     def deductions(self) -> pd.DataFrame:
-        """One row per part that took points off: employee_id, indicator, amount, reason, row."""
+        """One row per part that took points off: employee_id, indicator, amount (nominal points), reason,
+        row, lost (the weighted points it cost: what the reason says and the total lost)."""
         if "deductions" not in self._built:
             self._built["deductions"] = self._reasons.deductions()
         return self._built["deductions"]

@@ -32,6 +32,7 @@ from ..pipeline.layout import layout
 from ..pipeline.reading import (
     HEADER_SCAN_ROWS,
     OWNED_KEY,
+    SHEET_SEP,
     find_header,
     is_blank,
     owned_sheets,
@@ -132,6 +133,8 @@ def fill_workbook(path: str | Path, data: str | Path, out: str | Path | None = N
     with FileSource(path) as source:
         meta = read_meta(source)
     owned = owned_sheets(meta)  # the result sheets compute made: stale once new data is in
+    helps = {layout().sheet("help", k) for k in ("zh", "en")}
+    stale = [n for n in owned if n not in helps]  # 说明 follows the scheme, not the data: kept, still ours
     report.lost_parts = _refuse_losing_parts(path, target, owned, lang)
     scheme = scheme or default_scheme()
     values = _export_values(read_data(data), scheme, report)
@@ -139,11 +142,11 @@ def fill_workbook(path: str | Path, data: str | Path, out: str | Path | None = N
         plan = _input_rows(path, scheme, skip_sheets(meta))
         wb = load_for_edit(path, keep_vba=path.suffix.lower() == ".xlsm")
         for name in list(wb.sheetnames):
-            if name in owned:
+            if name in stale:
                 report.removed_sheets.append(name)
                 wb.remove(wb[name])
         if report.removed_sheets:
-            _forget_owned(wb)
+            _forget_owned(wb, [n for n in owned if n in helps])
         matched = _write_values(wb, plan, values, report)
         report.employees_matched = len(matched)
         report.unknown_ids = sorted(set(values) - matched)
@@ -241,15 +244,15 @@ def load_for_edit(path: Path, keep_vba: bool = False) -> Any:
         raise damaged(path.name, None, chain[-1]) from exc
 
 
-def _forget_owned(wb: Any) -> None:
-    """The meta sheet's record of our result sheets emptied: they are gone, and a sheet HR later
-    gives one of their names is HR's."""
+def _forget_owned(wb: Any, keep: list[str]) -> None:
+    """The meta sheet's record of our result sheets emptied but for ``keep`` (说明): they are gone,
+    and a sheet HR later gives one of their names is HR's."""
     name = layout().sheet("meta")
     if name not in wb.sheetnames:
         return
     for key, value in wb[name].iter_rows(max_col=2):
         if key.value == OWNED_KEY:
-            value.value = None
+            value.value = SHEET_SEP.join(keep) or None
 
 
 def _cell_value(value: Any) -> Any:

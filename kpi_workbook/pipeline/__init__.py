@@ -9,8 +9,10 @@ writers (openpyxl donor + zip transplant, or xlwings) differ only in how blocks 
 - :mod:`.reading` — input sheets found by content, merged into one frame, every value's cell
   kept; the hidden meta sheet; which sheets compute owns;
 - :mod:`.scheme_tables`, :mod:`.scheme_syntax`, :mod:`.scheme_reader` — the scheme sheet;
+  :mod:`.scheme_names` — the names HR types there (columns, groups, rules, "12%") as ids;
 - :mod:`.roster` — rosters and exports from CSV or Excel;
-- :mod:`.results` — the result sheets as blocks of values;
+- :mod:`.results` — the result sheets as blocks of values; :mod:`.help_text` — 说明 as lines
+  (a block compute rebuilds from the scheme it used);
 - :mod:`.computing` — compute and validate; :mod:`.carry` — what carries to the next period;
 - :mod:`.cell_problem` — a problem located to its sheet and cell; :mod:`.errors` — the user's
   errors, and :func:`user_error`, which turns any failure into one (or says it is a bug).

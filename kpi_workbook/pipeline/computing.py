@@ -24,6 +24,7 @@ from . import calibration_input
 from .cell_problem import CellProblem
 from .errors import WorkbookError
 from .final_results import add_change_lines, add_distribution, pay_block
+from .help_text import help_block, looks_generated
 from .layout import PAY_KEY, RESULT_KEYS, layout
 from .reading import (
     OWNED_KEY,
@@ -31,6 +32,7 @@ from .reading import (
     GatheredInputs,
     claim_sheets,
     gather,
+    owned_sheets,
     read_meta,
     skip_sheets,
 )
@@ -147,9 +149,13 @@ def _locate(result: ScoreResult, gathered: GatheredInputs, scheme: Scheme, lang:
             sheet = gathered.field_sheet.get(fld) or owner_sheet.get(known.get(fld, ""), "")
             cell = ""
         text = p.problem
-        if p.code == "duplicate_id" and p.employee_id in dup_cells:  # the engine counts frame rows, HR sees cells
-            text = render("duplicate_id", lang, value=show_value(p.employee_id), detail=dup_cells[p.employee_id])
-        out.append(CellProblem(sheet, cell, p.employee_id, fld, p.value, text, p.severity, p.code))
+        eid = None if pd.isna(p.employee_id) else p.employee_id  # a whole-column problem is no one's: never "nan"
+        if p.code == "duplicate_id" and eid in dup_cells:  # the engine counts frame rows, HR sees cells
+            text = render("duplicate_id", lang, value=show_value(eid), detail=dup_cells[eid])
+        if p.code == "missing_column" and fld in known:  # say where and how to add it
+            text += tr("workbook.add_column", lang, sheet=sheet or layout().inputs[0].name(lang),
+                       label=scheme.field_name(fld, lang), id=fld)
+        out.append(CellProblem(sheet, cell, eid, fld, p.value, text, p.severity, p.code))
     return out
 
 
@@ -189,13 +195,15 @@ def compute(source: SheetSource, *, lang: str | None = None, progress: Progress 
     say = progress or (lambda msg, frac: None)
     meta = read_meta(source)
     lang = book_lang(meta, lang)
-    result_sheets = [layout().sheet(key, lang) for key in RESULT_KEYS]
-    claim_sheets(source, meta, result_sheets)  # before any work: HR's own sheets are never replaced
+    help_sheet, help_problems = _claim_help(source, meta, lang)
+    result_sheets = [layout().sheet(key, lang) for key in RESULT_KEYS] + ([help_sheet] if help_sheet else [])
+    claim_sheets(source, _owning(meta, help_sheet), result_sheets)  # before any work: HR's sheets are never replaced
     say(tr("workbook.step_scheme", lang), 0.05)
     scheme, problems = load_scheme_from(source, lang)
+    problems += help_problems
     if scheme.pay is not None and scheme.pay.enabled:
         result_sheets.insert(RESULT_KEYS.index("summary") + 1, layout().sheet(PAY_KEY, lang))
-    stale = claim_sheets(source, meta, result_sheets)
+    stale = claim_sheets(source, _owning(meta, help_sheet), result_sheets)
     period, period_problems = _period(meta, lang)
     problems += period_problems
     say(tr("workbook.step_inputs", lang), 0.15)
@@ -213,7 +221,9 @@ def compute(source: SheetSource, *, lang: str | None = None, progress: Progress 
         "version": kpi_engine.__version__, "computed_at": stamp, OWNED_KEY: SHEET_SEP.join(result_sheets),
         PROPOSAL_KEY: "on" if propose else "",
     }
-    blocks, more = _result_blocks(result, roster, lang, propose)
+    blocks = [help_block(scheme, period, lang)] if help_sheet else []
+    results, more = _result_blocks(result, roster, lang, propose)
+    blocks += results
     problems += more
     problems += fit_problems(blocks, lang)  # a sheet beyond Excel's grid raises here, before any write
     blocks += [problems_block(problems, lang), meta_block(new_meta)]
@@ -245,6 +255,28 @@ def _result_blocks(result: ScoreResult, roster: pd.DataFrame, lang: str,
         blocks.append(pay)
         problems += overruns
     return blocks, problems
+
+
+def _claim_help(source: SheetSource, meta: dict[str, str], lang: str) -> tuple[str | None, list[CellProblem]]:
+    """The help sheet compute rebuilds (说明 / Help), or None and a warning when a sheet of that
+    name is HR's: ours when the meta records it, or (a workbook from before it did) when its
+    content is only what the product writes there (:func:`looks_generated`)."""
+    name = layout().sheet("help", lang)
+    present = next((n for n in source.sheet_names() if n.casefold() == name.casefold()), None)
+    if present is None or present.casefold() in {n.casefold() for n in owned_sheets(meta)}:
+        return name, []
+    if looks_generated(source.read(present)):
+        return name, []
+    return None, [CellProblem(present, "", None, "", None, tr("workbook.help_not_ours", lang, sheet=present),
+                              "warning", "help_not_ours")]
+
+
+def _owning(meta: dict[str, str], help_sheet: str | None) -> dict[str, str]:
+    """``meta`` with the help sheet among the sheets compute owns (when compute writes it)."""
+    owned = owned_sheets(meta)
+    if not help_sheet or help_sheet in owned:
+        return meta
+    return meta | {OWNED_KEY: SHEET_SEP.join([*owned, help_sheet])}
 
 
 def _summary(result: ScoreResult, problems: list[CellProblem], period: str) -> Summary:

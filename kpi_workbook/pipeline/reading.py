@@ -76,18 +76,20 @@ def find_header(grid: list[list[Any]], scheme: Scheme) -> tuple[dict[str, int], 
     columns: dict[str, int] = {}
     unknown: list[tuple[int, str]] = []
     row = grid[header]
-    for c, value in enumerate(row):
-        if is_blank(value):
+    label_cells = grid[label_row] if label_row is not None else []
+    for c in range(max(len(row), len(label_cells))):
+        value = row[c] if c < len(row) else None
+        lab = label_cells[c] if c < len(label_cells) else None
+        if is_blank(value) and is_blank(lab):
             continue
-        text = str(value).strip()
+        text = "" if is_blank(value) else str(value).strip()
         fid = text if text in ids else None
-        if fid is None and label_row is not None:
-            lab = grid[label_row][c] if c < len(grid[label_row]) else None
-            fid = labels.get(str(lab).strip().lower()) if not is_blank(lab) else None
-        if fid is None:
+        if fid is None and not is_blank(lab):  # a column HR added with its label only (row 2 blank)
+            fid = labels.get(str(lab).strip().lower())
+        if fid is None and text:
             fid = labels.get(text.lower())
         if fid is None:
-            unknown.append((c, text))
+            unknown.append((c, text or str(lab).strip()))
         elif fid not in columns:
             columns[fid] = c
     first_data = max(r for r in (id_row, label_row) if r is not None) + 1
@@ -154,9 +156,30 @@ def gather(source: SheetSource, scheme: Scheme, lang: str = "zh") -> GatheredInp
     for t_i, table in enumerate(tables):
         merger.add(t_i, table)
     columns = list(dict.fromkeys(f for t in tables for f in t.columns))
+    merger.problems += unnamed_columns(tables, scheme, lang)
     records = merger.records
     frame = pd.DataFrame.from_records(records, columns=columns) if records else pd.DataFrame(columns=columns)
     return GatheredInputs(frame.astype(object), merger.where, tables, merger.problems, merger.field_sheet)
+
+
+def unnamed_columns(tables: list[InputTable], scheme: Scheme, lang: str) -> list[CellProblem]:
+    """A warning for each column found by its label because its id cell (row 2) is blank: it is
+    read all the same; the warning suggests the id to type, at that cell."""
+    out = []
+    for table in tables:
+        id_row = table.first_data_row - 1  # 0-based: the machine row, when the sheet has one
+        ids = [str(v).strip() for v in table.grid[id_row] if isinstance(v, str)] if id_row >= 0 else []
+        if "employee_id" not in ids:
+            continue
+        row = table.grid[id_row]
+        for fid, c in table.columns.items():
+            if c >= len(row) or is_blank(row[c]):
+                cell = cell_ref(id_row + 1, c + 1)
+                label = table.grid[id_row - 1][c] if id_row and c < len(table.grid[id_row - 1]) else fid
+                out.append(CellProblem(table.sheet, cell, None, fid, None,
+                                       tr("workbook.id_by_label", lang, label=label, name=scheme.field_name(fid, lang),
+                                          cell=cell, id=fid), "warning", "id_by_label"))
+    return out
 
 
 def input_tables(source: SheetSource, scheme: Scheme) -> list[InputTable]:

@@ -48,6 +48,7 @@ class Block:
     widths: dict[int, float] = field(default_factory=dict)
     charts: list[ChartSpec] = field(default_factory=list)
     state: str = "visible"
+    row_kinds: list[str] = field(default_factory=list)  # a sheet of lines (help): how each row looks
 
 
 def t(key: str, lang: str) -> str:
@@ -115,14 +116,15 @@ def scores_block(result: ScoreResult, roster: pd.DataFrame, lang: str, proposal:
 
 def deductions_block(result: ScoreResult, roster: pd.DataFrame, lang: str) -> Block:
     scheme = result.scheme
-    ids = ["employee_id", "name", "indicator", "indicator_id", "amount", "reason"]
+    # the points each deduction cost the total (失分), as its reason says: never the nominal amount
+    ids = ["employee_id", "name", "indicator", "indicator_id", "lost", "reason"]
     labels = [t(k, lang) for k in ids]
     d = result.deductions
     names = roster["name"].to_dict() if "name" in roster else {}
     ind_names = {i.id: i.name(lang) for i in scheme.indicators}
     eids, inds = d["employee_id"].tolist(), d["indicator"].tolist()
     body = [[e, names.get(e), ind_names[i], i, a, r]
-            for e, i, a, r in zip(eids, inds, d["amount"].tolist(), d["reason"].tolist())]
+            for e, i, a, r in zip(eids, inds, d["lost"].tolist(), d["reason"].tolist())]
     return _block("deductions", lang, ids, labels, body, number_formats={4: NUM2},
                   widths={0: 10, 1: 10, 2: 16, 3: 22, 4: 12, 5: 70})
 

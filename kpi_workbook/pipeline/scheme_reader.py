@@ -2,7 +2,13 @@
 
 Reading uses only the tables' markers and field ids, never labels: data rows run to the next
 marker; blank rows and rows whose column A starts with ``#`` (notes) are skipped, so HR may
-insert or delete rows anywhere inside a table. Every problem is located to its cell.
+insert or delete rows anywhere inside a table. Every problem is located to its cell, and a
+refusal shows an example of a correct entry (catalog ``scheme_sheet.example_<field>``).
+
+The indicators table is one block per indicator (its row, then rows with only the rule columns
+``check.*`` for further deduction rules); a book written before that layout has its rules in a
+``#checks`` table keyed by indicator, read as well. What HR types by name (columns, groups,
+rules, "12%") is turned into ids by :mod:`.scheme_names`; a blank id takes the item's name.
 """
 
 from __future__ import annotations
@@ -11,7 +17,7 @@ import math
 import re
 from typing import Any
 
-from kpi_engine.i18n import lang_of
+from kpi_engine.i18n import PerLang, both, catalog, lang_of, tr
 from kpi_engine.model import Scheme
 from kpi_engine.numbers import is_blank, parse_number
 from kpi_engine.problems import clip, show_value
@@ -20,8 +26,9 @@ from kpi_engine.scheme import SchemeError, scheme_from_dict
 from ..ooxml.cells import cell_ref
 from . import scheme_policy
 from .cell_problem import CellProblem
+from .scheme_names import Names, resolve
 from .scheme_syntax import parse_choices, parse_gate, parse_params
-from .scheme_tables import FALSE_WORDS, TABLES, TRUE_WORDS, B, C, G, N, P, columns
+from .scheme_tables import CHECK_PREFIX, FALSE_WORDS, LEGACY_TABLES, TABLES, TRUE_WORDS, B, C, G, N, P, columns, spec
 
 
 def _text(v: Any) -> str:
@@ -54,7 +61,7 @@ class _Reader:
         self.problems: list[CellProblem] = []
         self.tables: dict[str, dict[str, Any]] = {}  # key -> {title, cols, rows}
         self.where: dict[tuple[str, str], int] = {}  # (table, item) -> row
-        self.check_rows: dict[str, list[int]] = {}
+        self.check_rows: dict[str, list[tuple[int, str]]] = {}  # indicator -> (row, table) of each rule
 
     def get(self, r: int, c: int) -> Any:
         row = self.grid[r - 1] if 0 < r <= len(self.grid) else []
@@ -64,14 +71,32 @@ class _Reader:
     def add(self, r: int, c: int | None, field: str, value: Any, zh: str, en: str,
             severity: str = "error", code: str = "config") -> None:
         cell = cell_ref(r, c) if r and c else ""
-        self.problems.append(CellProblem(self.sheet, cell, None, field, value, zh if self.lang == "zh" else en,
-                                         severity, code))
+        text = zh if self.lang == "zh" else en
+        example = self.example(r, c) if severity == "error" and cell else ""
+        if example:
+            text += tr("scheme_sheet.example", self.lang, example=example)
+        self.problems.append(CellProblem(self.sheet, cell, None, field, value, text, severity, code))
+
+    def example(self, r: int, c: int | None) -> str:
+        """A correct entry for the cell's column (of the table the row is in), "" when none is known."""
+        inside = [(t["title"], key) for key, t in self.tables.items() if t["title"] <= r]
+        if not inside or c is None:
+            return ""
+        key = max(inside)[1]
+        fid = next((f for f, col in self.tables[key]["cols"].items() if col == c), "")
+        if key == "checks" and fid != "indicator":
+            fid = CHECK_PREFIX + fid
+        for name in (f"example_{key}_{fid}", f"example_{fid}"):
+            name = "scheme_sheet." + name.replace(".", "_")
+            if name in catalog(self.lang):
+                return tr(name, self.lang)
+        return ""
 
     def col(self, key: str, field: str) -> int | None:
         return self.tables.get(key, {}).get("cols", {}).get(field)
 
     def find_tables(self) -> None:
-        markers = {f"#{k}": k for k in TABLES}
+        markers = {f"#{k}": k for k in (*TABLES, *LEGACY_TABLES)}
         starts = [(r, markers[_text(self.get(r, 1)).lower()]) for r in range(1, len(self.grid) + 1)
                   if _text(self.get(r, 1)).lower() in markers]
         for n, (r, key) in enumerate(starts):
@@ -80,7 +105,8 @@ class _Reader:
                 self.add(r, 1, key, f"#{key}", f"表 #{key} 出现了两次", f"table #{key} appears twice")
                 continue
             known = [c[0] for c in columns(key)]
-            id_row = next((i for i in range(r + 1, min(r + 5, end)) if _text(self.get(i, 1)) == known[0]), None)
+            # the field-id row: column A holds a field id (a book of today's layout or an older one)
+            id_row = next((i for i in range(r + 1, min(r + 5, end)) if _text(self.get(i, 1)) in known), None)
             if id_row is None:
                 self.add(r, 1, key, f"#{key}", f"表 #{key} 下方找不到字段编号行（灰色小字，首列为 {known[0]}）",
                          f"no field-id row (grey, first cell {known[0]}) under table #{key}", code="config_table")
@@ -94,10 +120,12 @@ class _Reader:
                     rows.append((i, values))
             self.tables[key] = {"title": r, "cols": cols, "rows": rows}
 
-    def convert(self, key: str, r: int, raw: dict[str, Any], item: str) -> dict[str, Any]:
-        """One row's cells → typed values, by column kind; bad cells become problems."""
+    def convert(self, key: str, r: int, raw: dict[str, Any], item: str, only: list[str] | None = None) -> dict[str, Any]:
+        """One row's cells (or ``only`` these fields) → typed values, by column kind; bad cells become problems."""
         out: dict[str, Any] = {}
         for fid, zh, en, kind in columns(key):
+            if only is not None and fid not in only:
+                continue
             v = raw.get(fid)
             where = (r, self.col(key, fid), f"{item}.{fid}", v)
             if kind == N:
@@ -120,9 +148,9 @@ class _Reader:
         return out
 
     def _number(self, key: str, fid: str, v: Any, item: str, where: tuple) -> Any:
-        positive = fid in ("weight", "step", "points")
+        positive = fid.removeprefix(CHECK_PREFIX) in ("weight", "step", "points")
         v = None if is_blank(v, dashes=True) else v  # a dash in a number cell is a blank, as in the inputs
-        if v is None and key == "inputs":
+        if v is None and (key == "inputs" or fid.startswith(CHECK_PREFIX)):  # a rule's blanks: see indicator_blocks
             return None
         try:
             value = _number(v)
@@ -140,48 +168,98 @@ class _Reader:
         """Converted rows of a table; with ``id_field``, rows without an id are reported and skipped."""
         out = []
         for r, raw in self.tables.get(key, {"rows": []})["rows"]:
-            item = _text(raw.get(id_field)) if id_field else key
-            if id_field and not item:
-                label = next(c for c in columns(key) if c[0] == id_field)
-                self.add(r, self.col(key, id_field), f"{key}.{id_field}", None, f"{TABLES[key][0]}：此行缺少「{label[1]}」",
-                         f"{TABLES[key][1]}: this row has no '{label[2]}'", code="config_missing")
+            item = self.item(key, r, raw, id_field)
+            if item is None:
                 continue
             d = self.convert(key, r, raw, item)
+            if id_field == "id":
+                d["id"] = item
             d["_row"] = r
             out.append(d)
         return out
 
+    def item(self, key: str, r: int, raw: dict[str, Any], id_field: str) -> str | None:
+        """The row's id (a blank id takes the name), or None (reported) when it has neither."""
+        if not id_field:
+            return key
+        item = _text(raw.get(id_field)) or (_text(raw.get("name_zh")) if id_field == "id" else "")
+        if not item:
+            fid = "name_zh" if id_field == "id" and self.col(key, "name_zh") else id_field
+            label = next(c for c in columns(key) if c[0] == fid)
+            self.add(r, self.col(key, fid), f"{key}.{fid}", None, f"{spec(key)[0]}：此行缺少「{label[1]}」",
+                     f"{spec(key)[1]}: this row has no '{label[2]}'", code="config_missing")
+            return None
+        return item
+
+    def indicator_blocks(self) -> list[dict[str, Any]]:
+        """The indicators, each with the deduction rules of its block: its own row's ``check.*``
+        cells and those of the rows below it that hold nothing else."""
+        out: list[dict[str, Any]] = []
+        rule_fields = [c[0] for c in columns("indicators") if c[0].startswith(CHECK_PREFIX)]
+        current: dict[str, Any] | None = None
+        for r, raw in self.tables.get("indicators", {"rows": []})["rows"]:
+            if any(v is not None for f, v in raw.items() if not f.startswith(CHECK_PREFIX)):
+                item = self.item("indicators", r, raw, "id")
+                current = None if item is None else self.convert("indicators", r, raw, item)
+                if current is None:
+                    continue
+                current.update(id=item, _row=r, checks=[])
+                out.append(current)
+                values = current
+            elif current is None:  # under a row already reported, or under no indicator at all
+                if not out:
+                    self.add(r, self.col("indicators", rule_fields[0]), "indicators.check", None,
+                             *both("scheme_sheet.rule_without_indicator"), code="config_missing")
+                continue
+            else:
+                values = self.convert("indicators", r, raw, current["id"], rule_fields)
+            rule = {f.removeprefix(CHECK_PREFIX): values.pop(f, None) for f in rule_fields}
+            if any(raw.get(f) is not None for f in rule_fields):
+                self.add_check(current, rule, r, "indicators")
+        return out
+
+    def add_check(self, ind: dict[str, Any], check: dict[str, Any], r: int, table: str) -> None:
+        """A deduction rule of ``ind`` (read at row ``r`` of ``table``): step and points are required."""
+        prefix = CHECK_PREFIX if table == "indicators" else ""
+        for f in ("step", "points"):
+            if check.get(f) is None:
+                label = next(c for c in columns(table) if c[0] == prefix + f)
+                self.add(r, self.col(table, prefix + f), f"{ind['id']}.{f}", None,
+                         *both("scheme_sheet.rule_blank_number", item=ind["id"], label=PerLang(label[1], label[2])),
+                         code="config_number")
+                check[f] = math.nan
+        for f in ("direction", "gap", "rounding", "unit"):
+            if not check.get(f):
+                check.pop(f, None)  # the default applies (unit: %)
+        for f in ("metric", "target", "label_zh", "label_en"):
+            check[f] = check.get(f) or ""
+        ind["checks"].append(check)
+        self.check_rows.setdefault(ind["id"], []).append((r, table))
+
     def build(self) -> dict[str, Any]:
-        """The scheme dict (as in the TOML file) from the tables."""
+        """The scheme dict (as in the TOML file) from the tables, names resolved to ids."""
         data: dict[str, Any] = {"meta": {d["key"]: d["value"] for d in self.rows("meta") if d["key"]}}
-        for key in ("groups", "indicators", "inputs", "flags", "constraints"):
+        for key in ("groups", "inputs", "flags", "constraints"):
             data[key] = self.rows(key, "check" if key == "constraints" else "id")
-            for d in data[key]:
-                self.where.setdefault((key, d.get("id") or d["check"]), d["_row"])
-                if key == "constraints":
-                    self.where.setdefault((key, d["field"]), d["_row"])
-        inds = {d["id"]: d for d in reversed(data["indicators"])}  # first of duplicate ids wins
+        data["indicators"] = self.indicator_blocks()
         for d in data["indicators"]:
-            d.update(checks=[], params=d.get("params") or {})
+            d["params"] = d.get("params") or {}
             if not d.get("gate"):
                 d.pop("gate", None)
+            if not d.get("rule") and d["checks"]:
+                d["rule"] = "deduct"  # a blank rule beside a deduction rule
         for d in data["inputs"]:
             d.update(owner=d["owner"] or "roster", choices=d.get("choices") or {})
-        for c in self.rows("checks", "indicator"):
-            iid, r = c.pop("indicator"), c.pop("_row")
-            if iid not in inds:
-                self.add(r, self.col("checks", "indicator"), "checks.indicator", iid, f"扣分规则：指标编号 {iid!r} 不在指标表中",
-                         f"checks: indicator id {iid!r} is not in the indicators table", code="config_unknown_indicator")
-                continue
-            for f in ("direction", "gap", "rounding"):
-                if not c[f]:
-                    c.pop(f)  # the default applies
-            inds[iid]["checks"].append(c)
-            self.check_rows.setdefault(iid, []).append(r)
+        names = Names(data["inputs"], data["groups"], data["indicators"])
+        self.legacy_checks(data["indicators"], names)
         data["lookups"] = {}
+        lookup_rows = []
         for d in self.rows("lookups"):
-            self.where[("lookups", f"lookups.{d['table']}:{d['key']}")] = d["_row"]
+            lookup_rows.append((d["table"], d["key"], d["_row"]))
             data["lookups"].setdefault(d["table"], {})[d["key"]] = d["value"]
+        resolve(data, names)
+        for table, key, r in lookup_rows:
+            self.where[("lookups", f"lookups.{table}:{names.choice(key)}")] = r
         data["grades"] = [{"grade": d["grade"], "min": d["min"]} for d in self.rows("grades")]
         data["seasonal"] = {}
         for d in self.rows("seasonal"):
@@ -190,9 +268,23 @@ class _Reader:
                 self.where[("seasonal", d["period"])] = d["_row"]
         for key in ("groups", "indicators", "inputs", "flags", "constraints"):
             for d in data[key]:
+                self.where.setdefault((key, d.get("id") or d["check"]), d["_row"])
+                if key == "constraints":
+                    self.where.setdefault((key, d["field"]), d["_row"])
                 d.pop("_row")
         data.update(scheme_policy.sections(self))
         return data
+
+    def legacy_checks(self, indicators: list[dict[str, Any]], names: Names) -> None:
+        """The ``#checks`` table of a book of the older layout: each row to its indicator (id or name)."""
+        inds = {d["id"]: d for d in reversed(indicators)}  # first of duplicate ids wins
+        for c in self.rows("checks", "indicator"):
+            iid, r = names.indicator(c.pop("indicator")), c.pop("_row")
+            if iid not in inds:
+                self.add(r, self.col("checks", "indicator"), "checks.indicator", iid, f"扣分规则：指标 {iid!r} 不在指标表中",
+                         f"checks: indicator {iid!r} is not in the indicators table", code="config_unknown_indicator")
+                continue
+            self.add_check(inds[iid], c, r, "checks")
 
     def locate(self, item: str, field: str, severity: str) -> tuple[int, int | None]:
         """The (row, column) of a scheme issue: the item's row and the field's column."""
@@ -202,7 +294,9 @@ class _Reader:
         head = re.split(r"[.\[]", field)[0] if field else ""
         m = re.match(r"checks\[(\d+)\]\.?(\w*)", field)
         if m and item in self.check_rows and int(m.group(1)) <= len(self.check_rows[item]):
-            return self.check_rows[item][int(m.group(1)) - 1], self.col("checks", m.group(2) or "indicator")
+            r, table = self.check_rows[item][int(m.group(1)) - 1]
+            fid = m.group(2) or ("metric" if table == "indicators" else "indicator")
+            return r, self.col(table, CHECK_PREFIX + fid if table == "indicators" else fid)
         head = "rule" if head == "checks" else head
         if item.startswith("lookups."):
             return self.where.get(("lookups", f"{item}:{field}"), 0), self.col("lookups", "value")
@@ -262,8 +356,8 @@ def read_config(grid: list[list[Any]], sheet_name: str, lang: str = "zh") -> tup
         reader.add(0, None, "", None, f"指标配置无法读取：{exc}", f"the scheme sheet cannot be read: {exc}")
     missing = {key for key in TABLES if key not in reader.tables}
     for issue in issues:
-        if issue.item in missing:
-            continue  # already reported as a missing table
+        if issue.item in missing or issue.key == "scaled":
+            continue  # a missing table is reported as such; scaled weights are said once, on 说明
         r, c = reader.locate(issue.item, issue.field, issue.severity)
         cell = cell_ref(r, c) if r and c else ""
         if cell and cell in bad_cells:

@@ -4,6 +4,8 @@ Kept apart from the sheet layout so the syntax can be read and tested on its own
 separated by ``;``, a key is followed by ``=``; full-width ；，：＝ are accepted; text with these
 characters goes in double quotes:
 
+Numbers may carry a unit as anywhere else (``60%`` is 0.6: :func:`kpi_engine.numbers.parse_number`).
+
 - params:  ``each=3; expected_per_quarter=2`` · bands ``bands=1.2:120, 0.8:x100; below=0``
   (``min:score``, or ``min:x<factor>`` for score = factor × metric) · counts
   ``counts=platform_violations:10, severe_violations:50`` · ``target`` is always a formula.
@@ -16,6 +18,8 @@ from __future__ import annotations
 import json
 import re
 from typing import Any
+
+from kpi_engine.numbers import parse_number
 
 FORMULA_PARAMS = ("target",)  # params whose value is always a formula (text)
 NUMBER_TEXT = re.compile(r"^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$")
@@ -38,6 +42,8 @@ def _scalar(text: str) -> Any:
         return t[1:-1]
     if NUMBER_TEXT.match(t):
         return float(t) if any(ch in t for ch in ".eE") else int(t)
+    if t[-1:] in "%％万亿" and parse_number(t) is not None:  # "60%" as HR types it (one reading: parse_number)
+        return parse_number(t)
     return {"true": True, "false": False}.get(t.lower(), t)
 
 

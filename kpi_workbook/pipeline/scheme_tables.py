@@ -5,6 +5,11 @@ The sheet holds stacked tables. Each starts with a title row whose column A is a
 (small grey font): reading uses only markers and ids, never labels. Cells that hold structure
 (params, gate, choices) use the short text syntax of :mod:`.scheme_syntax`. Written by
 :mod:`kpi_workbook.sheets.scheme_sheet`, read by :mod:`.scheme_reader`.
+
+``TABLES`` is the registry of the sheet's tables: a new scheme section adds its entry here. The
+indicators table is one block per indicator: the indicator's row carries its first deduction
+rule (the ``check.*`` columns), and rows below it with only those columns carry more; books
+written before that layout have a ``#checks`` table instead (``LEGACY_TABLES``, read, never written).
 """
 
 from __future__ import annotations
@@ -20,25 +25,28 @@ TABLES: dict[str, tuple[str, str, tuple[str, ...], str, str]] = {
                "上级分组为空即顶层维度（合计应为 100）；下级权重合计与上级不符时按比例缩放，并给出提示。",
                "A blank parent is a top-level group (they should add up to 100); children are scaled to the parent's weight."),
     "indicators": ("指标", "Indicators", (
-        "id:编号:ID", "name_zh:名称:Name (zh)", "name_en:英文名称:Name (en)", "group:分组:Group", "weight:权重:Weight:num",
-        "penalty:扣分项:Penalty:bool", "rule:规则:Rule", "metric:指标公式:Metric:formula", "unit:单位:Unit",
-        "params:参数:Parameters:params", "gate:门槛:Gate:gate", "advice_zh:建议:Advice (zh)", "advice_en:英文建议:Advice (en)"),
-        "规则：bands 分段 / ratio 比值 / per_item 按项计分 / deduct 扣分（见扣分规则表）/ overdue 超时 / weighted_count 按次扣分。"
-        "参数：键=值，用 ; 分隔，如 each=3; expected_per_quarter=2；分段 bands=1.2:120, 0.8:x100; below=0"
-        "（下限:得分，x100 表示 得分=100×指标值）；按次 counts=platform_violations:10, severe_violations:50。"
-        "门槛：公式 >= 数值; unit=%; label_zh=…; label_en=…。扣分项为「是」时扣分可超过权重。单位：% 百分比，x 倍数，pt 分，空=数量。",
-        "Rules: bands / ratio / per_item / deduct (see checks) / overdue / weighted_count. Parameters: key=value separated by ;, "
-        "e.g. each=3; expected_per_quarter=2; bands=1.2:120, 0.8:x100; below=0 (min:score, x100 = 100 × metric); "
-        "counts=platform_violations:10, severe_violations:50. Gate: formula >= number; unit=%; label_zh=…; label_en=…. "
-        "Penalty = Yes: deductions may exceed the weight. Units: % percent, x ratio, pt points, blank = count."),
-    "checks": ("扣分规则", "Checks", (
-        "indicator:指标编号:Indicator", "metric:指标公式:Metric:formula", "target:目标:Target:formula", "direction:方向:Direction",
-        "gap:差距口径:Gap", "step:每档:Step:num", "points:每档扣分:Points:num", "rounding:取整:Rounding", "unit:单位:Unit",
-        "label_zh:名称:Label (zh)", "label_en:英文名称:Label (en)"),
-        "每行一条检查，按指标编号归属，同一指标的多行扣分相加。方向 below 低于目标扣分 / above 高于目标扣分；口径 points 百分点 / "
-        "relative 相对目标的百分比；取整 floor 按整档 / ceil 不足一档按一档 / linear 按比例。",
-        "One check per row, attached by indicator id; several checks add up. direction below/above the target; gap in "
-        "percentage points or relative (% of the target); rounding floor (whole steps), ceil or linear (pro rata)."),
+        "name_zh:名称:Name (zh)", "id:编号:ID", "group:分组:Group", "weight:权重:Weight:num", "rule:规则:Rule",
+        "check.metric:考核值公式:Checked value:formula", "check.target:目标:Target:formula",
+        "check.direction:方向:Direction", "check.gap:差距口径:Gap", "check.step:每档:Step:num",
+        "check.points:每档扣分:Points per step:num", "check.rounding:取整:Rounding", "check.unit:单位:Unit",
+        "check.label_zh:规则名称:Check name (zh)", "penalty:扣分项:Penalty:bool", "metric:指标公式:Metric:formula",
+        "unit:指标单位:Metric unit", "params:参数:Parameters:params", "gate:门槛:Gate:gate", "advice_zh:建议:Advice (zh)",
+        "name_en:英文名称:Name (en)", "check.label_en:英文规则名称:Check name (en)", "advice_en:英文建议:Advice (en)"),
+        "每个指标一块：第一行写指标，它的扣分规则写在同一行右侧（考核值公式、目标、方向、差距口径、每档、每档扣分）；"
+        "一个指标有多条扣分规则时，在它下方插入一行，只填扣分规则各列，扣分相加。编号可留空（以名称为编号）；"
+        "分组写名称或编号；公式中的列写名称或编号（如 支付订单数 / 本期UV）；数字可写百分数（如 12%）。"
+        "规则：扣分 / 分段 / 比值 / 按项计分 / 超时 / 按次扣分。方向：低于（低于目标扣分）/ 高于；差距口径：百分点 / 相对（目标值的百分比）；"
+        "取整：整档 / 进一（不足一档按一档）/ 按比例。扣分项为「是」时扣分可超过权重。单位：% 百分比，x 倍数，pt 分，空=数量。"
+        "参数（分段等规则用）：键=值，用 ; 分隔，如 each=3; expected_per_quarter=2；分段 bands=120%:120, 80%:x100; below=0"
+        "（下限:得分，x100 表示 得分=100×指标值）；按次 counts=平台违规次数:10, 严重违规次数:50。门槛：公式 >= 数值; unit=%; label_zh=…。",
+        "One block per indicator: its first row is the indicator, its deduction rule on the same row to the right "
+        "(checked value, target, direction, gap, step, points per step); for more rules insert rows below it and fill only "
+        "the rule columns (they add up). A blank ID takes the name. Group by name or ID; columns in formulas by name or ID "
+        "(Paid orders / UV); numbers may be percentages (12%). Rules: deduct / bands / ratio / per_item / overdue / "
+        "weighted_count. Direction below/above; gap points or relative (% of the target); rounding floor, ceil or linear. "
+        "Penalty = Yes: deductions may exceed the weight. Units: % percent, x ratio, pt points, blank = count. Parameters: "
+        "key=value separated by ;, e.g. each=3; bands=120%:120, 80%:x100; below=0; counts=Platform violations:10. "
+        "Gate: formula >= number; unit=%; label_en=…."),
     "lookups": ("查找表", "Lookups", ("table:表名:Table", "key:键:Key", "value:值:Value:num"),
                 "公式 lookup(列, '表名') 按该列的值取数；键 * 表示其他所有值。",
                 "lookup(column, 'table') in a formula takes the value for the row's value of the column; key * = any other."),
@@ -90,9 +98,31 @@ TABLES: dict[str, tuple[str, str, tuple[str, ...], str, str]] = {
 POLICY_TABLES = ("calibration", "calibration_limits", "pay", "pay_coefficients", "pay_pools")
 
 
+# Tables the reader still knows from books written before the indicators table held its rules:
+# one row per deduction rule, keyed by the indicator's id, under the indicators (never written now).
+LEGACY_TABLES: dict[str, tuple[str, str, tuple[str, ...], str, str]] = {
+    "checks": ("扣分规则", "Checks", (
+        "indicator:指标编号:Indicator", "metric:指标公式:Metric:formula", "target:目标:Target:formula",
+        "direction:方向:Direction", "gap:差距口径:Gap", "step:每档:Step:num", "points:每档扣分:Points:num",
+        "rounding:取整:Rounding", "unit:单位:Unit", "label_zh:名称:Label (zh)", "label_en:英文名称:Label (en)"), "", ""),
+}
+CHECK_PREFIX = "check."  # the indicators table's columns of a deduction rule (the legacy checks' fields)
+
+# fields whose cells take a word of a vocabulary (id, or its word in either language: catalog
+# scheme_sheet.<field>_<id>); the writer writes the book language's word
+VOCABULARIES = {"rule": ("bands", "ratio", "per_item", "deduct", "overdue", "weighted_count"),
+                "direction": ("below", "above"), "gap": ("points", "relative"), "rounding": ("floor", "ceil", "linear"),
+                "kind": ("text", "choice", "money", "count", "rate", "rating", "number")}
+
+
+def spec(key: str) -> tuple[str, str, tuple[str, ...], str, str]:
+    """A table's entry (title zh, title en, columns, note zh, note en): TABLES or LEGACY_TABLES."""
+    return TABLES[key] if key in TABLES else LEGACY_TABLES[key]
+
+
 def columns(key: str) -> list[tuple[str, str, str, str]]:
     """(field id, label zh, label en, kind) of a table's columns."""
-    return [tuple((spec + ":text").split(":")[:4]) for spec in TABLES[key][2]]  # type: ignore[misc]
+    return [tuple((col + ":text").split(":")[:4]) for col in spec(key)[2]]  # type: ignore[misc]
 
 
 TRUE_WORDS, FALSE_WORDS = {"是", "yes", "y", "true", "1", "√"}, {"否", "no", "n", "false", "0", ""}

@@ -46,7 +46,7 @@ def new_workbook(period: str, roster: pd.DataFrame | None = None, lang: str = "z
     meta = wb.create_sheet(lay.sheet("meta", lang))
     rows = [("period", per.label), ("lang", lang), ("scheme_fingerprint", scheme.fingerprint()),
             ("version", kpi_engine.__version__), ("created_at", dt.datetime.now().isoformat(timespec="seconds")),
-            ("computed_at", None), (OWNED_KEY, None)]
+            ("computed_at", None), (OWNED_KEY, lay.sheet("help", lang))]  # 说明 is compute's: rebuilt from the scheme
     for r, (key, value) in enumerate(rows, 1):
         write(meta, r, 1, key)
         write(meta, r, 2, value).number_format = "@"

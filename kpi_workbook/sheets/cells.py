@@ -19,6 +19,11 @@ def set_value(cell: Any, value: Any) -> None:
         cell.data_type = "s"
 
 
+def display_width(text: Any) -> int:
+    """The width of a text in column-width units: a CJK (full-width) character takes two."""
+    return sum(2 if ord(ch) > 0x2E80 else 1 for ch in str(text))
+
+
 def write(ws: Any, row: int, col: int, value: Any = None) -> Any:
     """``ws.cell(row, col)`` with ``value`` put in by :func:`set_value`; returns the cell."""
     cell = ws.cell(row, col)

@@ -25,17 +25,13 @@ from kpi_engine.model import InputField
 
 from ..ooxml.cells import cell_ref, cell_text
 from ..pipeline.layout import InputSheet, layout
-from .cells import set_value, write
+from .cells import display_width, set_value, write
 from .style import BOLD, HEAD_FILL, ID_FONT, INPUT_FILL
 
 BLANK_ROWS = 50  # formatted empty rows when there is no roster
 LIST_LIMIT = 255  # characters of a drop-down's list written in the validation itself (Excel's limit)
 SPARE_ROWS = 20  # formatted empty rows below a roster
 FORMATS = {"money": "¥#,##0.00", "count": "0", "rate": "0.00%", "rating": "0.0", "number": "0.00", "text": "@", "choice": "@"}
-
-
-def _width(text: str) -> int:
-    return sum(2 if ord(ch) > 0x2E80 else 1 for ch in str(text))
 
 
 def input_sheet(ws: Any, sheet: InputSheet, fields: list[InputField], roster: pd.DataFrame | None, lang: str) -> None:
@@ -50,7 +46,7 @@ def input_sheet(ws: Any, sheet: InputSheet, fields: list[InputField], roster: pd
         head.comment = Comment(_field_help(f, sheet, lang), "kpi", width=260, height=110)
         write(ws, lay.id_row, c, f.id).font = ID_FONT
         letter = cell_ref(1, c)[:-1]
-        ws.column_dimensions[letter].width = max(10, min(24, _width(f.name(lang)) + 4))
+        ws.column_dimensions[letter].width = max(10, min(24, display_width(f.name(lang)) + 4))
         values = roster[f.id].tolist() if roster is not None and f.id in roster.columns else []
         # Style one detached prototype cell, then give each cell of the column a copy of its
         # style array: openpyxl's fill/number_format setters look the style up in the

@@ -21,6 +21,7 @@ from ..ooxml.cells import column_letter
 from ..ooxml.row_writer import SheetRows, write_rows
 from ..pipeline.results import Block
 from .cells import save_workbook, set_value
+from .help_sheet import write_help
 from .style import BOLD, HEAD_FILL, ID_FONT
 
 
@@ -43,6 +44,10 @@ def build_donor(blocks: list[Block], path: Path) -> None:
     probes: list[tuple[Block, int]] = []  # in sheet order
     for block in blocks:
         ws = wb.create_sheet(block.sheet)
+        if block.row_kinds:  # a sheet of styled lines (说明): small, written whole by openpyxl
+            write_help(ws, block)
+            probes.append((block, len(block.rows) + 1))
+            continue
         head = min(block.header_rows, len(block.rows))
         for r, row in enumerate(block.rows[:head], 1):
             ws.append(row)
@@ -61,16 +66,22 @@ def build_donor(blocks: list[Block], path: Path) -> None:
         _style(ws, block)
         for spec in block.charts:
             _chart(ws, block, spec)
-        ws.protection.sheet = True
-        ws.protection.autoFilter = False
-        ws.protection.sort = False
-        ws.protection.formatColumns = False
+        _protect(ws)
     base = path.with_name(path.name + ".openpyxl.xlsx")  # beside the donor, in its temp folder
     try:
         save_workbook(wb, base)
         write_rows(base, path, [SheetRows(block.rows, probe) for block, probe in probes])
     finally:
         base.unlink(missing_ok=True)
+
+
+def _protect(ws) -> None:
+    """Protected without a password (a guard against typing, not security); filters, sorting
+    and column widths stay usable."""
+    ws.protection.sheet = True
+    ws.protection.autoFilter = False
+    ws.protection.sort = False
+    ws.protection.formatColumns = False
 
 
 def _style(ws, block: Block) -> None:

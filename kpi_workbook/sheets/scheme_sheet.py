@@ -1,49 +1,72 @@
 """The scheme written as the editable sheet 指标配置 (read back by
 :mod:`kpi_workbook.pipeline.scheme_reader`): stacked tables, each with a marker in column A, a
-label row, a machine row of field ids, its rows and a note."""
+label row, a machine row of field ids, its rows and a note.
+
+It is written in the words HR reads (a Chinese book: 扣分, 低于, 百分点, group names, sheet
+names), which the reader takes back to ids; the indicators table is one block per indicator,
+its deduction rules beside it (:mod:`kpi_workbook.pipeline.scheme_tables`)."""
 
 from __future__ import annotations
 
 from typing import Any
 
+from openpyxl.styles import Border, Side
 from openpyxl.worksheet.datavalidation import DataValidation
 
-from kpi_engine.i18n import lang_of
-from kpi_engine.model import DIRECTIONS, GAPS, HEADCOUNT_ROUNDINGS, INPUT_KINDS, OVERRUNS, ROUNDINGS, SCOPES, Scheme
-from kpi_engine.rules import RULES
+from kpi_engine.i18n import lang_of, tr
+from kpi_engine.model import HEADCOUNT_ROUNDINGS, OVERRUNS, SCOPES, Scheme
 
-from ..ooxml.cells import cell_ref
+from ..ooxml.cells import cell_ref, column_letter
+from ..pipeline.layout import layout
+from ..pipeline.scheme_names import unique_names, word
 from ..pipeline.scheme_policy import table_rows
 from ..pipeline.scheme_syntax import format_choices, format_gate, format_params
-from ..pipeline.scheme_tables import POLICY_TABLES, SPARE_ROWS, TABLES, B, N, columns
-from .cells import write
+from ..pipeline.scheme_tables import CHECK_PREFIX, POLICY_TABLES, SPARE_ROWS, TABLES, VOCABULARIES, B, N, columns
+from .cells import display_width, write
 from .style import BOLD, ID_FONT, INPUT_FILL, NOTE_FONT, SECTION_FONT, SHEET_TITLE_FONT, TABLE_HEAD_FILL, TITLE_FILL
 
+BLOCK_TOP = Border(top=Side(style="thin", color="A6A6A6"))  # the first row of an indicator's block
 
-def _rows(scheme: Scheme, key: str) -> list[dict[str, Any]]:
+
+def _group_words(scheme: Scheme, lang: str) -> dict[str, str]:
+    """group id -> what the sheet writes for it: its name in ``lang`` where that names it alone."""
+    names = unique_names((g.id, (g.name(lang),)) for g in scheme.groups)
+    return {g.id: g.name(lang) if names.get(g.name(lang)) == g.id else g.id for g in scheme.groups}
+
+
+def _indicator_rows(scheme: Scheme, lang: str) -> list[dict[str, Any]]:
+    """One block per indicator: its row with its first deduction rule, a row for each further rule."""
+    groups, out = _group_words(scheme, lang), []
+    for i in scheme.indicators:
+        row = {**vars(i), "params": format_params(dict(i.params)), "gate": format_gate(i.gate) if i.gate else "",
+               "group": groups.get(i.group, i.group), "rule": word("rule", i.rule, lang), "_block": True}
+        rules = [{CHECK_PREFIX + f: word(f, v, lang) for f, v in vars(c).items()} for c in i.checks] or [{}]
+        out += [row | rules[0], *rules[1:]]
+    return out
+
+
+def _rows(scheme: Scheme, key: str, lang: str = "zh") -> list[dict[str, Any]]:
     s = scheme
     if key in POLICY_TABLES:
         return table_rows(scheme, key)
     if key == "meta":
         return [{"key": k, "value": v} for k, v in s.meta.items()]
     if key == "indicators":
-        return [{**vars(i), "params": format_params(dict(i.params)), "gate": format_gate(i.gate) if i.gate else ""}
-                for i in s.indicators]
-    if key == "checks":
-        return [{"indicator": i.id, **vars(c)} for i in s.indicators for c in i.checks]
+        return _indicator_rows(s, lang)
+    if key == "groups":
+        words = _group_words(s, lang)
+        return [{**vars(g), "parent": words.get(g.parent, g.parent)} for g in s.groups]
     if key == "inputs":
-        return [{**vars(f), "choices": format_choices(f.choices)} for f in s.inputs]
+        owners = {sheet.owner: sheet.name(lang) for sheet in layout().inputs} | {"roster": tr("scheme_sheet.roster", lang)}
+        return [{**vars(f), "choices": format_choices(f.choices), "kind": word("kind", f.kind, lang),
+                 "owner": owners.get(f.owner, f.owner)} for f in s.inputs]
     if key == "lookups":
         return [{"table": t, "key": k, "value": v} for t, tab in s.lookups.items() for k, v in tab.items()]
     if key == "grades":
         return [{"grade": g, "min": m} for g, m in s.grades]
     if key == "seasonal":
         return [{"period": p, "factor": f} for p, f in s.seasonal.items()]
-    return [vars(x) for x in {"groups": s.groups, "flags": s.flags, "constraints": s.constraints}[key]]
-
-
-def _width(text: Any) -> int:
-    return sum(2 if ord(ch) > 0x2E80 else 1 for ch in str(text))
+    return [vars(x) for x in {"flags": s.flags, "constraints": s.constraints}[key]]
 
 
 def write_config(ws: Any, scheme: Scheme, lang: str = "zh") -> None:
@@ -58,45 +81,53 @@ def write_config(ws: Any, scheme: Scheme, lang: str = "zh") -> None:
     id_ranges: dict[str, str] = {}
     r = 4
     for key, (title_zh, title_en, _, note_zh, note_en) in TABLES.items():
-        cols, rows = columns(key), _rows(scheme, key)
+        cols, rows = columns(key), _rows(scheme, key, lang)
         write(ws, r, 1, f"#{key}").font = ID_FONT
         write(ws, r, 2, title_en if en else title_zh).font = SECTION_FONT
         first, last = r + 3, r + 2 + len(rows) + SPARE_ROWS
-        id_ranges[key] = f"$A${first}:$A${last}"
+        name_col = next((c for c, col in enumerate(cols, 1) if col[0] == ("name_en" if en else "name_zh")), 1)
+        letter = column_letter(name_col)
+        id_ranges[key] = f"${letter}${first}:${letter}${last}"  # drop-downs of names (groups)
         for c, (fid, zh, en_label, kind) in enumerate(cols, 1):
             ws.cell(r, c).fill = TITLE_FILL
             head = write(ws, r + 1, c, en_label if en else zh)
             head.font, head.fill = BOLD, TABLE_HEAD_FILL
             write(ws, r + 2, c, fid).font = ID_FONT
-            widths[c] = max(widths.get(c, 8), _width(head.value) + 2, _width(fid) + 2)
+            widths[c] = max(widths.get(c, 8), display_width(head.value) + 2, display_width(fid) + 2)
             for i in range(last - first + 1):
                 v = rows[i].get(fid) if i < len(rows) else None
-                if kind == B and i < len(rows):
+                if kind == B and i < len(rows) and fid in rows[i]:
                     v = ("Yes" if en else "是") if v else ("No" if en else "否")
                 cell = write(ws, first + i, c, None if v == "" else v)
                 cell.fill = INPUT_FILL
+                if i < len(rows) and rows[i].get("_block") and i:
+                    cell.border = BLOCK_TOP
                 cell.number_format = "General" if kind == N else "@"
-                widths[c] = max(widths[c], min(_width(v if v is not None else "") + 2, 40))
+                widths[c] = max(widths[c], min(display_width(v if v is not None else "") + 2, 40))
             _validate_column(ws, key, fid, kind, f"{cell_ref(first, c)}:{cell_ref(last, c)}", en, id_ranges)
         if note_en if en else note_zh:
             write(ws, last + 1, 1, "#note").font = ID_FONT
             write(ws, last + 1, 2, note_en if en else note_zh).font = NOTE_FONT
         r = last + 3
     for c, w in widths.items():
-        ws.column_dimensions[cell_ref(1, c)[:-1]].width = w
+        ws.column_dimensions[column_letter(c)].width = w
     ws.freeze_panes = "B3"
 
 
 def _validate_column(ws: Any, table: str, fid: str, kind: str, ref: str, en: bool, id_ranges: dict[str, str]) -> None:
-    options = {"rule": tuple(RULES), "direction": DIRECTIONS, "gap": GAPS, "rounding": ROUNDINGS,
-               "kind": INPUT_KINDS, "period": ("Q1", "Q2", "Q3", "Q4")}.get(fid)
+    field = fid.removeprefix(CHECK_PREFIX)
+    lang = "en" if en else "zh"
+    options = tuple(word(field, v, lang) for v in VOCABULARIES[field]) if field in VOCABULARIES else None
+    if fid == "period":
+        options = ("Q1", "Q2", "Q3", "Q4")
+    # the policy tables' options, as their ids (the reader takes these and their Chinese words)
     options = {("calibration", "scope"): SCOPES, ("calibration", "rounding"): HEADCOUNT_ROUNDINGS,
                ("pay", "overrun"): OVERRUNS}.get((table, fid), options)
     if kind == B:
         options = ("Yes", "No") if en else ("是", "否")
     formula = f'"{",".join(options)}"' if options else None
     formula = {("indicators", "group"): id_ranges.get("groups"),
-               ("checks", "indicator"): id_ranges.get("indicators"),
+               ("groups", "parent"): id_ranges.get("groups"),
                ("pay_coefficients", "grade"): id_ranges.get("grades")}.get((table, fid), formula)
     if formula:
         dv = DataValidation(type="list", formula1=formula, allow_blank=True, showErrorMessage=True,
@@ -110,5 +141,3 @@ def _validate_column(ws: Any, table: str, fid: str, kind: str, ref: str, en: boo
         return
     ws.add_data_validation(dv)
     dv.add(ref)
-
-

@@ -11,6 +11,7 @@ import math
 import os
 import shutil
 import tempfile
+import unicodedata
 from pathlib import Path
 from typing import Any
 
@@ -23,6 +24,7 @@ import pandas as pd
 import pytest
 from support.fakebook import FakeBook, FakeComError
 
+from kpi_engine.i18n import tr
 from kpi_workbook import pipeline
 from kpi_workbook.commands.demo import sample_file
 from kpi_workbook.commands.fill import fill_workbook
@@ -132,8 +134,8 @@ def test_round_trips_do_not_grow_with_headcount(workbooks, tmp_path: Path) -> No
         assert f"共 {n} 人" in report.message
         read_sheets = [name for name, _ in book.read_log]
         assert len(read_sheets) == len(set(read_sheets)) == book.reads  # one read per sheet read
-        # one value write per block: the five results, 绩效工资 (the default scheme's pay is on), the meta
-        assert book.writes == len(RESULT_KEYS) + 2
+        # one value write per block: 说明, the five results, 绩效工资 (the default scheme's pay is on), the meta
+        assert book.writes == len(RESULT_KEYS) + 3
         counts[n] = (book.reads, book.writes, sum(s.format_calls for s in book.sheets),
                      sum(s.charts.created for s in book.sheets))
     assert counts[10] == counts[200]
@@ -284,7 +286,8 @@ def test_validate_writes_only_the_problem_sheet(book: FakeBook) -> None:
     name = layout().sheet("problems")
     assert sorted(s.name for s in book.sheets) == sorted(before + [name])
     assert book.writes == 2  # the 校验 sheet, and its record as ours in the hidden meta sheet
-    assert [name] == [v for k, v in book.values(layout().sheet("meta")) if k == "owned_sheets"]
+    # ours: 说明 since kpi new, and now 校验
+    assert [f"{layout().sheet('help')}/{name}"] == [v for k, v in book.values(layout().sheet("meta")) if k == "owned_sheets"]
     assert len(book.values(name)) == 2 + len(expected)
     errors = sum(p.severity == "error" for p in expected)
     first_error = next(p for p in expected if p.severity == "error")
@@ -400,3 +403,40 @@ def test_messages_in_english_for_an_english_workbook(tmp_path: Path) -> None:
     report = kpi_addin.compute(book)
     assert report.ok and report.message.startswith("Done.") and book.app.alerts[0].title == "KPI appraisal"
     assert all(s.startswith("KPI appraisal: ") for s in book.app.status_history if s is not False)
+
+
+def test_compute_rebuilds_the_help_sheet_from_the_live_books_scheme(book: FakeBook) -> None:
+    """计算 writes 说明 from the scheme it scored with, as the command does: 推广费占比's threshold
+    typed as 12% in the open book shows on 说明 (its titles bold, the sheet protected)."""
+    config, help_name = layout().sheet("config"), layout().sheet("help")
+    grid = book.values(config)
+    top = next(r for r, row in enumerate(grid) if row[0] == "#indicators")
+    ids = grid[top + 2]
+    row = next(r for r in range(top + 3, len(grid)) if grid[r][ids.index("id")] == "promotion_cost_ratio")
+    book.sheets[config].range((row + 1, ids.index("check.target") + 1)).value = "12%"
+    report = kpi_addin.compute(book)
+    assert report.ok, report.message
+    lines = book.values(help_name)
+    promo = next(line for line in lines if len(line) > 4 and line[2] == "推广费占比")
+    assert "目标不高于 12%" in promo[4]
+    sheet = book.sheets[help_name]
+    assert sheet.bold.get((1, 1)) and not sheet.bold.get((2, 1))  # the title; not the note under it
+    assert sheet.api.ProtectContents
+    assert [s.name for s in book.sheets][0] == help_name
+
+
+def test_the_help_sheets_texts_are_wrapped_and_its_titles_run_on(book: FakeBook) -> None:
+    """计算's 说明 as the command writes it: the title and section titles on one line (not wrapped,
+    so never cut to column A's width), each rule text wrapped in its 70-wide column E and its row
+    as tall as its lines (fitted after the widths are set)."""
+    kpi_addin.compute(book)
+    sheet = book.sheets[layout().sheet("help")]
+    title = sheet.range((1, 1))
+    assert len(title.value) > 20 and not title.wrap_text
+    section = next(r for (r, c), v in sheet.cells.items() if c == 1 and v == tr("help.new_title"))
+    assert not sheet.range((section, 1)).wrap_text
+    long = [(r, v) for (r, c), v in sheet.cells.items() if c == 5 and isinstance(v, str) and len(v) > 40]
+    assert long and all(sheet.range((r, 5)).wrap_text for r, _ in long)
+    assert sheet.column_widths[5] == 70
+    tall = [(r, v) for r, v in long if sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in v) > 70]
+    assert len(tall) >= 3 and all(sheet.row_heights[r] >= 30 for r, _ in tall)

@@ -75,7 +75,7 @@ def test_worked_example_total_and_grade(e001_result) -> None:
     headers, row = excel_row(E001)
     assert udfs.KPI_TOTAL(headers, row) == e001_result.total["E001"] == pytest.approx(76.733, abs=5e-4)
     assert udfs.KPI_GRADE(headers, row, "2026-Q4") == "B"
-    assert udfs.KPI_EXPLAIN(headers, row, "promotion_cost_ratio").startswith("推广费占比 16.0% 超出 15% 目标")
+    assert udfs.KPI_EXPLAIN(headers, row, "promotion_cost_ratio").startswith("推广费占比 16.0% 高于目标 15%，超出 1.0 个百分点")
 
 
 def test_chinese_headers_and_numeric_ids() -> None:

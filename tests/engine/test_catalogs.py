@@ -187,9 +187,9 @@ def test_lang_of(value, lang):
 def test_fill_is_the_template_filled_per_row():
     key = "reason.check_below"
     rows = fill(ZH[key], label="推广费占比", value=["16.0%", "17.0%"], target=["15%", "15%"], gap=["1.0 个百分点", "2.0 个百分点"],
-                amount=["2", "4"])
-    assert rows == [tr(key, "zh", label="推广费占比", value=v, target="15%", gap=g, amount=a)
+                lost=["2", "4"])
+    assert rows == [tr(key, "zh", label="推广费占比", value=v, target="15%", gap=g, lost=a)
                     for v, g, a in (("16.0%", "1.0 个百分点", "2"), ("17.0%", "2.0 个百分点", "4"))]
-    assert rows[0] == "推广费占比 16.0% 低于 15% 目标 1.0 个百分点 → 扣 2 分"
+    assert rows[0] == "推广费占比 16.0% 低于目标 15%，差 1.0 个百分点 → 扣 2 分"
     with pytest.raises(ValueError):
         fill(ZH["reason.plain"], name="x", score="y")  # no column given per row

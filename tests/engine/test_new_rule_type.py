@@ -49,8 +49,9 @@ class Threshold(Rule):
     def part_reasons(self, ind, part, rows, lang, scheme):
         x = num(ind.params["x"])
         zh = lang_of(lang) == "zh"
+        # part.lost: the weighted points the part cost (what every reason says)
         return [f"{ind.name(lang)} {num(v)} 未达到 {x} → 扣 {num(a)} 分" if zh else f"{ind.name(lang)} {num(v)} is under {x} → −{num(a)}"
-                for v, a in zip(part.data["value"][rows].tolist(), part.amount[rows].tolist())]
+                for v, a in zip(part.data["value"][rows].tolist(), part.lost[rows].tolist())]
 
     def explanations(self, ind, outcome, rows, lang, scheme):
         x = num(ind.params["x"])
@@ -100,13 +101,17 @@ def test_it_scores_and_its_reasons_are_in_the_results(threshold):
     result = score(rows(), scheme=scheme_from_dict(scheme_dict(x=1)))
     assert result.scores["knowledge_sharing"].tolist() == [0.0, 100.0]
     ded = result.deductions.query("indicator == 'knowledge_sharing'")
-    assert ded[["employee_id", "amount", "reason"]].values.tolist() == [["E001", 10.0, "知识沉淀 0 未达到 1 → 扣 10 分"]]
-    assert result.explain("E001", "knowledge_sharing") == "知识沉淀 0 未达到 1 → 扣 10 分，得分 0"
+    # 团队协作 15 = 5 + 5 + 3 + 10 (23): the 10 nominal points weigh 10 × 15/23 = 6.52
+    scaled = "（满分 10 分按比例折算为 6.52）"
+    assert ded[["employee_id", "amount", "reason"]].values.tolist() == [["E001", 10.0, f"知识沉淀 0 未达到 1 → 扣 6.52 分{scaled}"]]
+    assert ded.lost.item() == pytest.approx(10 * 15 / 23)
+    assert result.explain("E001", "knowledge_sharing") == f"知识沉淀 0 未达到 1 → 扣 6.52 分{scaled}；百分制得分 0"
     assert result.explain("E002", "knowledge_sharing") == "知识沉淀 2 达到 1，得 100 分"
-    assert result.explain("E001", "knowledge_sharing", "en") == "Knowledge sharing 0 is under 1 → −10; score 0"
+    assert result.explain("E001", "knowledge_sharing", "en") == \
+        "Knowledge sharing 0 is under 1 → −6.52 (its 10 points scaled to 6.52); score 0/100"
     guide = result.guide.query("employee_id == 'E001'")
     assert guide.indicator.iloc[0] == "knowledge_sharing"
-    assert guide.reason.iloc[0] == "知识沉淀 0 未达到 1 → 扣 10 分，得分 0"
+    assert guide.reason.iloc[0] == f"知识沉淀 0 未达到 1 → 扣 6.52 分{scaled}；百分制得分 0"
 
 
 def test_a_blank_metric_leaves_it_uncomputed_like_any_rule(threshold):

@@ -54,13 +54,30 @@ def test_deductions_of_worked_example(e001_frame):
         "issue_resolution": 5, "resource_readiness": 2,
     }
     promo = d.loc[d.indicator == "promotion_cost_ratio", "reason"].item()
-    assert promo == "推广费占比 16.0% 超出 15% 目标 1.0 个百分点 → 扣 2 分"
+    assert promo == "推广费占比 16.0% 高于目标 15%，超出 1.0 个百分点 → 扣 2 分"
+
+
+def test_deductions_say_the_weighted_points_the_total_lost(e001_frame):
+    """The points a reason says are what the total lost: nominal × effective weight / weight (流量与转化
+    is scaled 20/45, so UV增长率's 3 nominal points cost 3 × 4/9); with the 2 points of 知识沉淀 (no
+    document, no deduction) and the 2.4 that 销售额达成率 earns over its 30, the worked total follows."""
+    result = score(e001_frame)
+    d = result.deductions
+    lost = d.groupby("indicator")["lost"].sum().to_dict()
+    assert lost == pytest.approx({
+        "uv_growth": 3 * 20 / 45, "pv_per_uv": 3 * 20 / 45, "repurchase_rate": 6, "new_customer_share": 3,
+        "inventory_turnover": 2, "promotion_cost_ratio": 2, "activity_response": 1, "issue_resolution": 5,
+        "resource_readiness": 2,
+    })
+    assert 100 + 2.4 - sum(lost.values()) - 2 == pytest.approx(result.total["E001"])
+    uv = d.loc[d.indicator == "uv_growth", "reason"].item()
+    assert uv == "UV增长率 11.1% 低于目标 20%，差 8.9 个百分点 → 扣 1.33 分（满分 10 分按比例折算为 4.44）"
 
 
 def test_english_reasons(e001_frame):
     d = score(e001_frame, lang="en").deductions
     promo = d.loc[d.indicator == "promotion_cost_ratio", "reason"].item()
-    assert promo == "Promotion cost ratio 16.0% is 1.0 points above the 15% target → −2"
+    assert promo == "Promotion cost ratio 16.0% is 1.0 percentage points above the target 15% → −2 points"
 
 
 def test_guide_lists_top_three_losses(e001_frame):

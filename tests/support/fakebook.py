@@ -18,7 +18,9 @@ what matters to the adapter and to Excel users:
 from __future__ import annotations
 
 import datetime as dt
+import math
 import re
+import unicodedata
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -246,6 +248,20 @@ class FakeRange:
             self.sheet.number_formats[cell] = value
 
     @property
+    def wrap_text(self) -> bool:
+        return all(self.sheet.wrapped.get(cell, False) for cell in self.cells())
+
+    @wrap_text.setter
+    def wrap_text(self, value: bool) -> None:
+        self.sheet.format_calls += 1
+        for cell in self.cells():
+            self.sheet.wrapped[cell] = bool(value)
+
+    @property
+    def rows(self) -> FakeRows:
+        return FakeRows(self)
+
+    @property
     def column_width(self) -> float:
         return self.sheet.column_widths.get(self.c1, 8.43)
 
@@ -254,6 +270,25 @@ class FakeRange:
         self.sheet.format_calls += 1
         for c in range(self.c1, self.c2 + 1):
             self.sheet.column_widths[c] = float(value)
+
+
+class FakeRows:
+    """``range.rows``: only ``autofit``, which sets each row's height as Excel would for its wrapped
+    cells at the column widths of that moment (15 points a line; a wide character counts two)."""
+
+    def __init__(self, rng: FakeRange):
+        self._rng = rng
+
+    def autofit(self) -> None:
+        sheet = self._rng.sheet
+        sheet.format_calls += 1
+        for r in range(self._rng.r1, self._rng.r2 + 1):
+            lines = 1
+            for (row, c), v in sheet.cells.items():
+                if row == r and isinstance(v, str) and sheet.wrapped.get((r, c)):
+                    width = sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in v)
+                    lines = max(lines, math.ceil(width / sheet.column_widths.get(c, 8.43)))
+            sheet.row_heights[r] = 15.0 * lines
 
 
 class FakeSheet:
@@ -267,6 +302,8 @@ class FakeSheet:
         self.number_formats: dict[tuple[int, int], str] = {}
         self.column_widths: dict[int, float] = {}
         self.bold: dict[tuple[int, int], bool] = {}
+        self.wrapped: dict[tuple[int, int], bool] = {}
+        self.row_heights: dict[int, float] = {}  # set by rows.autofit (clear keeps them, as Excel does)
         self.format_calls = 0
         self.charts = FakeCharts(self)
         self.api = FakeSheetApi()
@@ -331,6 +368,7 @@ class FakeSheet:
         self.clear_contents()
         self.number_formats.clear()
         self.bold.clear()
+        self.wrapped.clear()
 
     def activate(self) -> None:
         self.activated += 1

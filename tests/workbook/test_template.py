@@ -138,7 +138,9 @@ def test_help_sheet_is_generated_from_the_scheme(wb):
     assert AREAS == 7 and all(area in text for area in areas) and "店铺全域运营管理" in areas
     for sheet in layout().inputs:
         assert sheet.source_zh in text
-    assert "低于目标每 5 个百分点扣 3 分" in text and "2026-Q4" in text and "得分/扣分明细/改进指南/汇总/绩效工资/校验" in text
+    # points in the rules are the points the total loses: UV增长率's 3 per step × 20/45 (流量与转化 scaled)
+    assert "低于目标每 5 个百分点扣 1.33 分" in text and "低于目标每 2 个百分点扣 3 分" in text
+    assert "2026-Q4" in text and "得分/扣分明细/改进指南/汇总/绩效工资/校验" in text
     weights = [row[3] for row in wb["说明"].iter_rows(values_only=True) if row[2] == "访问深度PV/UV"]
     assert weights == [pytest.approx(scheme.effective_weight["pv_per_uv"], abs=1e-4)]
 

@@ -24,7 +24,7 @@ def _config_rows(ws, marker: str) -> tuple[dict[str, int], dict[str, int]]:
     rows = {}
     for r in range(id_row + 1, ws.max_row + 1):
         v = ws.cell(r, key).value
-        if isinstance(v, str) and v.startswith("#"):
+        if isinstance(ws.cell(r, 1).value, str) and ws.cell(r, 1).value.startswith("#"):
             break
         if v:
             rows[v] = r
@@ -47,8 +47,7 @@ def test_weight_and_threshold_edit_changes_result(tmp_path):
     ws = wb[layout().sheet("config")]
     cols, rows = _config_rows(ws, "#indicators")
     ws.cell(rows["pv_per_uv"], cols["weight"]).value = 10
-    ccols, crows = _config_rows(ws, "#checks")
-    ws.cell(crows["promotion_cost_ratio"], ccols["target"]).value = "0.20"
+    ws.cell(rows["promotion_cost_ratio"], cols["check.target"]).value = "0.20"  # its rule, beside it
     wb.save(path)
 
     compute_file(path)
