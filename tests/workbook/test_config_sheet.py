@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import dataclasses
 
 import pytest
 from openpyxl import Workbook, load_workbook
@@ -233,7 +234,11 @@ def test_a_book_of_the_older_layout_reads_to_the_same_scheme():
     grid = grid_of(ws)
     assert any(row[0] == "#checks" for row in grid)
     scheme, problems = read_config(grid, SHEET)
-    assert problems == [] and scheme.fingerprint() == default_scheme().fingerprint()
+    # the scheme of e2207e0: no pay base input, no calibration or pay sections (absent = off; issue 11)
+    before = dataclasses.replace(default_scheme(), calibration=None, pay=None,
+                                 inputs=tuple(f for f in default_scheme().inputs if f.id != "pay_base"))
+    assert problems == [] and scheme.fingerprint() == before.fingerprint()
+    assert scheme.calibration is None and scheme.pay is None
     # HR edits it the old way, by name now: 推广费占比's rule row keyed by its name, its target 12%
     top = next(r for r, row in enumerate(grid) if row[0] == "#checks")
     ids = grid[top + 2]
