@@ -1,8 +1,10 @@
 """What the worksheet functions in :mod:`kpi_udfs` compute, as plain Python.
 
-Every number comes from the engine (:func:`kpi_engine.score` on a one-row or whole-table
-frame, :func:`kpi_engine.rules.gap_of` / :func:`~kpi_engine.rules.count_steps` for a single
-deduction): no rule is implemented twice. Values arrive as xlwings gives them (floats, None
+Every number comes from the engine: every scoring function goes through :func:`score_rows`
+(one row: :func:`kpi_engine.one_row.score_one`, the scheme's compiled plan on floats, with
+:func:`kpi_engine.score`'s values to the bit and no frame to build; a table, or the problem
+texts and reasons of a row: :func:`kpi_engine.score`), and a single deduction through
+:func:`kpi_engine.rules.gap_of` / :func:`~kpi_engine.rules.count_steps`: no rule is implemented twice. Values arrive as xlwings gives them (floats, None
 for blanks, ids such as 1001.0, 2-D lists), results leave as plain cell values, and every
 problem becomes a short text starting ``#KPI!`` (under 255 characters) instead of an
 exception, so a formula never shows a Python traceback.
@@ -12,7 +14,9 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Callable
+from collections import OrderedDict
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
 
@@ -35,6 +39,7 @@ from kpi_engine.i18n import tr
 from kpi_engine.inputs import label_map
 from kpi_engine.model import DIRECTIONS, GAPS, ROUNDINGS
 from kpi_engine.numbers import is_blank, parse_number
+from kpi_engine.one_row import RowScores, score_one
 from kpi_engine.rules import RULES, count_steps, gap_of
 from kpi_workbook.pipeline.results import plain
 
@@ -205,17 +210,121 @@ def row_items(headers: Any, row: Any, lang: str = "zh") -> tuple[tuple[str, Any]
     return tuple(items)
 
 
-@lru_cache(maxsize=512)
-def score_items(items: tuple[tuple[str, Any], ...], period: str, lang: str) -> tuple[ScoreResult, str]:
-    """The engine's result for one row, and that row's employee id (cached: a sheet of
-    formulas over the same row scores it once)."""
-    frame = pd.DataFrame([dict(items)])
-    result = score(frame, period=period, lang=lang)
-    eid = str(result.total.index[0]) if len(result.total) else ROW_ID
-    return result, eid
+@dataclass
+class Scored:
+    """The engine's answer for the rows a cell function was given. One row: its values from the
+    one-row fast path when it could score it (``fast``), the full :class:`ScoreResult` (problem
+    texts, reasons) made only when asked for (``result``). A table: the full result."""
+
+    rows: Sequence[dict[str, Any]]
+    scheme: Scheme
+    period: str
+    lang: str
+    columns: list[str] | None = None
+    fast: RowScores | None = None
+    _result: ScoreResult | None = field(default=None, repr=False)
+
+    @property
+    def result(self) -> ScoreResult:
+        if self._result is None:
+            if len(self.rows) == 1 and self.columns is None:
+                frame = pd.DataFrame([dict(self.rows[0])])
+            else:
+                frame = pd.DataFrame.from_records(list(self.rows), columns=self.columns).astype(object)
+            self._result = score(frame, self.scheme, period=self.period, lang=self.lang)
+        return self._result
+
+    @property
+    def eid(self) -> str:
+        """The (first) row's employee id, as the engine reads it."""
+        if self.fast is not None:
+            return self.fast.employee_id
+        return str(self.result.total.index[0]) if len(self.result.total) else ROW_ID
+
+    def value(self, what: str, indicator: str | None = None) -> Any:
+        """The row's ``points`` or ``score`` of an indicator, its ``total`` or ``grade`` (NaN/None
+        where the engine computed none)."""
+        if self.fast is not None:
+            got = self.fast
+            return {"points": lambda: got.points[indicator], "score": lambda: got.scores[indicator],
+                    "total": lambda: got.total, "grade": lambda: got.grade}[what]()
+        result = self.result
+        if what == "grade":
+            return result.grade.iloc[0] if len(result.grade) else None
+        if what == "total":
+            return float(result.total.iloc[0]) if len(result.total) else float("nan")
+        frame = result.points if what == "points" else result.scores
+        return float(frame.iloc[0][indicator]) if len(frame) else float("nan")
 
 
-def score_row(headers: Any, row: Any, period: Any, lang: str = "zh") -> tuple[ScoreResult, str]:
+def score_rows(rows: Sequence[dict[str, Any]], scheme: Scheme, period: str, lang: str,
+               columns: list[str] | None = None) -> Scored:
+    """Every scoring cell function's one way to the engine: rows (header → cell value; ``columns``
+    the header order of a table) scored under ``scheme`` for ``period``. One row goes through the
+    one-row fast path (the same values as ``score``), a table through ``score``."""
+    scored = Scored(rows, scheme, period, lang, columns)
+    if len(rows) == 1 and columns is None:
+        scored.fast = score_one(canonical(rows[0], scheme), scheme, period)
+    else:
+        scored.result  # noqa: B018 - a table is scored at once
+    return scored
+
+
+def canonical(row: dict[str, Any], scheme: Scheme) -> dict[str, Any]:
+    """A row's values by input id, its headers read as the engine reads a frame's columns (id or
+    either label, any case; the first header of an input wins)."""
+    labels = labels_of(scheme)
+    out: dict[str, Any] = {}
+    for name, value in row.items():
+        fid = labels.get(str(name).strip().lower())
+        if fid is not None and fid not in out:
+            out[fid] = value
+    return out
+
+
+_LABELS: dict[str, dict[str, str]] = {}
+
+
+def labels_of(scheme: Scheme) -> dict[str, str]:
+    key = scheme.fingerprint()
+    if key not in _LABELS:
+        _LABELS[key] = label_map(scheme)
+    return _LABELS[key]
+
+
+class RowCache:
+    """The last rows scored (a sheet of formulas over the same row scores it once)."""
+
+    def __init__(self, size: int = 512):
+        self.size, self.entries = size, OrderedDict()
+
+    def get(self, key: Any, make: Callable[[], Scored]) -> Scored:
+        if key in self.entries:
+            self.entries.move_to_end(key)
+            return self.entries[key]
+        value = self.entries[key] = make()
+        if len(self.entries) > self.size:
+            self.entries.popitem(last=False)
+        return value
+
+    def cache_clear(self) -> None:
+        self.entries.clear()
+
+
+ROWS = RowCache()
+
+
+def score_items(items: tuple[tuple[str, Any], ...], period: str, lang: str, scheme_: Scheme | None = None) -> Scored:
+    """One row (header, value pairs) scored under ``scheme_`` (the default scheme when None)."""
+    chosen = scheme_ or scheme()
+    return ROWS.get((chosen.fingerprint(), items, period, lang),
+                    lambda: score_rows([dict(items)], chosen, period, lang))
+
+
+score_items.cache_clear = ROWS.cache_clear  # type: ignore[attr-defined]
+
+
+def score_row(headers: Any, row: Any, period: Any, lang: str = "zh") -> Scored:
     return score_items(row_items(headers, row, lang), period_of(period), lang)
 
 
@@ -243,10 +352,10 @@ def row_problem(result: ScoreResult, eid: str, fields: set[str] | None = None, l
     return text
 
 
-def value_or_problem(value: Any, result: ScoreResult, eid: str, fields: set[str] | None, lang: str) -> Any:
+def value_or_problem(value: Any, scored: Scored, fields: set[str] | None, lang: str) -> Any:
     """The value as a cell, or the row's problem as ``#KPI!`` text when it is not computable."""
     if value is None or (isinstance(value, float) and math.isnan(value)):
-        raise UdfError(row_problem(result, eid, fields, lang))
+        raise UdfError(row_problem(scored.result, scored.eid, fields, lang))
     return cell(value)
 
 
@@ -266,9 +375,8 @@ def single(v: Any, field: str, lang: str = "zh") -> Any:
 def sales_score(actual: Any, target: Any) -> Any:
     items = (("employee_id", ROW_ID), ("sales_actual", single(actual, "sales_actual")),
              ("sales_target", single(target, "sales_target")))
-    result, eid = score_items(items, DEFAULT_PERIOD, "zh")
-    value = float(result.scores.iloc[0]["sales_achievement"]) if len(result.scores) else float("nan")
-    return value_or_problem(value, result, eid, {"sales_actual", "sales_target"}, "zh")
+    scored = score_items(items, DEFAULT_PERIOD, "zh")
+    return value_or_problem(scored.value("score", "sales_achievement"), scored, {"sales_actual", "sales_target"}, "zh")
 
 
 def deduction(value: Any, target: Any, direction: Any, gap: Any, step: Any, points: Any, rounding: Any) -> float:
@@ -289,30 +397,26 @@ def deduction(value: Any, target: Any, direction: Any, gap: Any, step: Any, poin
 def indicator_value(headers: Any, row: Any, indicator: Any, what: Any, period: Any) -> Any:
     ind = indicator_id(indicator)
     kind = choice(what, "what", default="points")
-    result, eid = score_row(headers, row, period)
-    frame = result.points if kind == "points" else result.scores
-    value = float(frame.iloc[0][ind]) if len(frame) else float("nan")
-    return value_or_problem(value, result, eid, indicator_columns(ind), "zh")
+    scored = score_row(headers, row, period)
+    return value_or_problem(scored.value(kind, ind), scored, indicator_columns(ind), "zh")
 
 
 def total(headers: Any, row: Any, period: Any) -> Any:
-    result, eid = score_row(headers, row, period)
-    value = float(result.total.iloc[0]) if len(result.total) else float("nan")
-    return value_or_problem(value, result, eid, None, "zh")
+    scored = score_row(headers, row, period)
+    return value_or_problem(scored.value("total"), scored, None, "zh")
 
 
 def grade(headers: Any, row: Any, period: Any) -> Any:
-    result, eid = score_row(headers, row, period)
-    value = result.grade.iloc[0] if len(result.grade) else None
-    return value_or_problem(value, result, eid, None, "zh")
+    scored = score_row(headers, row, period)
+    return value_or_problem(scored.value("grade"), scored, None, "zh")
 
 
 def explain(headers: Any, row: Any, indicator: Any, period: Any) -> str:
     ind = indicator_id(indicator)
-    result, eid = score_row(headers, row, period)
-    if not len(result.scores) or math.isnan(float(result.scores.iloc[0][ind])):
-        raise UdfError(row_problem(result, eid, indicator_columns(ind), "zh"))
-    return result.explain(eid, ind)
+    scored = score_row(headers, row, period)
+    if math.isnan(scored.value("score", ind)):
+        raise UdfError(row_problem(scored.result, scored.eid, indicator_columns(ind), "zh"))
+    return scored.result.explain(scored.eid, ind)
 
 
 def table(grid: Any, period: Any, lang: str) -> list[list[Any]]:
@@ -326,9 +430,9 @@ def table(grid: Any, period: Any, lang: str) -> list[list[Any]]:
     columns, first_data, _ = found
     records = [{fid: (r[c] if c < len(r) else None) for fid, c in columns.items()}
                for r in rows[first_data:] if any(not blank(v) for v in r)]
+    scored = score_rows(records, scheme(), period_of(period), lang, columns=list(columns))
     frame = pd.DataFrame.from_records(records, columns=list(columns)).astype(object)
-    result = score(frame, period=period_of(period), lang=lang)
-    return result_table(result, frame, lang)
+    return result_table(scored.result, frame, lang)
 
 
 def first_problems(result: ScoreResult) -> Callable[[str], tuple[str, int] | None]:

@@ -18,12 +18,13 @@ import ast
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from functools import lru_cache
+from typing import Any
 
 import numpy as np
-import pandas as pd
 
 from .errors import KpiError
 from .i18n import PerLang
+from .kernels import ARRAY
 
 FUNCTIONS = ("mean", "coalesce", "lookup", "min", "max")
 PERIOD_NAMES = ("months", "quarters")
@@ -31,11 +32,6 @@ MAX_LENGTH = 1000  # characters of one formula
 MAX_DEPTH = 40  # nesting of operators and calls
 MAX_NUMBER = 1e15  # a constant beyond this is a typing slip (and could overflow the arithmetic)
 
-_BINOPS: dict[type, Callable] = {
-    ast.Add: np.add,
-    ast.Sub: np.subtract,
-    ast.Mult: np.multiply,
-}
 _CMPOPS: dict[type, Callable] = {
     ast.Lt: np.less,
     ast.LtE: np.less_equal,
@@ -69,7 +65,7 @@ class Formula:
 
     def evaluate(self, env: Env) -> np.ndarray:
         """Evaluate over all rows; returns a float (or bool) array."""
-        out = _eval(self.tree, env)
+        out = compiled(self.text).run(env)
         return np.broadcast_to(np.asarray(out), (env.n,)).copy()
 
 
@@ -97,6 +93,14 @@ class Env:
     months: float = 3.0
     # rows where a division by zero happened, and what was divided by
     zero_division: list[tuple[np.ndarray, Denominator]] = field(default_factory=list)
+    # how to compute: kernels.ARRAY (columns) or kernels.SCALAR (one row of floats)
+    xp: Any = ARRAY
+    # text columns as (codes, distinct values), when known: a lookup is then made once per value
+    codes: Mapping[str, tuple[np.ndarray, list[Any]]] = field(default_factory=dict)
+
+    def column(self, text: str) -> Any:
+        """The formula ``text`` as a fresh float column (a float, for one row)."""
+        return self.xp.floats(compiled(text).run(self), self.n)
 
 
 @lru_cache(maxsize=4096)
@@ -213,80 +217,118 @@ def _denominator(node: ast.AST) -> Denominator:
     return Denominator(ast.unparse(node), names)
 
 
-def _eval(node: ast.AST, env: Env):
-    if isinstance(node, ast.Constant):
-        return float(node.value)
-    if isinstance(node, ast.Name):
-        if node.id == "months":
-            return float(env.months)
-        if node.id == "quarters":
-            return float(env.months) / 3.0
-        return env.numbers[node.id]
-    if isinstance(node, ast.UnaryOp):
-        val = _eval(node.operand, env)
-        if isinstance(node.op, ast.USub):
-            return -val
-        if isinstance(node.op, ast.Invert):
-            return ~np.asarray(val, dtype=bool)
-        return val
-    if isinstance(node, ast.BinOp):
-        left, right = _eval(node.left, env), _eval(node.right, env)
-        if isinstance(node.op, ast.Div):
-            right_arr = np.asarray(right, dtype=float)
-            zero = right_arr == 0
-            if np.any(zero):
-                env.zero_division.append((np.broadcast_to(zero, (env.n,)).copy(), _denominator(node.right)))
-            with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
-                out = np.divide(left, np.where(zero, np.nan, right_arr))
-            return out
-        if isinstance(node.op, (ast.BitAnd, ast.BitOr)):
-            lb, rb = np.asarray(left, dtype=bool), np.asarray(right, dtype=bool)
-            return lb & rb if isinstance(node.op, ast.BitAnd) else lb | rb
-        with np.errstate(over="ignore", invalid="ignore"):
-            return _BINOPS[type(node.op)](left, right)
-    if isinstance(node, ast.Compare):
-        result = None
-        left = _eval(node.left, env)
-        for op, comp in zip(node.ops, node.comparators):
-            right = _eval(comp, env)
-            with np.errstate(invalid="ignore"):
-                part = _CMPOPS[type(op)](left, right)
-            result = part if result is None else (result & part)
-            left = right
-        return result
-    if isinstance(node, ast.Call):
-        return _call(node, env)
-    raise ExprError.of("cannot_evaluate", part=repr(ast.unparse(node)))  # pragma: no cover - parse() prevents it
+# -- compilation: a checked formula becomes one Python function --------------------------------
+# The function is generated from the syntax tree that parse() checked (only the node types above,
+# column names used as dictionary keys through repr), so no text of the scheme is ever executed.
+# It computes through ``env.xp`` (kpi_engine.kernels): numpy columns for a table, floats for one row.
+
+_OPS = {ast.Add: "+", ast.Sub: "-", ast.Mult: "*"}
+_CMP_TEXT = {ast.Lt: "<", ast.LtE: "<=", ast.Gt: ">", ast.GtE: ">=", ast.Eq: "==", ast.NotEq: "!="}
 
 
-def _call(node: ast.Call, env: Env):
-    name = node.func.id  # type: ignore[attr-defined]
-    if name == "lookup":
-        column = node.args[0].id  # type: ignore[attr-defined]
-        table = env.lookups.get(node.args[1].value)  # type: ignore[attr-defined]
-        if table is None:
-            raise ExprError.of("unknown_table", table=repr(node.args[1].value))  # type: ignore[attr-defined]
-        keys = env.texts.get(column)
-        if keys is None:
-            raise ExprError.of("lookup_column", column=repr(column))
-        mapping = {str(k): float(v) for k, v in table.items()}
-        other = mapping.get("*", np.nan)
-        values = pd.Series(keys, dtype=object).map(mapping)
-        blank = pd.isna(pd.Series(keys, dtype=object))
-        values = values.where(values.notna() | blank, other)
-        return values.to_numpy(dtype=float)
-    args = [np.broadcast_to(np.asarray(_eval(a, env), dtype=float), (env.n,)) for a in node.args]
-    stack = np.vstack(args)
-    if name == "mean":
-        count = np.sum(~np.isnan(stack), axis=0)
-        total = np.nansum(stack, axis=0)
-        with np.errstate(invalid="ignore", divide="ignore"):
-            return np.where(count > 0, total / np.maximum(count, 1), np.nan)
-    if name == "coalesce":
-        out = stack[0].copy()
-        for row in stack[1:]:
-            out = np.where(np.isnan(out), row, out)
-        return out
-    if name == "min":
-        return np.min(stack, axis=0)
-    return np.max(stack, axis=0)
+@dataclass(frozen=True)
+class Compiled:
+    """A formula as a function of an :class:`Env` (``run``), and the denominators it may record."""
+
+    text: str
+    run: Callable[[Env], object]
+    source: str
+
+
+class _Generator:
+    def __init__(self) -> None:
+        self.denominators: list[Denominator] = []
+
+    def code(self, node: ast.AST) -> str:
+        if isinstance(node, ast.Constant):
+            return repr(float(node.value))
+        if isinstance(node, ast.Name):
+            if node.id == "months":
+                return "M"
+            if node.id == "quarters":
+                return "(M / 3.0)"
+            return f"N[{node.id!r}]"
+        if isinstance(node, ast.UnaryOp):
+            operand = self.code(node.operand)
+            if isinstance(node.op, ast.USub):
+                return f"(-{operand})"
+            if isinstance(node.op, ast.Invert):
+                return f"xp.not_(xp.asbool({operand}))"
+            return operand
+        if isinstance(node, ast.BinOp):
+            left, right = self.code(node.left), self.code(node.right)
+            if isinstance(node.op, ast.Div):
+                self.denominators.append(_denominator(node.right))
+                return f"xp.div({left}, {right}, Z, D[{len(self.denominators) - 1}], n)"
+            if isinstance(node.op, ast.BitAnd):
+                return f"(xp.asbool({left}) & xp.asbool({right}))"
+            if isinstance(node.op, ast.BitOr):
+                return f"(xp.asbool({left}) | xp.asbool({right}))"
+            return f"({left} {_OPS[type(node.op)]} {right})"
+        if isinstance(node, ast.Compare):
+            # every operand evaluated once, left to right; the parts joined with &
+            operands = [self.code(node.left)] + [self.code(c) for c in node.comparators]
+            if len(node.ops) == 1:
+                return f"({operands[0]} {_CMP_TEXT[type(node.ops[0])]} {operands[1]})"
+            ops = ", ".join(repr(_CMP_TEXT[type(op)]) for op in node.ops)
+            return f"_chain(({', '.join(operands)},), ({ops},))"
+        if isinstance(node, ast.Call):
+            name = node.func.id  # type: ignore[attr-defined]
+            if name == "lookup":
+                column = node.args[0].id  # type: ignore[attr-defined]
+                table = node.args[1].value  # type: ignore[attr-defined]
+                return f"_lookup(env, {column!r}, {table!r})"
+            args = ", ".join(self.code(a) for a in node.args)
+            return f"xp.stack_call({name!r}, ({args},), n)"
+        raise ExprError.of("cannot_evaluate", part=repr(ast.unparse(node)))  # pragma: no cover - parse() prevents it
+
+
+_COMPARE: dict[str, Callable] = {"<": lambda a, b: a < b, "<=": lambda a, b: a <= b, ">": lambda a, b: a > b,
+                                 ">=": lambda a, b: a >= b, "==": lambda a, b: a == b, "!=": lambda a, b: a != b}
+
+
+def _chain(operands: tuple, ops: tuple[str, ...]):
+    result = None
+    for op, left, right in zip(ops, operands, operands[1:]):
+        part = _COMPARE[op](left, right)
+        result = part if result is None else (result & part)
+    return result
+
+
+def _lookup(env: Env, column: str, table_name: str):
+    table = env.lookups.get(table_name)
+    if table is None:
+        raise ExprError.of("unknown_table", table=repr(table_name))
+    if column not in env.texts:
+        raise ExprError.of("lookup_column", column=repr(column))
+    keys = env.texts[column]
+    mapping = _mapping(table)
+    return env.xp.lookup(keys, env.codes.get(column), mapping)
+
+
+_MAPPINGS: dict[int, tuple[Mapping, dict[str, float]]] = {}
+
+
+def _mapping(table: Mapping) -> dict[str, float]:
+    """The lookup table with text keys and float values (built once per table object)."""
+    got = _MAPPINGS.get(id(table))
+    if got is None or got[0] is not table:
+        got = (table, {str(k): float(v) for k, v in table.items()})
+        if len(_MAPPINGS) > 256:
+            _MAPPINGS.clear()
+        _MAPPINGS[id(table)] = got
+    return got[1]
+
+
+@lru_cache(maxsize=4096)
+def compiled(text: str) -> Compiled:
+    """The formula ``text`` (checked by :func:`parse`) as one generated function of an Env."""
+    formula = parse(text)
+    gen = _Generator()
+    body = gen.code(formula.tree)
+    source = ("def run(env):\n"
+              "    xp, N, n, Z, M = env.xp, env.numbers, env.n, env.zero_division, float(env.months)\n"
+              f"    return {body}\n")
+    namespace = {"D": tuple(gen.denominators), "_chain": _chain, "_lookup": _lookup}
+    exec(compile(source, f"<formula {_short(formula.text, 60)!r}>", "exec"), namespace)  # noqa: S102 - generated, see above
+    return Compiled(formula.text, namespace["run"], source)

@@ -15,10 +15,13 @@ GRADE_TOLERANCE = 1e-9  # a total of 84.99999999999999 is an A (≥ 85)
 
 
 def grade_totals(total: pd.Series, scheme: Scheme) -> pd.Series:
-    """The grade of each total (None where the total is NaN), named ``grade``."""
+    """The grade of each total: the first grade (highest first) whose minimum it reaches, the last
+    grade when it reaches none; None where the total is NaN. Named ``grade``."""
     values = total.to_numpy(dtype=float)
-    conditions = [values >= m - GRADE_TOLERANCE for _, m in scheme.grades]
     choices = [g for g, _ in scheme.grades]
-    graded = np.select(conditions, choices, default=choices[-1]).astype(object)
-    graded[np.isnan(values)] = None
-    return pd.Series(graded, index=total.index, name="grade", dtype=object)
+    which = np.full(len(values), len(choices))  # the slot after the grades: None
+    which[~np.isnan(values)] = len(choices) - 1  # the last grade when no minimum is reached
+    for j in range(len(choices) - 1, -1, -1):  # the first reached wins: assigned last
+        which[values >= scheme.grades[j][1] - GRADE_TOLERANCE] = j
+    graded = np.array([*choices, None], dtype=object)[which]
+    return pd.Series(graded, index=total.index, name="grade", dtype=object, copy=False)

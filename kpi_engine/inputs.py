@@ -51,14 +51,39 @@ class CleanInput:
     absent: list[str]  # scheme columns not in the frame at all
     excluded: np.ndarray  # rows not scored at all (blank or duplicate id)
     problems: list[dict[str, Any]] = field(default_factory=list)
+    # text columns as (codes, distinct values) where they were cleaned once per distinct value
+    codes: dict[str, tuple[np.ndarray, list[Any]]] = field(default_factory=dict)
+    # columns known to hold no rejected value / no blank (so the masks need not be computed)
+    clean_columns: set[str] = field(default_factory=set)
+    full_columns: set[str] = field(default_factory=set)
+    _invalid: dict[str, np.ndarray | None] = field(default_factory=dict, repr=False)
 
     def invalid(self, col: str) -> np.ndarray:
         """Rows where ``col`` held a value that was rejected (reported, now NaN/None)."""
-        if col in self.numbers:
-            return np.isnan(self.numbers[col]) & ~self.blank[col]
-        if col in self.texts:
-            return pd.isna(pd.Series(self.texts[col], dtype=object)).to_numpy() & ~self.blank[col]
-        return np.zeros(self.n, dtype=bool)
+        mask = self.invalid_or_none(col)
+        return np.zeros(self.n, dtype=bool) if mask is None else mask
+
+    def invalid_or_none(self, col: str) -> np.ndarray | None:
+        """:meth:`invalid`, or None when no row of ``col`` was rejected (computed once per column)."""
+        if col not in self._invalid:
+            if col in self.clean_columns or (col not in self.numbers and col not in self.texts):
+                mask = None
+            elif col in self.numbers:
+                mask = np.isnan(self.numbers[col]) & ~self.blank[col]
+            else:
+                mask = pd.isna(pd.Series(self.texts[col], dtype=object)).to_numpy() & ~self.blank[col]
+            self._invalid[col] = mask if mask is not None and mask.any() else None
+        return self._invalid[col]
+
+    def blank_or_none(self, col: str) -> np.ndarray | None:
+        """The blank mask of ``col``, or None when no row of it is blank."""
+        if col in self.full_columns:
+            return None
+        mask = self.blank.get(col)
+        if mask is None or not mask.any():
+            self.full_columns.add(col)
+            return None
+        return mask
 
 
 def normalize_id(value: Any) -> str | None:
@@ -96,8 +121,14 @@ def clean(df: pd.DataFrame, scheme: Scheme, lang: str = "zh") -> CleanInput:
     df = _canonical_columns(df, scheme)
     n = len(df)
     problems: list[dict[str, Any]] = []
-    codes, distinct = _distinct(df["employee_id"])
-    ids = np.array(_normalize_ids(distinct), dtype=object)[codes]
+    raw_ids = df["employee_id"].to_numpy(dtype=object)
+    ids = _plain_texts(raw_ids)
+    unique_ids = ids is not None and len(set(ids.tolist())) == n
+    if unique_ids:
+        ids = ids.copy()
+    else:
+        codes, distinct = _distinct(raw_ids)
+        ids = np.array(_normalize_ids(distinct), dtype=object)[codes]
 
     def add(code: str, row: int | None, fld: str, value: Any = None, severity: str = "error", **kw: Any) -> None:
         problems.append({
@@ -111,14 +142,17 @@ def clean(df: pd.DataFrame, scheme: Scheme, lang: str = "zh") -> CleanInput:
             "indicator": None,
         })
 
-    excluded = _unusable_ids(ids, add, lang)
+    # plain, distinct ids (the usual case) exclude no row; anything else is looked at row by row
+    excluded = np.zeros(n, dtype=bool) if unique_ids else _unusable_ids(ids, add, lang)
     numbers: dict[str, np.ndarray] = {}
     texts: dict[str, np.ndarray] = {}
     blank: dict[str, np.ndarray] = {}
     absent: list[str] = []
+    out = CleanInput(n, ids, numbers, texts, blank, absent, excluded, problems)
     for f in scheme.inputs:
         if f.id == "employee_id":
             continue
+        before = len(problems)
         if f.id not in df.columns:
             absent.append(f.id)
             blank[f.id] = np.ones(n, dtype=bool)
@@ -126,12 +160,18 @@ def clean(df: pd.DataFrame, scheme: Scheme, lang: str = "zh") -> CleanInput:
                 numbers[f.id] = np.full(n, np.nan)
             else:
                 texts[f.id] = np.full(n, None, dtype=object)
-        elif f.numeric:
+            continue
+        if f.numeric:
             numbers[f.id], blank[f.id] = _numeric(df[f.id], f, add, lang)
         else:
-            texts[f.id], blank[f.id] = _text(df[f.id], f, add, lang)
-    _constraints(scheme, numbers, n, add, lang)
-    return CleanInput(n, ids, numbers, texts, blank, absent, excluded, problems)
+            texts[f.id], blank[f.id], codes = _text(df[f.id], f, add, lang)
+            if codes is not None:
+                out.codes[f.id] = codes
+        if len(problems) == before:
+            out.clean_columns.add(f.id)
+    changed = _constraints(scheme, numbers, n, add, lang)
+    out.clean_columns.difference_update(changed)
+    return out
 
 
 def _canonical_columns(df: Any, scheme: Scheme) -> pd.DataFrame:
@@ -144,10 +184,12 @@ def _canonical_columns(df: Any, scheme: Scheme) -> pd.DataFrame:
         canon = labels.get(str(col).strip().lower())
         if canon and canon not in rename.values():
             rename[col] = canon
-    df = df.rename(columns=rename)
+    if any(col != canon for col, canon in rename.items()):
+        df = df.rename(columns=rename)
     if "employee_id" not in df.columns:
         raise InputError.of("input_without_ids")
-    return df.loc[:, ~df.columns.duplicated()]
+    duplicated = df.columns.duplicated()
+    return df.loc[:, ~duplicated] if duplicated.any() else df
 
 
 def _unusable_ids(ids: np.ndarray, add: Callable[..., None], lang: str) -> np.ndarray:
@@ -183,6 +225,9 @@ def _is_blank_array(raw: pd.Series, *, dashes: bool) -> np.ndarray:
 
 
 def _numeric(raw: pd.Series, f: InputField, add, lang: str) -> tuple[np.ndarray, np.ndarray]:
+    fast = _plain_numbers(raw, f)
+    if fast is not None:
+        return fast
     blank = _is_blank_array(raw, dashes=True)
     if pd.api.types.is_bool_dtype(raw.dtype):
         values = np.full(len(raw), np.nan)
@@ -232,6 +277,40 @@ def _numeric(raw: pd.Series, f: InputField, add, lang: str) -> tuple[np.ndarray,
     return values, blank
 
 
+_NUMERIC_KINDS = {"floating", "integer", "mixed-integer-float", "empty"}
+
+
+def _plain_numbers(raw: pd.Series, f: InputField) -> tuple[np.ndarray, np.ndarray] | None:
+    """(values, blank) of a column of plain numbers (and blanks) none of which breaks a rule of
+    ``f``, found with a few whole-column passes; None when anything needs a closer look."""
+    dtype = raw.dtype
+    if pd.api.types.is_bool_dtype(dtype):
+        return None
+    if isinstance(dtype, np.dtype) and dtype.kind in "fiu":  # numpy numbers: blank is NaN
+        values = raw.to_numpy(dtype=float, copy=True)
+    elif pd.api.types.is_object_dtype(dtype) and pd.api.types.infer_dtype(raw, skipna=True) in _NUMERIC_KINDS:
+        obj = raw.to_numpy(dtype=object)
+        values = np.array(pd.to_numeric(obj, errors="coerce"), dtype=float, copy=True)
+        if (np.isnan(values) != pd.isna(obj)).any():  # something that is neither a number nor blank
+            return None
+    else:
+        return None
+    blank = np.isnan(values)
+    if not len(values) or blank.all():
+        return values, blank
+    low, high = np.fmin.reduce(values), np.fmax.reduce(values)
+    lo, hi = f.bounds()
+    if not (-MAX_MAGNITUDE <= low and high <= MAX_MAGNITUDE):  # also ±inf
+        return None
+    if (f.positive and not low > 0) or (lo is not None and low < lo) or (hi is not None and high > hi):
+        return None
+    if f.kind == "count" and values.dtype.kind == "f":
+        frac = values - np.round(values)
+        if not (np.fmax.reduce(frac) <= 1e-9 and np.fmin.reduce(frac) >= -1e-9):
+            return None
+    return values, blank
+
+
 def _plain(value: Any) -> Any:
     if isinstance(value, (dt.datetime, dt.date, dt.time)):
         return value.isoformat()
@@ -263,11 +342,11 @@ def _expected(f: InputField, lang: str = "zh") -> str:
 _BY_DISTINCT = {"string", "empty", "floating", "integer", "mixed-integer-float"}
 
 
-def _distinct(raw: pd.Series) -> tuple[np.ndarray, list[Any]]:
+def _distinct(raw: np.ndarray) -> tuple[np.ndarray, list[Any]]:
     """(codes, values) with ``raw[i] == values[codes[i]]``: blanks (NaN/None) share one None slot."""
     kind = pd.api.types.infer_dtype(raw, skipna=True) if len(raw) else "empty"
     if kind not in _BY_DISTINCT:
-        return np.arange(len(raw)), raw.tolist()
+        return np.arange(len(raw)), list(raw.tolist())
     codes, uniques = pd.factorize(raw, use_na_sentinel=True)
     values = list(uniques.tolist()) + [None]
     return np.where(codes < 0, len(values) - 1, codes), values
@@ -289,8 +368,38 @@ def _excel_errors(values: np.ndarray) -> np.ndarray:
                     dtype=bool).reshape(len(values))
 
 
-def _text(raw: pd.Series, f: InputField, add, lang: str) -> tuple[np.ndarray, np.ndarray]:
-    codes, distinct = _distinct(raw)
+def _plain_texts(obj: np.ndarray) -> np.ndarray | None:
+    """The column itself when every value is text that cleaning leaves as it is (no spaces around,
+    not blank, not "nan", not a number written as text, no Excel error): checked on the whole
+    column at once (the values joined into one string); None when any value needs the per-value
+    reading."""
+    if not len(obj) or pd.api.types.infer_dtype(obj, skipna=False) != "string":
+        return None
+    values = obj.tolist()
+    if not all(values) or list(map(str.strip, values)) != values:  # "" or spaces around
+        return None
+    joined = _SEP.join(values)
+    # "." (a number as text, "1001.0"), "#" (an Excel error), the separator inside a value
+    if "." in joined or "#" in joined or joined.count(_SEP) != len(values) - 1:
+        return None
+    if _NAN_VALUE.search(f"{_SEP}{joined}{_SEP}"):  # pandas' "nan" for a blank cell
+        return None
+    return obj
+
+
+_SEP = "\x00"
+_NAN_VALUE = re.compile("\x00[nN][aA][nN]\x00")
+
+
+def _text(raw: pd.Series, f: InputField, add, lang: str) -> tuple[np.ndarray, np.ndarray, Any]:
+    """(values, blank, codes) of a text or choice column; codes = (per-row index, distinct values)
+    when the column was read once per distinct value, else None."""
+    obj = raw.to_numpy(dtype=object)
+    if f.kind != "choice" or not f.choices:
+        plain = _plain_texts(obj)
+        if plain is not None:
+            return plain.copy(), np.zeros(len(plain), dtype=bool), None
+    codes, distinct = _distinct(obj)
     d_blank = _is_blank_array(pd.Series(distinct, dtype=object), dashes=False)
     d_values = np.array(_normalize_ids([None if b else v for v, b in zip(distinct, d_blank)]), dtype=object)
     d_error = _excel_errors(d_values)
@@ -301,35 +410,47 @@ def _text(raw: pd.Series, f: InputField, add, lang: str) -> tuple[np.ndarray, np
     values[error] = None
     d_values[d_error] = None
     if f.kind != "choice" or not f.choices:
-        return values, blank
+        return values, blank, (codes, d_values.tolist())
     aliases = {}
     for canon, alts in f.choices.items():
         aliases[canon.lower()] = canon
         for a in alts:
             aliases[a.strip().lower()] = canon
-    # the choice mapping, once per distinct value
-    series = pd.Series(d_values, dtype=object)
-    lowered = series.map(lambda v: v.lower() if isinstance(v, str) else v)
-    mapped = lowered.map(aliases)
-    d_unknown = (mapped.isna() & ~d_blank).to_numpy()
-    if f.open_choice:
-        mapped = mapped.where(~d_unknown, lowered)
-    else:
+    # the choice mapping, once per distinct value: a known word (any case) is its choice; an
+    # unknown one is kept lower-cased in an open choice and rejected in a closed one; blank is NaN
+    d_mapped = np.empty(len(d_values), dtype=object)
+    d_unknown = np.zeros(len(d_values), dtype=bool)
+    for i, (value, is_blank) in enumerate(zip(d_values.tolist(), d_blank.tolist())):
+        lowered = value.lower() if isinstance(value, str) else value
+        mapped = aliases.get(lowered) if isinstance(lowered, str) else None
+        if mapped is None:
+            d_unknown[i] = not is_blank
+            mapped = lowered if f.open_choice and not is_blank else np.nan
+        d_mapped[i] = mapped
+    if not f.open_choice:
         names = "/".join(f"{c}（{'、'.join(a[:1])}）" if a else c for c, a in f.choices.items())
         for row in np.flatnonzero(d_unknown[codes]):
             add("unknown_choice", int(row), f.id, values[row], expected=names)
-    return mapped.to_numpy(dtype=object)[codes], blank
+    return d_mapped[codes], blank, (codes, d_mapped.tolist())
 
 
-def _constraints(scheme: Scheme, numbers: dict[str, np.ndarray], n: int, add, lang: str) -> None:
+def _constraints(scheme: Scheme, numbers: dict[str, np.ndarray], n: int, add, lang: str) -> set[str]:
+    """Relations between fields: each failing row reported and its field made blank. Returns the
+    fields that lost a value."""
     env = expr.Env(n=n, numbers=numbers)
+    changed = set()
     for c in scheme.constraints:
         ok = expr.parse(c.check).evaluate(env)
-        known = np.ones(n, dtype=bool)
+        bad = ~np.asarray(ok, dtype=bool)
+        if not bad.any():
+            continue
         for col in expr.parse(c.check).columns:
-            known &= ~np.isnan(numbers[col])
-        bad = known & ~np.asarray(ok, dtype=bool)
+            bad &= ~np.isnan(numbers[col])
+        if not bad.any():
+            continue
         expected = c.expected(lang)
         for row in np.flatnonzero(bad):
             add("constraint", int(row), c.field, float(numbers[c.field][row]), expected=expected)
         numbers[c.field] = np.where(bad, np.nan, numbers[c.field])
+        changed.add(c.field)
+    return changed

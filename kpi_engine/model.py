@@ -268,7 +268,12 @@ class Scheme:
         return _jsonable(data)
 
     def fingerprint(self) -> str:
-        """A short hash that changes whenever any rule, weight or threshold changes."""
+        """A short hash that changes whenever any rule, weight or threshold changes (computed once
+        per scheme: the compiled plans are cached by it, :func:`kpi_engine.plan.plan_for`)."""
+        return self._fingerprint
+
+    @cached_property
+    def _fingerprint(self) -> str:
         blob = json.dumps(self.to_dict(), sort_keys=True, ensure_ascii=False)
         return hashlib.sha256(blob.encode("utf-8")).hexdigest()[:16]
 

@@ -28,6 +28,7 @@ import numpy as np
 from . import expr
 from .explain import column_texts, fmt, formula_words, num, target_words
 from .i18n import both, fill, lang_of, quoted, template, tr
+from .kernels import ARRAY
 from .model import DIRECTIONS, GAPS, ROUNDINGS, Indicator, Scheme
 from .numbers import MAX_NUMBER, finite
 
@@ -70,31 +71,31 @@ class Outcome:
     data: dict[str, Any] = field(default_factory=dict)
 
 
-def count_steps(gap: np.ndarray, step: float, rounding: str = "floor") -> np.ndarray:
+def count_steps(gap: np.ndarray, step: float, rounding: str = "floor", xp: Any = ARRAY) -> np.ndarray:
     """Whole (or pro-rata) steps in a non-negative gap, robust to binary floating point."""
-    x = np.maximum(np.asarray(gap, dtype=float), 0.0) / float(step)
+    x = xp.maximum(gap if xp.scalar else np.asarray(gap, dtype=float), 0.0) / float(step)
     if rounding == "floor":
-        return np.floor(x + STEP_TOLERANCE)
+        return xp.floor(x + STEP_TOLERANCE)
     if rounding == "ceil":
-        return np.maximum(np.ceil(x - STEP_TOLERANCE), 0.0)
+        return xp.maximum(xp.ceil(x - STEP_TOLERANCE), 0.0)
     return x
 
 
-def gap_of(value: np.ndarray, target: np.ndarray, direction: str, gap: str) -> np.ndarray:
+def gap_of(value: np.ndarray, target: np.ndarray, direction: str, gap: str, xp: Any = ARRAY) -> np.ndarray:
     """Shortfall (below) or excess (above) in percentage points or percent of the target."""
     raw = target - value if direction == "below" else value - target
     if gap == "points":
         return raw * 100.0
     # a zero target: no gap when the value is on the right side of it, undefined otherwise
     with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
-        relative = raw / np.abs(target) * 100.0
-    return np.where(target != 0, relative, np.where(raw <= 0, 0.0, np.nan))
+        relative = xp.safe_div(raw, xp.absolute(target)) * 100.0
+    return xp.where(target != 0, relative, xp.where(raw <= 0, 0.0, np.nan))
 
 
-def score_from_deduction(weight: float, d: np.ndarray, penalty: bool) -> np.ndarray:
+def score_from_deduction(weight: float, d: np.ndarray, penalty: bool, xp: Any = ARRAY) -> np.ndarray:
     """score = 100 (w − D) / w, floored at 0 unless the indicator is a penalty item."""
     score = 100.0 * (weight - d) / weight
-    return score if penalty else np.maximum(score, 0.0)
+    return score if penalty else xp.maximum(score, 0.0)
 
 
 def score_texts(scores: np.ndarray, lang: str) -> list[str]:
@@ -115,6 +116,10 @@ class Rule:
     """Base of all rule types. Subclasses set ``name`` and override what they need."""
 
     name = ""
+    # True when ``apply`` computes only through ``env.xp`` (kpi_engine.kernels), so that it scores one
+    # row of floats as well as columns: the cell functions' fast path. A rule written with numpy
+    # alone leaves it False, and one row is then scored as a table of one.
+    scalar = False
 
     def check_spec(self, ind: Indicator) -> None:
         """Raise :class:`RuleSpecError` (naming the field) when the parameters cannot be used."""
@@ -189,6 +194,7 @@ class Bands(Rule):
     """Score by bands of the metric: ``[{min, score}|{min, factor}]`` highest first, else ``below``."""
 
     name = "bands"
+    scalar = True
 
     def check_spec(self, ind):
         self._need_metric(ind)
@@ -210,18 +216,19 @@ class Bands(Rule):
             self._number(ind, "cap")
 
     def apply(self, ind, env):
-        r = expr.parse(ind.metric).evaluate(env).astype(float)
+        xp = env.xp
+        r = env.column(ind.metric)
         below = float(ind.params.get("below", 0.0))
-        score = np.full(env.n, below)
-        done = np.zeros(env.n, dtype=bool)
+        score = xp.full(env.n, below)
+        done = xp.falses(env.n)
         for band in ind.params["bands"]:
-            hit = ~done & (r >= float(band["min"]))
-            value = float(band["score"]) * np.ones(env.n) if "score" in band else float(band["factor"]) * r
-            score = np.where(hit, value, score)
-            done |= hit
+            hit = xp.not_(done) & (r >= float(band["min"]))
+            value = xp.full(env.n, float(band["score"])) if "score" in band else float(band["factor"]) * r
+            score = xp.where(hit, value, score)
+            done = done | hit
         if "cap" in ind.params:
-            score = np.minimum(score, float(ind.params["cap"]))
-        score = np.where(np.isnan(r), np.nan, score)
+            score = xp.minimum(score, float(ind.params["cap"]))
+        score = xp.where(xp.isnan(r), np.nan, score)
         return Outcome(score, r, data={"lowest_min": float(ind.params["bands"][-1]["min"])})
 
     def describe_parts(self, ind, scheme, lang):
@@ -257,6 +264,7 @@ class Ratio(Rule):
     """score = 100 × min(cap, metric / target)."""
 
     name = "ratio"
+    scalar = True
 
     def check_spec(self, ind):
         self._need_metric(ind)
@@ -272,11 +280,12 @@ class Ratio(Rule):
         yield "params.target", str(ind.params["target"])
 
     def apply(self, ind, env):
-        m = expr.parse(ind.metric).evaluate(env).astype(float)
-        t = expr.parse(str(ind.params["target"])).evaluate(env).astype(float)
+        xp = env.xp
+        m = env.column(ind.metric)
+        t = env.column(str(ind.params["target"]))
         cap = float(ind.params.get("cap", 1.0))
         with np.errstate(divide="ignore", invalid="ignore"):
-            score = 100.0 * np.minimum(cap, m / np.where(t == 0, np.nan, t))
+            score = 100.0 * xp.minimum(cap, xp.safe_div(m, t))
         return Outcome(score, m, data={"target": t})
 
     def describe_parts(self, ind, scheme, lang):
@@ -297,6 +306,7 @@ class PerItem(Rule):
     """Nominal points = each × count, capped at the weight."""
 
     name = "per_item"
+    scalar = True
 
     def check_spec(self, ind):
         self._need_metric(ind)
@@ -305,9 +315,9 @@ class PerItem(Rule):
             self._number(ind, "expected_per_quarter")
 
     def apply(self, ind, env):
-        n = expr.parse(ind.metric).evaluate(env).astype(float)
+        n = env.column(ind.metric)
         w = float(ind.weight)
-        earned = np.minimum(w, float(ind.params["each"]) * n)
+        earned = env.xp.minimum(w, float(ind.params["each"]) * n)
         data: dict[str, Any] = {}
         if "expected_per_quarter" in ind.params:
             data["expected"] = float(ind.params["expected_per_quarter"]) * env.months / 3.0
@@ -338,6 +348,7 @@ class Deduct(Rule):
     """Points per step of the gap below/above a target; several checks add up."""
 
     name = "deduct"
+    scalar = True
 
     def check_spec(self, ind):
         if not ind.checks:
@@ -361,19 +372,20 @@ class Deduct(Rule):
             yield f"checks[{i}].target", str(c.target)
 
     def apply(self, ind, env):
-        total = np.zeros(env.n)
+        xp = env.xp
+        total = xp.zeros(env.n)
         parts = []
         main_metric = None
         for c in ind.checks:
-            value = expr.parse(c.metric).evaluate(env).astype(float)
-            target = expr.parse(str(c.target)).evaluate(env).astype(float)
-            gap = gap_of(value, target, c.direction, c.gap)
-            steps = count_steps(gap, c.step, c.rounding)
+            value = env.column(c.metric)
+            target = env.column(str(c.target))
+            gap = gap_of(value, target, c.direction, c.gap, xp)
+            steps = count_steps(gap, c.step, c.rounding, xp)
             amount = steps * float(c.points)
             parts.append(Part(amount, self, {"spec": c, "value": value, "target": target, "gap": gap}))
             total = total + amount
             main_metric = value if main_metric is None else main_metric
-        return Outcome(score_from_deduction(float(ind.weight), total, ind.penalty), main_metric, parts)
+        return Outcome(score_from_deduction(float(ind.weight), total, ind.penalty, xp), main_metric, parts)
 
     def describe_parts(self, ind, scheme, lang):
         out, f = [], weight_factor(ind, scheme)
@@ -400,6 +412,7 @@ class Overdue(Rule):
     """Late responses: ``each`` point per case, a full ``batch`` costs ``batch_points``."""
 
     name = "overdue"
+    scalar = True
 
     def check_spec(self, ind):
         self._need_metric(ind)
@@ -408,13 +421,14 @@ class Overdue(Rule):
         self._number(ind, "batch_points", positive=True)
 
     def apply(self, ind, env):
-        n = expr.parse(ind.metric).evaluate(env).astype(float)
+        xp = env.xp
+        n = env.column(ind.metric)
         batch = float(ind.params["batch"])
-        full = np.floor(n / batch + STEP_TOLERANCE)
-        rest = np.maximum(n - full * batch, 0.0)
+        full = xp.floor(n / batch + STEP_TOLERANCE)
+        rest = xp.maximum(n - full * batch, 0.0)
         d = full * float(ind.params["batch_points"]) + rest * float(ind.params["each"])
         part = Part(d, self, {"count": n, "full": full, "rest": rest, "params": ind.params})
-        return Outcome(score_from_deduction(float(ind.weight), d, ind.penalty), n, [part])
+        return Outcome(score_from_deduction(float(ind.weight), d, ind.penalty, xp), n, [part])
 
     def describe_parts(self, ind, scheme, lang):
         p, f = ind.params, weight_factor(ind, scheme)
@@ -434,6 +448,7 @@ class WeightedCount(Rule):
     """Σ points × count over several count columns (violations)."""
 
     name = "weighted_count"
+    scalar = True
 
     def check_spec(self, ind):
         counts = ind.params.get("counts")
@@ -448,14 +463,14 @@ class WeightedCount(Rule):
             yield f"params.counts.{col}", col
 
     def apply(self, ind, env):
-        total = np.zeros(env.n)
+        total = env.xp.zeros(env.n)
         parts = []
         for col, pts in ind.params["counts"].items():
-            n = expr.parse(col).evaluate(env).astype(float)
+            n = env.column(col)
             amount = n * float(pts)
             parts.append(Part(amount, self, {"column": col, "count": n, "each": float(pts)}))
             total = total + amount
-        return Outcome(score_from_deduction(float(ind.weight), total, ind.penalty), total, parts)
+        return Outcome(score_from_deduction(float(ind.weight), total, ind.penalty, env.xp), total, parts)
 
     def describe_parts(self, ind, scheme, lang):
         f = weight_factor(ind, scheme)
@@ -488,13 +503,14 @@ class GateRule:
         """``outcome`` with the gate applied: a failing row scores 0 and loses only the gate's points."""
         if ind.gate is None:
             return outcome
-        value = expr.parse(ind.gate.metric).evaluate(env).astype(float)
-        unknown = np.isnan(value)
-        fail = ~unknown & (value < float(ind.gate.min))
-        score = np.where(unknown, np.nan, np.where(fail, 0.0, outcome.score))
+        xp = env.xp
+        value = env.column(ind.gate.metric)
+        unknown = xp.isnan(value)
+        fail = xp.not_(unknown) & (value < float(ind.gate.min))
+        score = xp.where(unknown, np.nan, xp.where(fail, 0.0, outcome.score))
         for part in outcome.parts:
-            part.amount = np.where(fail, 0.0, part.amount)
-        gate_part = Part(np.where(fail, float(ind.weight), 0.0), self, {"spec": ind.gate, "value": value})
+            part.amount = xp.where(fail, 0.0, part.amount)
+        gate_part = Part(xp.where(fail, float(ind.weight), 0.0), self, {"spec": ind.gate, "value": value})
         return Outcome(score, outcome.metric, [gate_part, *outcome.parts], outcome.data)
 
     def describe_parts(self, ind: Indicator, scheme: Scheme, lang: str) -> list[str]:

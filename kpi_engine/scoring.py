@@ -8,7 +8,9 @@ scored them (:mod:`kpi_engine.rules`), column-wise as well.
 
 from __future__ import annotations
 
-import ast
+import gc
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
@@ -17,13 +19,14 @@ import numpy as np
 import pandas as pd
 
 from . import expr, problems
-from .explain import formula_words
 from .final import Finishing, finishing_columns
+from .gaps import Gaps
 from .grading import grade_totals
-from .i18n import lang_of, tr
+from .i18n import lang_of
 from .inputs import CleanInput, clean, normalize_id
 from .model import Indicator, Scheme
 from .periods import DEFAULT_PERIOD, Period, parse_period
+from .plan import Plan, plan_for
 from .reasons import Reasons, indicator_reasons
 from .rules import GATE, RULES, Outcome
 from .scheme import default_scheme
@@ -102,56 +105,152 @@ def score(
     as a whole is unusable, and :class:`kpi_engine.PeriodError` for a bad period.
     """
     scheme = scheme or _default()
+    plan = plan_for(scheme)
     per = parse_period(period)
     lang = lang_of(lang)
     ci = clean(inputs, scheme, lang)
-    env = expr.Env(n=ci.n, numbers=ci.numbers, texts=ci.texts, lookups=scheme.lookups, months=per.months)
-    reporter = _Reporter(ci, scheme, lang)
-    outcomes = {ind.id: _score_indicator(ind, env, ci, reporter) for ind in scheme.indicators}
-    reporter.absent_columns()
-    return _result(scheme, per, lang, ci, env, outcomes, reporter)
+    gaps = Gaps(ci, scheme, lang, plan)
+    # a vast but finite metric (a denominator typed as 1E-300) may overflow to ±inf in the rules'
+    # arithmetic; rules floor or reject it, so numpy's warnings are noise for the user
+    with np.errstate(all="ignore"), _collector_paused():
+        evaluated = _evaluate(plan, ci, per, gaps)
+        gaps.absent_columns()
+        return _result(plan, per, lang, ci, evaluated, gaps)
 
 
-def _score_indicator(ind: Indicator, env: expr.Env, ci: CleanInput, reporter: _Reporter) -> Outcome:
-    """One indicator's outcome for every row: NaN where a row is not scored, or not on this data."""
+BLOCK_ROWS = 16_000  # rows scored at a time: each temporary column (125 KB) stays in the processor's cache
+
+
+@dataclass
+class _Evaluated:
+    """Scores (NaN where not scored) and main metrics per indicator and row (one contiguous row per
+    indicator: pandas' own layout of a float frame, so the frames need no copy), flag masks per flag."""
+
+    scores: np.ndarray
+    metrics: np.ndarray
+    flags: list[np.ndarray]
+
+
+def _env(ci: CleanInput, plan: Plan, per: Period, lo: int, hi: int) -> expr.Env:
+    """The formulas' view of rows ``lo`` … ``hi`` of the clean input."""
+    whole = lo == 0 and hi == ci.n
+    numbers = ci.numbers if whole else {c: v[lo:hi] for c, v in ci.numbers.items()}
+    texts = ci.texts if whole else {c: v[lo:hi] for c, v in ci.texts.items()}
+    codes = ci.codes if whole else {c: (k[lo:hi], d) for c, (k, d) in ci.codes.items()}
+    return expr.Env(n=hi - lo, numbers=numbers, texts=texts, lookups=plan.scheme.lookups, months=per.months,
+                    codes=codes)
+
+
+def _blocks(n: int) -> list[tuple[int, int]]:
+    return [(lo, min(n, lo + BLOCK_ROWS)) for lo in range(0, n, BLOCK_ROWS)] or [(0, 0)]
+
+
+def _evaluate(plan: Plan, ci: CleanInput, per: Period, gaps: Gaps) -> _Evaluated:
+    """Every indicator and flag over every row, a block of rows at a time: the rules' arithmetic
+    runs on columns short enough to stay in the cache, and only scores and metrics are kept (the
+    rest of each outcome, which only reason texts need, is made again when they are asked for)."""
+    n, k = ci.n, len(plan.ids)
+    scores, metrics = np.empty((k, n)), np.empty((k, n))
+    flags = [np.empty(n, dtype=bool) for _ in plan.scheme.flags]
+    for lo, hi in _blocks(n):
+        env = _env(ci, plan, per, lo, hi)
+        for j, ind in enumerate(plan.indicators):
+            out = _score_indicator(ind, env, ci, plan, lo, hi)
+            gaps.indicator_gaps(ind, out.score, env.zero_division, lo)
+            scores[j, lo:hi] = out.score
+            metrics[j, lo:hi] = out.metric
+        for flag, mask in zip(plan.scheme.flags, flags):
+            env.zero_division = []
+            hit = np.broadcast_to(np.asarray(expr.compiled(flag.when).run(env), dtype=bool), (hi - lo,))
+            mask[lo:hi] = hit & ~ci.excluded[lo:hi]
+    return _Evaluated(scores, metrics, flags)
+
+
+class _Outcomes(Mapping):
+    """Each indicator's full outcome (parts and the numbers of their reasons), made on first use
+    from the clean input, with the scores already computed."""
+
+    def __init__(self, plan: Plan, ci: CleanInput, per: Period, scores: np.ndarray):
+        self.plan, self.ci, self.per, self.scores = plan, ci, per, scores
+        self.made: dict[str, Outcome] = {}
+
+    def __getitem__(self, key: str) -> Outcome:
+        if not self.made:
+            env = _env(self.ci, self.plan, self.per, 0, self.ci.n)
+            with np.errstate(all="ignore"):
+                for j, ind in enumerate(self.plan.indicators):
+                    env.zero_division = []
+                    out = GATE.apply(ind, env, RULES[ind.rule].apply(ind, env))
+                    out.score = self.scores[j]
+                    self.made[ind.id] = out
+        return self.made[key]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.plan.ids)
+
+    def __len__(self) -> int:
+        return len(self.plan.ids)
+
+
+@contextmanager
+def _collector_paused() -> Iterator[None]:
+    """Scoring makes many small objects that hold no cycles (a problem row per blank cell, a flag
+    list per employee): the cyclic garbage collector, which would scan every live object again
+    and again while they are made (a third of the time at 100,000 rows), waits until the end."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
+def _score_indicator(ind: Indicator, env: expr.Env, ci: CleanInput, plan: Plan, lo: int, hi: int) -> Outcome:
+    """One indicator's outcome for rows ``lo`` … ``hi``: NaN where a row is not scored, or not on this data."""
     env.zero_division = []
-    # a vast but finite metric (a denominator typed as 1E-300) may overflow to ±inf in the rule's
-    # arithmetic; rules floor or reject it, so numpy's warning is noise for the user
-    with np.errstate(over="ignore", invalid="ignore"):
-        out = GATE.apply(ind, env, RULES[ind.rule].apply(ind, env))
+    out = GATE.apply(ind, env, RULES[ind.rule].apply(ind, env))
     # a rejected value is never averaged away or replaced by a default: not scored on it
     # a blank input the indicator needs leaves it uncomputed, even behind a failing gate
-    required, optional = _columns_of(ind)
-    rejected = np.zeros(ci.n, dtype=bool)
-    for col in required + optional:
-        rejected |= ci.invalid(col)
-    for col in required:
-        if col not in ci.absent:
-            rejected |= ci.blank[col]
-        else:
-            rejected[:] = True
-    out.score = np.where(ci.excluded | rejected, np.nan, out.score)
-    reporter.indicator_gaps(ind, out.score, env.zero_division)
+    required, optional = plan.columns[ind.id]
+    rejected = ci.excluded[lo:hi].copy() if ci.excluded.any() else None
+    masks = [ci.invalid_or_none(col) for col in required + optional]
+    if any(col in ci.absent for col in required):
+        rejected = np.ones(hi - lo, dtype=bool)
+    else:
+        masks += [ci.blank_or_none(col) for col in required]
+    for mask in masks:
+        if mask is not None:
+            rejected = mask[lo:hi].copy() if rejected is None else rejected | mask[lo:hi]
+    if rejected is not None:
+        out.score = np.where(rejected, np.nan, out.score)
     return out
 
 
-def _result(scheme: Scheme, per: Period, lang: str, ci: CleanInput, env: expr.Env, outcomes: dict[str, Outcome],
-            reporter: _Reporter) -> ScoreResult:
+def _result(plan: Plan, per: Period, lang: str, ci: CleanInput, evaluated: _Evaluated, gaps: Gaps) -> ScoreResult:
     """The result frames, one row per kept employee, indicators in scheme order."""
-    ind_ids = [ind.id for ind in scheme.indicators]
-    score_mat = np.column_stack([outcomes[i].score for i in ind_ids]) if ind_ids else np.full((ci.n, 0), np.nan)
+    scheme, ind_ids = plan.scheme, list(plan.ids)
+    score_mat = evaluated.scores  # (indicator, row)
     keep = _keep_rows(ci)
-    index = pd.Index(ci.ids[keep], name="employee_id", dtype=object)
-    weights = np.array([scheme.effective_weight[i] for i in ind_ids])
-    points_mat = score_mat * weights / 100.0
-    scores = pd.DataFrame(score_mat[keep], index=index, columns=ind_ids)
-    points = pd.DataFrame(points_mat[keep], index=index, columns=ind_ids)
-    total = pd.Series(_row_sum(points_mat[keep]), index=index, name="total")
+    every = bool(keep.all())
+    index = pd.Index(ci.ids if every else ci.ids[keep], name="employee_id", dtype=object, copy=False)
+    weights = plan.weights
+    points_mat = score_mat * weights[:, None] / 100.0
+    kept_scores = score_mat if every else score_mat[:, keep]
+    kept_points = points_mat if every else points_mat[:, keep]
+    kept_metrics = evaluated.metrics if every else evaluated.metrics[:, keep]
+
+    def frame(mat: np.ndarray) -> pd.DataFrame:
+        return pd.DataFrame(mat.T, index=index, columns=ind_ids, copy=False)
+
+    points = frame(kept_points)
+    total = pd.Series(_row_sum(kept_points), index=index, name="total", copy=False)
+    outcomes = _Outcomes(plan, ci, per, score_mat)
     return ScoreResult(
-        points=points, scores=scores, total=total, grade=grade_totals(total, scheme), flags=_flags(scheme, env, ci, keep, index),
-        problems=problems.frame(reporter.rows), groups=_group_points(scheme, points),
-        metrics=pd.DataFrame({i: outcomes[i].metric[keep] for i in ind_ids}, index=index), scheme=scheme, period=per,
-        lang=lang, _outcomes=outcomes, _reasons=Reasons(scheme, outcomes, ci.ids, keep, points_mat, weights, lang),
+        points=points, scores=frame(kept_scores), total=total, grade=grade_totals(total, scheme),
+        flags=_flags(scheme, evaluated.flags, keep, index), problems=problems.frame(gaps.rows),
+        groups=_group_points(plan, points, kept_points), metrics=frame(kept_metrics), scheme=scheme, period=per,
+        lang=lang, _outcomes=outcomes, _reasons=Reasons(scheme, outcomes, ci.ids, keep, points_mat.T, weights, lang),
         _inputs=pd.DataFrame({c: (ci.numbers.get(c) if c in ci.numbers else ci.texts[c])[keep]
                               for c in finishing_columns(scheme) if c in ci.numbers or c in ci.texts}, index=index),
     )
@@ -159,158 +258,49 @@ def _result(scheme: Scheme, per: Period, lang: str, ci: CleanInput, env: expr.En
 
 def _keep_rows(ci: CleanInput) -> np.ndarray:
     """Rows that appear in the results: a non-blank id, first occurrence."""
+    if not ci.excluded.any():  # every id is there, once
+        return np.ones(ci.n, dtype=bool)
     ids = pd.Series(ci.ids, dtype=object)
     return (ids.notna() & ~ids.duplicated(keep="first")).to_numpy()
 
 
 def _row_sum(mat: np.ndarray) -> np.ndarray:
-    """Sum across indicators in scheme order, column by column: a row's total never depends on
-    which other rows are in the frame; rounded to 10 decimals so that 59.99999999999999 is 60."""
-    total = np.zeros(mat.shape[0])
-    for j in range(mat.shape[1]):
-        total = total + mat[:, j]
+    """Per row, the sum over indicators (``mat`` is indicator × row) in scheme order: a row's total
+    never depends on which other rows are in the frame; rounded to 10 decimals so that
+    59.99999999999999 is 60."""
+    total = np.zeros(mat.shape[1])
+    for j in range(mat.shape[0]):
+        total += mat[j]
     return np.round(total, 10)
 
 
-def _flags(scheme: Scheme, env: expr.Env, ci: CleanInput, keep: np.ndarray, index: pd.Index) -> pd.Series:
-    hits = []
-    for f in scheme.flags:
-        env.zero_division = []
-        mask = np.asarray(expr.parse(f.when).evaluate(env), dtype=bool) & ~ci.excluded
-        hits.append((f.id, mask[keep]))
+def _flags(scheme: Scheme, masks: list[np.ndarray], keep: np.ndarray, index: pd.Index) -> pd.Series:
+    hits = [(f.id, mask[keep]) for f, mask in zip(scheme.flags, masks)]
     # each row's set of flags as a bit code; one list is built per row from its code's tuple
     code = np.zeros(int(keep.sum()), dtype=np.int64)
     for bit, (_, mask) in enumerate(hits):
         code |= mask.astype(np.int64) << bit
     combos = {c: tuple(fid for bit, (fid, _) in enumerate(hits) if c >> bit & 1) for c in np.unique(code).tolist()}
-    lists = [list(combos[c]) for c in code.tolist()]
+    # a fresh list per row (no row shares a list with another)
+    lists = [[] for _ in range(len(code))]
+    for c, combo in combos.items():
+        if combo:
+            for r in np.flatnonzero(code == c).tolist():
+                lists[r] = list(combo)
     return pd.Series(lists, index=index, name="flags", dtype=object)
 
 
-def _group_points(scheme: Scheme, points: pd.DataFrame) -> pd.DataFrame:
-    """Points per group (sub-groups included in their parents); NaN where incomplete."""
-    members: dict[str, list[str]] = {g.id: [] for g in scheme.groups}
-    parents = {g.id: g.parent for g in scheme.groups}
-    for ind in scheme.indicators:
-        gid = ind.group
-        while gid:
-            members[gid].append(ind.id)
-            gid = parents.get(gid, "")
-    return pd.DataFrame(
-        {gid: points[cols].sum(axis=1, skipna=False) if cols else 0.0 for gid, cols in members.items()},
-        index=points.index,
-    )
+def _group_points(plan: Plan, points: pd.DataFrame, mat: np.ndarray) -> pd.DataFrame:
+    """Points per group (sub-groups included in their parents); NaN where incomplete. Summed left
+    to right over the group's indicators in scheme order (``mat`` is indicator × row), as pandas'
+    ``sum(axis=1)`` does."""
+    position = {i: j for j, i in enumerate(plan.ids)}
+    out = np.zeros((len(plan.groups), mat.shape[1]))
+    for g, cols in enumerate(plan.groups.values()):
+        if cols:
+            out[g] = mat[position[cols[0]]]
+            for c in cols[1:]:
+                out[g] += mat[position[c]]
+    return pd.DataFrame(out.T, index=points.index, columns=list(plan.groups), copy=False)
 
 
-class _Reporter:
-    """Collects why indicators could not be computed: blank fields, zero denominators."""
-
-    def __init__(self, ci: CleanInput, scheme: Scheme, lang: str):
-        self.ci, self.scheme, self.lang = ci, scheme, lang
-        self.rows: list[dict[str, Any]] = list(ci.problems)
-        self.missing: dict[tuple[int, str], list[str]] = {}
-        self.zero: dict[tuple[int, str], list[str]] = {}  # (row, column) -> indicator names
-        self.zero_expr: dict[tuple[int, expr.Denominator], list[str]] = {}  # (row, expression) -> names
-        self.needed_absent: set[str] = set()
-        self.unexplained: list[tuple[int, Indicator]] = []
-
-    def indicator_gaps(self, ind: Indicator, score: np.ndarray, zero_division) -> None:
-        ci = self.ci
-        nan = np.isnan(score) & ~ci.excluded
-        required, optional = _columns_of(ind)
-        self.needed_absent.update(c for c in required if c in ci.absent)
-        if not nan.any():
-            return
-        explained = np.zeros(ci.n, dtype=bool)
-        name = ind.name(self.lang)
-        for mask, den in zero_division:
-            hit = nan & mask
-            for r in np.flatnonzero(hit):
-                # each column that is 0 is named at its cell (both inventories 0); when the columns are
-                # not 0 but the expression is ("sales_target - sales_target"), the expression is named
-                cols = [den.column] if den.column else list(den.columns)
-                if cols and all(c in ci.numbers and ci.numbers[c][r] == 0 for c in cols):
-                    for col in cols:
-                        self.zero.setdefault((int(r), col), []).append(name)
-                else:
-                    self.zero_expr.setdefault((int(r), den), []).append(name)
-            explained |= hit
-        for col in required + optional:
-            explained |= nan & ci.invalid(col)  # already reported where it was typed
-        for col in required:
-            bad = nan & self._unusable(col)
-            explained |= bad
-            self._note_missing(col, nan & ci.blank.get(col, np.zeros(ci.n, bool)), name)
-        by_optional = np.zeros(ci.n, dtype=bool)
-        for col in optional:
-            if col in ci.absent:
-                continue
-            bad = nan & ~explained & ci.blank[col]
-            self._note_missing(col, bad, name)
-            by_optional |= bad
-        explained |= by_optional
-        if set(required) & set(ci.absent):
-            explained |= nan
-        absent_optional = [c for c in optional if c in ci.absent]
-        if absent_optional and (nan & ~explained).any():  # e.g. every rating column is missing
-            self.needed_absent.update(absent_optional)
-            explained |= nan
-        for r in np.flatnonzero(nan & ~explained):
-            self.unexplained.append((int(r), ind))
-
-    def _unusable(self, col: str) -> np.ndarray:
-        ci = self.ci
-        if col in ci.numbers:
-            return np.isnan(ci.numbers[col])
-        return pd.isna(pd.Series(ci.texts[col], dtype=object)).to_numpy()
-
-    def _note_missing(self, col: str, mask: np.ndarray, name: str) -> None:
-        if col in self.ci.absent:
-            return
-        for r in np.flatnonzero(mask):
-            self.missing.setdefault((int(r), col), []).append(name)
-
-    def absent_columns(self) -> None:
-        lang, ci = self.lang, self.ci
-        for col in sorted(self.needed_absent, key=[f.id for f in self.scheme.inputs].index):
-            self.rows.append(self._row("missing_column", None, col))
-        sep = tr("words.list_separator", lang)
-        for (r, col), names in sorted(self.missing.items()):
-            self.rows.append(self._row("missing", r, col, detail=sep.join(dict.fromkeys(names))))
-        for r, ind in self.unexplained:
-            row = self._row("not_computable", r, ind.id, detail=ind.name(lang))
-            row["indicator"] = ind.id
-            self.rows.append(row)
-        for (r, col), names in sorted(self.zero.items()):
-            value = float(ci.numbers[col][r]) if col in ci.numbers else None
-            self.rows.append(self._row("zero_division", r, col, value=value, detail=sep.join(dict.fromkeys(names))))
-        for (r, den), names in sorted(self.zero_expr.items(), key=lambda item: (item[0][0], item[0][1].text)):
-            row = self._row("zero_expression", r, den.columns[0] if den.columns else "", value=0.0,
-                            detail=sep.join(dict.fromkeys(names)))
-            row["problem"] = problems.render("zero_expression", lang, field=formula_words(den.text, self.scheme, lang),
-                                             value="0", detail=sep.join(dict.fromkeys(names)))
-            self.rows.append(row)
-
-    def _row(self, code: str, r: int | None, col: str, value: Any = None, detail: str = "") -> dict[str, Any]:
-        text = problems.render(code, self.lang, field=self.scheme.field_name(col, self.lang),
-                               value=problems.show_value(value), detail=detail)
-        return {"employee_id": None if r is None else self.ci.ids[r], "field": col, "problem": text,
-                "severity": "error", "code": code, "value": value, "row": r, "indicator": None}
-
-
-def _columns_of(ind: Indicator) -> tuple[list[str], list[str]]:
-    """Columns an indicator reads (its rule's formulas and its gate's): required ones, and optional
-    ones (inside coalesce/mean)."""
-    required: list[str] = []
-    optional: list[str] = []
-    texts = [text for _, text in (*RULES[ind.rule].formulas(ind), *GATE.formulas(ind))]
-    for text in texts:
-        tree = expr.parse(text).tree
-        soft: set[str] = set()
-        for node in ast.walk(tree):
-            if isinstance(node, ast.Call) and getattr(node.func, "id", "") in ("coalesce", "mean"):
-                for arg in node.args:
-                    soft.update(n.id for n in ast.walk(arg) if isinstance(n, ast.Name))
-        for col in expr.parse(text).columns:
-            (optional if col in soft else required).append(col)
-    return list(dict.fromkeys(required)), [c for c in dict.fromkeys(optional) if c not in required]

@@ -267,16 +267,17 @@ class _Merger:
 
     def _merge(self, pos: int, t_i: int, table: InputTable, r: int, row: Any) -> None:
         """The row's values into the record: the first value of a field wins, a different later one is reported."""
-        rec, where = self.records[pos], self.where
+        rec, where, width = self.records[pos], self.where, len(row)
         for fid, c in table.columns.items():
-            value = row[c] if c < len(row) else None
+            value = row[c] if c < width else None
             if fid == "employee_id":
                 rec.setdefault(fid, value)
                 if where.sheet_of(pos, fid) is None:
                     where.put(pos, fid, t_i, r, c)
                 continue
-            if fid in rec and not is_blank(rec[fid]):
-                if not is_blank(value) and _differs(rec[fid], value):
+            before = rec.get(fid, _NONE)
+            if before is not _NONE and not blank_cell(before):
+                if not blank_cell(value) and _differs(before, value):
                     src_sheet, src_cell = where[(pos, fid)]
                     self.problems.append(CellProblem(
                         table.sheet, cell_ref(r + 1, c + 1), normalize_id(rec.get("employee_id")), fid, value,
@@ -285,6 +286,9 @@ class _Merger:
                 continue
             rec[fid] = value
             where.put(pos, fid, t_i, r, c)
+
+
+_NONE = object()  # a field the record does not have yet
 
 
 class CellMap(Mapping):

@@ -331,3 +331,33 @@ def test_registration_as_on_windows(windows_udfs) -> None:
     assert 'XLPy.CallUDF("kpi_udfs", "KPI_TOTAL", Array(headers, row, period), ActiveWorkbook' in vba
     # the functions still compute the same under the real decorators
     assert module.KPI_TOTAL(*excel_row(E001)) == udfs.KPI_TOTAL(*excel_row(E001))
+
+
+# -- the one-row fast path behind the cell functions ----------------------------------------------
+
+
+def test_cell_functions_give_the_tables_values_on_random_rows() -> None:
+    """KPI_TOTAL / KPI_GRADE / KPI_INDICATOR on rows as xlwings passes them (the one-row fast path)
+    give exactly what score gives the same rows as one table; incomplete rows name their problem."""
+    from support.reference import random_employee
+
+    rng = np.random.default_rng(20261201)
+    records = [random_employee(rng, i, blank_rate=0.1) for i in range(300)]
+    table = score(pd.DataFrame(records), period="2026-Q4")
+    core.score_items.cache_clear()
+    fast = 0
+    for record in records:
+        headers, row = excel_row(record)
+        eid = record["employee_id"]
+        fast += core.score_row(headers, row, "2026-Q4").fast is not None
+        total = udfs.KPI_TOTAL(headers, row, "2026-Q4")
+        if math.isnan(table.total[eid]):
+            assert is_kpi_error(total) and udfs.KPI_GRADE(headers, row) == total
+        else:
+            assert total == table.total[eid] and udfs.KPI_GRADE(headers, row) == table.grade[eid]
+        for ind in ("uv_growth", "inventory_turnover", "collaboration_satisfaction"):
+            want = table.points.at[eid, ind]
+            got = udfs.KPI_INDICATOR(headers, row, ind)
+            assert is_kpi_error(got) if math.isnan(want) else got == want
+    assert fast == len(records)
+    assert sum(math.isnan(t) for t in table.total) > 20  # incomplete rows were among them
