@@ -203,3 +203,42 @@ def test_an_older_book_without_the_sections_or_the_sheet_computes_with_both_off(
     assert (graded.final_grade == graded.grade).all() and (graded.proposal == graded.grade).all()
     assert (graded.final_total == graded.total).all()
     assert not any(row and row[0] == "范围 · 等级" for row in sheet_values(path, "汇总"))
+
+
+def _pool_book(tmp_path: Path, overrun: str) -> Path:
+    """The sample with 天猫一组's pool at 100,000 yuan and the overrun rule ``overrun`` on 指标配置."""
+    path = sample_workbook(tmp_path, name=f"pool_{overrun}.xlsx")
+    wb = load_workbook(path)
+    ws = wb["指标配置"]
+    marks = {c.value: c.row for c in ws["A"] if isinstance(c.value, str) and c.value.startswith("#")}
+    assert ws.cell(marks["#pay"] + 2, 3).value == "overrun"
+    ws.cell(marks["#pay"] + 3, 3, overrun)
+    ws.cell(marks["#pay_pools"] + 3, 1, "天猫一组")
+    ws.cell(marks["#pay_pools"] + 3, 2, 100000)
+    wb.save(path)
+    assert main(["compute", str(path)]) == 1
+    return path
+
+
+def _team_rows(path: Path) -> dict[str, tuple]:
+    rows = sheet_values(path, PAY)
+    head = next(i for i, r in enumerate(rows) if r[0] == "团队")
+    return {r[0]: r for r in rows[head + 1:] if r[0]}
+
+
+def test_a_pool_overrun_is_reported_or_scaled(tmp_path):
+    reported = _pool_book(tmp_path, "report")
+    before = _team_rows(reported)["天猫一组"]
+    problems = table(reported, PROBLEMS)
+    (warning,) = [p for p in problems.problem if "奖金池" in str(p)]
+    assert "天猫一组" in warning and before[6] == before[7] > 100000 and before[8] == 100000
+    lines = table(reported, PAY)
+    lines = lines[lines.team == "天猫一组"]
+    scaled = _pool_book(tmp_path, "scale")
+    after = _team_rows(scaled)["天猫一组"]
+    assert after[5] == pytest.approx(100000 / before[7]) and after[6] == pytest.approx(100000, abs=0.1)
+    scaled_lines = table(scaled, PAY).set_index("employee_id")
+    for row in lines.itertuples():  # each line × pool ÷ sum, to the fen
+        if isinstance(row.pay, (int, float)) and not math.isnan(row.pay):
+            assert scaled_lines.at[row.employee_id, "pay"] == pytest.approx(round(row.pay * after[5], 2), abs=0.011)
+    assert _team_rows(scaled)["抖音组"][5] == 1.0  # a team without a pool is not scaled
