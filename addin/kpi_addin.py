@@ -236,6 +236,13 @@ def _shorten(message: str) -> str:
     return message if len(message) <= MAX_MESSAGE else message[: MAX_MESSAGE - 1] + "…"
 
 
+def run_macro(command: str, book: Any, body: Callable[[Any, Any, Any], str]) -> Report:
+    """Run ``body(book, run, status)`` as a ribbon button's macro (for the buttons' own modules):
+    ``run.lang`` is the language of the messages, ``status`` the status bar; the returned text is
+    the message box; any failure becomes the user's message (see :func:`_macro`)."""
+    return _macro(command, book, body)
+
+
 def _macro(command: str, book: Any, body: Callable[[Any, _Run, Any], str]) -> Report:
     """Run ``body`` inside an Excel session and turn every outcome into one message box."""
     run = _Run()

@@ -129,6 +129,27 @@ def write_blocks(book: Any, blocks: list[Any], status: Callable[[str, float], No
         write_block(book, block, protect=block.sheet in result_names or block.key in (*RESULT_KEYS, "help"))
 
 
+def write_cells(book: Any, name: str, cells: dict[tuple[int, int], Any]) -> int:
+    """Put values into scattered cells of a sheet (1-based (row, column) -> value; text stays text):
+    one write per run of adjacent rows of a column, so a column filled for every employee is one
+    write. Returns the number of writes."""
+    sheet = _sheet(book, name)
+    writes = 0
+    by_col: dict[int, list[int]] = {}
+    for r, c in cells:
+        by_col.setdefault(c, []).append(r)
+    for c, rows in sorted(by_col.items()):
+        rows.sort()
+        start = 0
+        for i in range(1, len(rows) + 1):
+            if i == len(rows) or rows[i] != rows[i - 1] + 1:
+                run = rows[start:i]
+                sheet.range((run[0], c), (run[-1], c)).value = [[_cell(cells[(r, c)])] for r in run]
+                writes += 1
+                start = i
+    return writes
+
+
 def delete_sheets(book: Any, names: list[str]) -> None:
     """Delete the named sheets (our own, by the meta sheet's record), protection lifted first."""
     for name in names:

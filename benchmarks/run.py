@@ -17,6 +17,10 @@ Rows (medians of several runs; ratios rather than absolute claims, the machine i
                range reads and writes for 10,000 vs 100 employees.
 5. udf         KPI_TABLE on a 10,000-row table vs per-row KPI_TOTAL (timed on 500 rows, scaled), and
                KPI_TOTAL's time per call, its values checked against score() on the same rows.
+6. fill        ``kpi fill`` of a quarter of daily shop exports (10,000 people, one shop each, × 92
+               days = 920,000 rows in three monthly 京东商智-shaped CSV files, one of them GBK)
+               into a new 10,000-person workbook vs pandas alone reading the same files
+               (read_csv). Fresh subprocesses, wall time and peak RSS.
 
 Generated inputs (100,000 rows, the 10,000 workbook) are cached under $KPI_BENCH_CACHE
 (default /tmp/kpi_bench_cache), keyed by a hash of the code that makes them.
@@ -46,11 +50,13 @@ PERIOD = "2026-Q4"
 N_ENGINE, N_REF = 100_000, 2_000
 N_BOOK, N_SMALL = 10_000, 100
 N_UDF_ROWS = 500
+N_FILL_DAYS = 92  # 2026-Q4
 ROSTER_COLS = ["employee_id", "name", "team", "category", "product_type"]
 # code whose changes invalidate the cached inputs
 FIXTURE_SOURCES = ["tests/support/reference.py", "kpi_workbook/sheets/book.py", "kpi_workbook/sheets/input_sheets.py",
                    "kpi_workbook/sheets/scheme_sheet.py", "kpi_workbook/commands/fill.py",
-                   "kpi_workbook/pipeline/layout.py", "kpi_engine/default_scheme.toml"]
+                   "kpi_workbook/pipeline/layout.py", "kpi_engine/default_scheme.toml", "benchmarks/run.py"]
+FILL_HEAD = ["日期", "店铺名称", "访客数", "浏览量", "成交金额", "成交客户数", "成交单量", "成交转化率", "客单价"]
 
 
 # ------------------------------------------------------------------ helpers
@@ -129,6 +135,53 @@ def filled_workbook(n: int) -> Path:
     return book
 
 
+def fill_inputs(n: int) -> tuple[Path, list[Path], dict[str, float]]:
+    """An empty workbook of n people, each running one shop (roster column 店铺), and a quarter of
+    that shop's daily rows as three monthly 京东商智-shaped CSVs (a title line, dates as 20261001,
+    a 总计 row; October in GBK). Returns the book, the files and person 0's expected sums (cached)."""
+    import numpy as np
+    import pandas as pd
+
+    from kpi_workbook.sheets.book import write_new
+
+    folder = CACHE / f"fill_{n}_{_key('fill', n)}"
+    book, files = folder / f"empty_{PERIOD}.xlsx", [folder / f"京东商智_2026-{m}.csv" for m in (10, 11, 12)]
+    expect_path = folder / "expected.json"
+    if book.exists() and expect_path.exists():
+        return book, files, json.loads(expect_path.read_text())
+    say(f"building the fill inputs: {n:,} people × {N_FILL_DAYS} days (cached afterwards)")
+    folder.mkdir(parents=True, exist_ok=True)
+    roster = generated_rows(n, seed=7)[ROSTER_COLS].copy()
+    roster["shops"] = [f"京东店铺{i:05d}" for i in range(n)]
+    rng = np.random.default_rng(11)
+    days = pd.date_range("2026-10-01", periods=N_FILL_DAYS)
+    shape = (N_FILL_DAYS, n)
+    uv = rng.integers(50, 3000, shape)
+    pv = uv * rng.integers(2, 6, shape)
+    orders = rng.binomial(uv, 0.03)
+    cents = orders * rng.integers(3_000, 30_000, shape)
+    for month, path in zip((10, 11, 12), files):
+        d = np.flatnonzero(days.month == month)
+        frame = pd.DataFrame({
+            "日期": np.repeat(days[d].strftime("%Y%m%d"), n), "店铺名称": np.tile(roster["shops"].to_numpy(), len(d)),
+            "访客数": uv[d].ravel(), "浏览量": pv[d].ravel(), "成交金额": [f"{c / 100:.2f}" for c in cents[d].ravel()],
+            "成交客户数": orders[d].ravel(), "成交单量": orders[d].ravel(),
+            "成交转化率": [f"{x:.2%}" for x in (orders[d] / uv[d]).ravel()], "客单价": "",
+        })
+        encoding = "gbk" if month == 10 else "utf-8"
+        with path.open("w", encoding=encoding, newline="") as fh:
+            fh.write(f"京东商智-经营概况-店铺明细（2026-{month}）\n")
+            frame.to_csv(fh, index=False, lineterminator="\n")
+            fh.write(f"总计,,{uv[d].sum()},{pv[d].sum()},{cents[d].sum() / 100:.2f},,{orders[d].sum()},,\n")
+    expected = {"employee_id": str(roster["employee_id"].iloc[0]), "uv": float(uv[:, 0].sum()), "pv": float(pv[:, 0].sum()), "paid_orders": float(orders[:, 0].sum()),
+                "sales_actual": float(cents[:, 0].sum()) / 100}
+    tmp = folder / "building.xlsx"
+    write_new(tmp, PERIOD, roster=roster, lang="zh")
+    os.replace(tmp, book)
+    expect_path.write_text(json.dumps(expected))
+    return book, files, expected
+
+
 def child(task: str, *args: str) -> dict[str, Any]:
     """Run ``task`` in a fresh interpreter; it reports its wall time and peak RSS as JSON."""
     cmd = [sys.executable, str(Path(__file__).resolve()), "--child", task, *args]
@@ -160,6 +213,21 @@ def run_child_task(task: str, args: list[str]) -> None:
         from kpi_workbook.commands.files import next_period_file
 
         next_period_file(args[0], args[1])
+    elif task == "fill":  # kpi fill BOOK EXPORTS… -o OUT --force
+        from kpi_workbook.commands.fill import fill_workbook
+
+        report = fill_workbook(args[0], args[2:], out=args[1], force=True)
+        extra["cells"] = report.cells_written
+        extra["failed"] = bool(report.failed())
+    elif task == "pandas_read":  # the same files read by pandas alone
+        import pandas as pd
+
+        for name in args:
+            try:
+                frame = pd.read_csv(name, skiprows=1, encoding="utf-8")
+            except UnicodeDecodeError:  # what a pandas user does with a Chinese Windows file
+                frame = pd.read_csv(name, skiprows=1, encoding="gb18030")
+            extra["rows"] = extra.get("rows", 0) + len(frame)
     else:
         raise SystemExit(f"unknown task {task}")
     seconds = time.perf_counter() - t0
@@ -360,6 +428,33 @@ def bench_udf(reps: int) -> list[dict[str, Any]]:
              "met": t_call <= 0.001 and same == N_UDF_ROWS}]
 
 
+def bench_fill(reps: int) -> list[dict[str, Any]]:
+    from support.workbooks import table
+
+    book, files, expected = fill_inputs(N_BOOK)
+    out = CACHE / "work" / "filled.xlsx"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    names = [str(f) for f in files]
+    say(f"fill of {N_BOOK:,} people × {N_FILL_DAYS} days vs pandas read_csv ×{reps} (fresh subprocesses, interleaved)")
+    res = repeated_children([("pandas_read", names), ("fill", [str(book), str(out), *names])], reps)
+    eid = expected.pop("employee_id")
+    got = table(out, "销售与流量").set_index("employee_id").loc[eid]
+    for fid, want in expected.items():  # the bench's own check: person 0's quarter sums
+        assert abs(float(got[fid]) - want) < 1e-6, (fid, got[fid], want)
+    f, p = res["fill"], res["pandas_read"]
+    rows = N_BOOK * N_FILL_DAYS
+    return [
+        {"row": "6 fill", "what": f"kpi fill, {N_BOOK:,} people × {N_FILL_DAYS} days ({rows:,} rows, 3 CSV) (time)",
+         "value": f"{f['seconds']:.2f} s", "versus": f"pandas read_csv {p['seconds']:.2f} s",
+         "ratio": f["seconds"] / p["seconds"], "ratio_text": f"{f['seconds'] / p['seconds']:.1f}× pandas",
+         "target": "(seconds)", "met": None},
+        {"row": "6 fill", "what": f"kpi fill, {N_BOOK:,} people × {N_FILL_DAYS} days (peak RSS)",
+         "value": f"{f['peak_mb']:.0f} MB", "versus": f"pandas read_csv {p['peak_mb']:.0f} MB",
+         "ratio": f["peak_mb"] / p["peak_mb"], "ratio_text": f"{f['peak_mb'] / p['peak_mb']:.1f}× pandas",
+         "target": "(peak memory)", "met": None},
+    ]
+
+
 # ------------------------------------------------------------------ report
 
 def table_text(rows: list[dict[str, Any]]) -> str:
@@ -376,7 +471,7 @@ def table_text(rows: list[dict[str, Any]]) -> str:
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--quick", action="store_true", help="fewer repeats")
-    p.add_argument("--only", default="engine,compute,template,roundtrips,udf")
+    p.add_argument("--only", default="engine,compute,template,roundtrips,udf,fill")
     p.add_argument("--json", help="also write the rows as JSON here")
     p.add_argument("--child", nargs="+", help=argparse.SUPPRESS)
     args = p.parse_args(argv)
@@ -398,6 +493,8 @@ def main(argv: list[str] | None = None) -> int:
         rows += bench_roundtrips()
     if "udf" in only:
         rows += bench_udf(fast)
+    if "fill" in only:
+        rows += bench_fill(max(slow - 1, 1))
     elapsed = time.perf_counter() - started
     print(f"KPI benchmarks {dt.date.today().isoformat()} — {platform.python_implementation()} "
           f"{platform.python_version()}, {os.cpu_count()} CPUs, {platform.machine()}; medians "

@@ -21,6 +21,9 @@ NUMERIC_KINDS = ("money", "count", "rate", "rating", "number")
 DIRECTIONS = ("below", "above")
 GAPS = ("points", "relative")
 ROUNDINGS = ("floor", "ceil", "linear")
+# how an export column is used (kpi_engine.sources): summed over days and shops, recomputed from
+# summed parts by a formula, recognised but ignored (rates, averages), or the row's date / shop
+SOURCE_USES = ("sum", "recompute", "ignore", "date", "shop")
 MAX_WEIGHT = 10_000  # points: a weight is points out of 100 (a company on a 1,000-point scale fits)
 SCOPES = ("team", "all")  # where calibration limits apply: per team (small teams pooled) or to everyone
 HEADCOUNT_ROUNDINGS = ("floor", "round", "ceil")  # a share of a headcount → a number of people
@@ -173,6 +176,27 @@ class Flag(Named):
 
 
 @dataclass(frozen=True)
+class Source:
+    """One column of a platform's export: the header names it arrives under, the export field it
+    is (shared by the platforms: ``visitors``, ``sales`` …), the input it fills ("" for none: a
+    part of a formula, or a column recognised and left out) and how the rows combine (``use``,
+    one of :data:`SOURCE_USES`; ``formula`` over field ids for ``recompute``). ``note_*`` says
+    where the platform's meaning differs from ours (shown on the help sheet and in fill's report)."""
+
+    field: str
+    headers: tuple[str, ...]
+    use: str = "sum"
+    input: str = ""
+    formula: str = ""
+    platform: str = ""
+    note_zh: str = ""
+    note_en: str = ""
+
+    def note(self, lang: Any = "zh") -> str:
+        return self.note_zh if lang_of(lang) == "zh" else self.note_en
+
+
+@dataclass(frozen=True)
 class GradeLimit:
     """At most ``max_share`` (0.10 = 10 %) of a scope's graded people may hold one of ``grades``."""
 
@@ -226,6 +250,7 @@ class Scheme:
     seasonal: Mapping[str, float]
     effective_weight: Mapping[str, float] = field(default_factory=dict)
     warnings: tuple[SchemeIssue, ...] = ()
+    sources: tuple[Source, ...] = ()  # export columns (kpi fill); absent in a scheme: the shipped ones
     calibration: Calibration | None = None  # None: the scheme has no such section (off)
     pay: Pay | None = None  # None: the scheme has no such section (off)
 

@@ -51,7 +51,9 @@ def parse_number(value: Any) -> float | None:
       wherever they stand (``"¥1,000"`` → 1000, ``"1,234.5"`` → 1234.5);
     - one trailing unit scales the number: ``%`` (``"85%"`` → 0.85, ``"3.02％"`` → 0.0302),
       ``万`` (``"243万"`` → 2,430,000) or ``亿`` (``"1.2亿"`` → 120,000,000); the scaled value
-      is computed in decimal, so ``"85%"`` is exactly the float ``0.85``, as if 0.85 were typed.
+      is computed in decimal, so ``"85%"`` is exactly the float ``0.85``, as if 0.85 were typed;
+    - the yuan written after the number, as some platform exports do, is dropped with it:
+      ``"1,234.50元"`` → 1234.5, ``"1.2万元"`` → 12,000.
 
     Anything else is None: words, dates, ``"1e400"`` and other non-finite values, text that is
     blank (see :func:`is_blank_text`: a blank is not a number, and not an error either). The
@@ -70,6 +72,8 @@ def parse_number(value: Any) -> float | None:
 
 def _parse_text(value: str) -> float | None:
     text = value.translate(_HALF_WIDTH).translate(_DROPPED).strip()
+    if text.endswith("元"):
+        text = text[:-1].rstrip()
     scale = _SCALES.get(text[-1:])
     if scale is None:
         try:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from dataclasses import dataclass
 
@@ -49,6 +50,22 @@ class Period:
         first = (self.index - 1) * self.months + 1 if self.kind != "year" else 1
         months = range(first, first + self.months)
         return tuple(sorted({(m - 1) // 3 + 1 for m in months}))
+
+    @property
+    def first_day(self) -> dt.date:
+        """The period's first calendar day (2026-Q4: 2026-10-01)."""
+        return dt.date(self.year, 1 if self.kind == "year" else (self.index - 1) * self.months + 1, 1)
+
+    @property
+    def last_day(self) -> dt.date:
+        """The period's last calendar day (2026-Q4: 2026-12-31)."""
+        following = self.next().first_day if self.kind != "year" else dt.date(self.year + 1, 1, 1)
+        return following - dt.timedelta(days=1)
+
+    @property
+    def days(self) -> int:
+        """Calendar days in the period (2026-Q4: 92)."""
+        return (self.last_day - self.first_day).days + 1
 
     def next(self) -> Period:
         per_year = 12 // self.months

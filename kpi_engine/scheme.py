@@ -25,6 +25,7 @@ from .i18n import PerLang, quoted
 from .model import (
     INPUT_KINDS,
     MAX_WEIGHT,
+    SOURCE_USES,
     Check,
     Constraint,
     Flag,
@@ -34,9 +35,11 @@ from .model import (
     InputField,
     Scheme,
     SchemeIssue,
+    Source,
 )
 from .numbers import MAX_NUMBER, finite
 from .rules import GATE, RULES, RuleSpecError
+from .sources import header_key
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -69,8 +72,13 @@ def load_scheme(path: str | Path) -> Scheme:
 
 def default_scheme() -> Scheme:
     """The shipped default scheme (docs/scheme.md)."""
+    return scheme_from_dict(default_scheme_data())
+
+
+def default_scheme_data() -> dict[str, Any]:
+    """The shipped default scheme as the dict its TOML file holds (a fresh copy each call)."""
     text = resources.files("kpi_engine").joinpath("default_scheme.toml").read_bytes()
-    return scheme_from_dict(tomllib.loads(text.decode("utf-8")))
+    return tomllib.loads(text.decode("utf-8"))
 
 
 def scheme_from_dict(data: Mapping[str, Any]) -> Scheme:
@@ -92,7 +100,11 @@ def scheme_from_dict(data: Mapping[str, Any]) -> Scheme:
     flags = tuple(f for f in (_build(Flag, d, "flags", issues) for d in _entries(data, "flags", issues)) if f)
     seasonal = _numbers(data.get("seasonal") or {}, "seasonal", issues, positive=True)
     meta = {str(k): str(v) for k, v in data["meta"].items()} if isinstance(data.get("meta"), Mapping) else {}
-    after = {"calibration": policy.read_calibration(data.get("calibration"), issues),
+    # a scheme written before export columns existed (no section at all) reads the platforms' shipped ones
+    source_data = data if "sources" in data else default_scheme_data()
+    sources = tuple(s for s in (_build(Source, d, "sources", issues, _source_fix)
+                                for d in _entries(source_data, "sources", issues)) if s)
+    after = {"sources": sources, "calibration": policy.read_calibration(data.get("calibration"), issues),
              "pay": policy.read_pay(data.get("pay"), issues)}
     scheme = Scheme(meta, inputs, constraints, groups, indicators, lookups, grades, flags, seasonal, **after)
     _validate(scheme, issues)
@@ -162,6 +174,13 @@ def _input_fix(d: dict[str, Any]) -> dict[str, Any]:
     return d
 
 
+def _source_fix(d: dict[str, Any]) -> dict[str, Any]:
+    d = dict(d)
+    headers = d.get("headers", ())
+    d["headers"] = (headers,) if isinstance(headers, str) else tuple(headers)
+    return d
+
+
 def _indicator_fix(d: dict[str, Any]) -> dict[str, Any]:
     d = dict(d)
     d["checks"] = tuple(Check(**c) for c in d.get("checks", ()))
@@ -175,6 +194,8 @@ def _indicator_fix(d: dict[str, Any]) -> dict[str, Any]:
 
 def _build(cls, d: Mapping[str, Any], section: str, issues: list[SchemeIssue], fix=None):
     item = str(d.get("id") or d.get("check") or d.get("field") or section)
+    if section == "sources":
+        item = f"sources.{item}"
     try:
         return cls(**(fix(d) if fix else d))
     except (TypeError, ValueError, AttributeError, KeyError) as exc:
@@ -192,6 +213,7 @@ def _validate(s: Scheme, issues: list[SchemeIssue]) -> None:
     check.flags()
     check.grades()
     check.carries()
+    check.sources()
     policy.check(s, issues)
 
 
@@ -319,6 +341,50 @@ class _Checker:
         for f in self.s.inputs:
             if f.carry and f.carry != "target":
                 self.formula(f.id, "carry", f.carry)
+
+    def sources(self) -> None:
+        """Export columns: a known use, headers, a numeric input, formulas over summed fields, one
+        meaning per field, and no header that could be two fields."""
+        summed = {x.field for x in self.s.sources if x.use == "sum"}
+        first: dict[str, Source] = {}
+        owner_of: dict[str, str] = {}
+        for x in self.s.sources:
+            item = f"sources.{x.field}"
+            if not str(x.field).isidentifier():
+                self.err(item, "field", "source_field", value=quoted(x.field))
+                continue
+            if x.use not in SOURCE_USES:
+                self.err(item, "use", "source_use", use=repr(x.use), uses=PerLang("/".join(SOURCE_USES), ", ".join(SOURCE_USES)))
+                continue
+            keys = [header_key(h)[0] for h in x.headers if isinstance(h, str)]
+            if not any(keys) and x.use != "recompute":
+                self.err(item, "headers", "source_headers")
+            for key, header in zip(keys, x.headers):
+                if key and owner_of.setdefault(key, x.field) != x.field:
+                    self.err(item, "headers", "source_header_twice", header=quoted(header), other=owner_of[key])
+            if x.input and x.use in ("sum", "recompute"):
+                f = self.fields.get(x.input)
+                if f is None or not f.numeric:
+                    self.err(item, "input", "source_input", input=repr(x.input))
+            elif x.input:
+                self.err(item, "input", "source_no_input", use=x.use)
+            if x.use == "recompute":
+                self.source_formula(item, x.formula, summed)
+            seen = first.setdefault(x.field, x)
+            if (seen.use, seen.input, seen.formula) != (x.use, x.input, x.formula):
+                self.err(item, "use", "source_field_differs")
+
+    def source_formula(self, item: str, text: str, summed: set[str]) -> None:
+        try:
+            parsed = expr.parse(text)
+        except expr.ExprError as exc:
+            self.err(item, "formula", "bad_formula", error=PerLang(exc.zh, exc.en))
+            return
+        for col in parsed.columns:
+            if col not in summed:
+                self.err(item, "formula", "source_formula_field", column=repr(col))
+        if parsed.lookups:
+            self.err(item, "formula", "unknown_table", table=repr(parsed.lookups[0]))
 
 
 def _lookup_columns(parsed: expr.Formula) -> set[str]:

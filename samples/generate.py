@@ -27,7 +27,7 @@ FIRST_ID = 1001
 PREV, CURR = "2026-Q3", "2026-Q4"
 SEASONAL_Q3, SEASONAL_Q4 = 1.1, 1.5  # default scheme's [seasonal]: Q4 targets = Q3 × 1.5 / 1.1
 
-ROSTER_COLUMNS = ["employee_id", "name", "team", "category", "product_type"]
+ROSTER_COLUMNS = ["employee_id", "name", "team", "category", "product_type"]  # and shops (see shop_plan)
 PAY_BASE_RANGE = (4000, 12000)  # yuan per quarter, in steps of 500: roster.csv's pay_base (绩效基数)
 # Spec §2, in its order.
 METRIC_COLUMNS = ROSTER_COLUMNS + [
@@ -66,6 +66,34 @@ COST_RATIO = {"apparel": (0.42, 0.55), "3c": (0.74, 0.84), "other": (0.50, 0.64)
 TURNOVER_MEAN = {"apparel": 3.9, "3c": 2.1, "other": 3.0}  # per quarter
 SKU_RANGE = {"apparel": (150, 400), "3c": (40, 160), "other": (60, 300)}
 AFTER_SALES_MEAN = {"apparel": 0.032, "3c": 0.019, "other": 0.024}
+
+
+# The shops each person runs (fictitious names; no random draws, so the numbers above are unchanged):
+# one shop each on the team's platform, a second shop for the first of the Tmall teams, two shared
+# shops (shares in shop_owners.csv), and no shop for E1043 and the private-domain half of the JD team.
+SHOP_WORDS = ("云锦 星禾 青木 山岚 禾风 月白 松间 拾光 未央 南枝 北辰 知夏 初见 望舒 长乐 清和 半山 凌霄 拂晓 听雨 "
+              "竹溪 暖阳 白露 晴川 远山 橙意 小满 谷雨 霜降 立秋 春分 芒种 木槿 石榴 青禾 北辰二").split()
+SHOP_NAME = {"tmall": "{}天猫旗舰店", "douyin": "{}抖音小店", "jd": "{}京东专营店"}
+SECOND_SHOP = {"E1001": "星河天猫专卖店", "E1016": "晚风天猫专卖店"}
+SHARED_SHOPS = {"合作天猫店·繁星": (("E1004", 0.6), ("E1005", 0.4)), "联营抖音直播间": (("E1031", 0.5), ("E1032", 0.5))}
+NO_SHOP = {"E1043"} | {f"E{i}" for i in range(1054, 1061)}  # private domain (私域): no platform export
+
+
+def shop_plan(roster: pd.DataFrame) -> dict[str, list[str]]:
+    """employee id -> the shops they run, in the order the roster lists them."""
+    plan: dict[str, list[str]] = {}
+    for i, (eid, team) in enumerate(zip(roster.employee_id, roster.team)):
+        shops = [] if eid in NO_SHOP else [SHOP_NAME[TEAMS[team][0]].format(SHOP_WORDS[i % len(SHOP_WORDS)])]
+        shops += [SECOND_SHOP[eid]] if eid in SECOND_SHOP else []
+        shops += [shop for shop, owners in SHARED_SHOPS.items() if eid in dict(owners)]
+        plan[eid] = shops
+    return plan
+
+
+def _with_shops(df: pd.DataFrame, plan: dict[str, list[str]]) -> pd.DataFrame:
+    out = df.copy()
+    out.insert(out.columns.get_loc("product_type") + 1, "shops", ["、".join(plan[e]) for e in out.employee_id])
+    return out
 
 
 @dataclass(frozen=True)
@@ -345,7 +373,9 @@ def _readme(roster: pd.DataFrame, problems: list[Problem], cast: dict[str, list[
         "",
         "| 文件 file | 内容 |",
         "|---|---|",
-        "| `roster.csv` | 员工名册：employee_id, name, team, category, product_type, pay_base（绩效基数，元/季度，`kpi new` 填入「校准」表） |",
+        "| `roster.csv` | 员工名册：employee_id, name, team, category, product_type, shops（店铺，多个用 、 分隔）, pay_base（绩效基数，元/季度，`kpi new` 填入「校准」表） |",
+        "| `shop_owners.csv` | 多人共管店铺的份额（店铺、负责人工号、份额），`kpi demo` 写入「店铺归属」表 |",
+        "| `exports/` | 三个平台的导出文件（生意参谋、京东商智、抖店罗盘，按店铺按日），由 `make_exports.py` 生成，见 `exports/README.md` |",
         f"| `metrics_2026Q3.csv` | 上一期 {PREV} 的全部输入列（spec §2 的规范列名），数据干净 |",
         f"| `metrics_2026Q4.csv` | 本期 {CURR} 的全部输入列，含下列故意制造的数据问题 |",
         "| `generate.py` | 生成脚本（固定随机种子，可重复生成，输出逐字节一致） |",
@@ -390,15 +420,20 @@ def _readme(roster: pd.DataFrame, problems: list[Problem], cast: dict[str, list[
 
 
 def generate(out_dir: str | Path = HERE) -> list[Path]:
-    """Write roster, both metrics files and README.md into out_dir; return their paths."""
+    """Write roster, both metrics files, README.md and shop_owners.csv into out_dir; return their paths."""
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     roster, q3, q4, problems, cast = _build(np.random.default_rng(SEED))
-    paths = [out / "roster.csv", out / "metrics_2026Q3.csv", out / "metrics_2026Q4.csv", out / "README.md"]
-    _write_csv(_with_pay_base(roster), paths[0])
-    _write_csv(q3, paths[1])
-    _write_csv(q4, paths[2])
+    plan = shop_plan(roster)
+    paths = [out / "roster.csv", out / "metrics_2026Q3.csv", out / "metrics_2026Q4.csv", out / "README.md",
+             out / "shop_owners.csv"]
+    _write_csv(_with_pay_base(_with_shops(roster, plan)), paths[0])
+    _write_csv(_with_shops(q3, plan), paths[1])
+    _write_csv(_with_shops(q4, plan), paths[2])
     paths[3].write_text(_readme(roster, problems, cast), encoding="utf-8", newline="\n")
+    owners = pd.DataFrame([(shop, eid, share) for shop, pairs in SHARED_SHOPS.items() for eid, share in pairs],
+                          columns=["店铺", "负责人工号", "份额"])
+    _write_csv(owners, paths[4])
     return paths
 
 

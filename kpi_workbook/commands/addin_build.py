@@ -1,6 +1,6 @@
-"""`kpi addin build` and `kpi addin install`: the ribbon add-ins from xlwings' template.
+"""`kpi addin build` and `kpi addin install`: the ribbon add-ins (one per button) from xlwings' template.
 
-Each command (计算, 校验, 生成下期模板, 校准建议) is one small add-in file, because the template's VBA
+Each command (计算, 校验, 生成下期模板, 导入数据, 校准建议) is one small add-in file, because the template's VBA
 runs ``import <add-in file name>; <name>.main()``. Every file is a copy of
 ``quickstart_addin_ribbon.xlam`` from the installed xlwings package (open-source, BSD: its
 VBA is xlwings' own RunPython code), with exactly these parts changed:
@@ -39,7 +39,7 @@ from ..ooxml import Package, sheet_entries
 from ..ooxml.parts import NS_MAIN
 from ..ooxml.xmltext import escape
 
-COMMANDS = ("kpi_compute", "kpi_validate", "kpi_new_period", "kpi_calibrate")
+COMMANDS = ("kpi_compute", "kpi_validate", "kpi_new_period", "kpi_import", "kpi_calibrate")
 UDF_MODULE = "kpi_udfs"
 MODULES = ("kpi_addin", "kpi_xlwings_adapter", *COMMANDS, UDF_MODULE, "kpi_udf_core")
 TEMPLATE = "quickstart_addin_ribbon.xlam"
@@ -223,10 +223,11 @@ INSTALL_TXT = """KPI 考核 Excel 加载项
   kpi_compute.xlam     「计算」按钮（另含工作表函数 KPI_TOTAL、KPI_TABLE 等）
   kpi_validate.xlam    「校验」按钮
   kpi_new_period.xlam  「生成下期模板」按钮
+  kpi_import.xlam      「导入数据」按钮（平台导出文件，按店铺、按日）
   kpi_calibrate.xlam   「校准建议」按钮（在「得分」中给出建议等级）
   *.py                 加载项调用的 Python 模块（与 pip 安装的本项目相同）
 
-四个按钮出现在同一个「KPI 考核」选项卡上，可以只装需要的几个。
+五个按钮出现在同一个「KPI 考核」选项卡上，可以只装需要的几个。
 
 前提（Windows 或 macOS 上的 Excel）
   1. 安装 Python 3.10 或更高版本（Windows 安装时勾选 "Add python.exe to PATH"）。
@@ -249,7 +250,7 @@ INSTALL_TXT = """KPI 考核 Excel 加载项
 def build_addins(outdir: Path, *, interpreter_win: str = "", interpreter_mac: str = "") -> list[Path]:
     """Build the add-ins into ``outdir``, copy their Python modules beside them, write INSTALL.txt.
 
-    Returns the paths of the .xlam files, one per command.
+    Returns the paths of the .xlam files.
     """
     outdir = Path(outdir)
     outdir.mkdir(parents=True, exist_ok=True)

@@ -51,16 +51,24 @@ def _new(args: argparse.Namespace, lang: str | None) -> int:
 
 def _fill_args(s: argparse.ArgumentParser, common: argparse.ArgumentParser) -> None:
     s.add_argument("workbook")
-    s.add_argument("data", help=tr("cli.help_data"))
+    s.add_argument("data", nargs="+", metavar="EXPORT", help=tr("cli.help_data"))
+    s.add_argument("--shop", default="", metavar="NAME", help=tr("cli.help_shop"))
+    s.add_argument("--dry-run", action="store_true", help=tr("cli.help_dry_run"))
     s.add_argument("-o", "--output", help=tr("cli.help_output_new_file"))
+    s.add_argument("--force", action="store_true", help=tr("cli.help_force"))
 
 
 def _fill(args: argparse.Namespace, lang: str | None) -> int:
     from .fill import fill_workbook
 
-    report = fill_workbook(args.workbook, args.data, args.output, lang=lang or "zh")
-    print(report.text(lang or "zh"))
-    return PROBLEMS if report.unknown_ids else OK
+    report = fill_workbook(args.workbook, args.data, args.output, lang=lang, shop=args.shop, dry_run=args.dry_run,
+                           force=args.force)
+    print(report.text())
+    if args.dry_run:
+        print(tr("cli.fill_dry_run", report.lang))
+    elif report.cells_written:
+        print(tr("cli.fill_written_to", report.lang, path=report.target))
+    return PROBLEMS if report.failed() else OK
 
 
 def _workbook_arg(s: argparse.ArgumentParser, common: argparse.ArgumentParser) -> None:

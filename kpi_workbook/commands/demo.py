@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import csv
 from importlib import resources
 from pathlib import Path
 
@@ -15,16 +16,32 @@ def sample_file(name: str) -> Path:
     return Path(str(resources.files("kpi_workbook.samples").joinpath(name)))
 
 
+def sample_exports() -> list[Path]:
+    """The sample platform exports (samples/exports/: 生意参谋, 京东商智, 抖店罗盘), sorted by name."""
+    folder = sample_file("exports")
+    return sorted(p for p in folder.iterdir() if p.suffix.lower() in (".csv", ".xlsx", ".xls"))
+
+
+def sample_owners() -> list[tuple[str, str, float]]:
+    """The sample's shared shops: (shop, owner's id, share) from samples/shop_owners.csv."""
+    with open(sample_file("shop_owners.csv"), encoding="utf-8-sig", newline="") as fh:
+        return [(row["店铺"], row["负责人工号"], float(row["份额"])) for row in csv.DictReader(fh)]
+
+
 def build_sample_workbook(outdir: Path, lang: str = "zh") -> Path:
-    """New workbook for the sample roster, filled from the sample Q4 export (not computed)."""
+    """New workbook for the sample roster (with its shared shops on 店铺归属), filled from the sample
+    Q4 file of every owner's data and then from the platforms' exports (not computed)."""
     from ..pipeline.roster import read_roster
     from ..sheets.book import write_new
     from .fill import fill_workbook
 
     outdir.mkdir(parents=True, exist_ok=True)
     path = outdir / f"kpi_demo_{PERIOD}.xlsx"
-    write_new(path, PERIOD, roster=read_roster(sample_file("roster.csv")), lang=lang)
+    write_new(path, PERIOD, roster=read_roster(sample_file("roster.csv")), lang=lang, owners=sample_owners())
     fill_workbook(path, sample_file("metrics_2026Q4.csv"), lang=lang)
+    report = fill_workbook(path, sample_exports(), lang=lang)  # the same sales and traffic, from the shops' days
+    if report.failed():  # the samples are made to import cleanly
+        raise RuntimeError(report.text())
     return path
 
 

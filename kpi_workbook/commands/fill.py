@@ -1,46 +1,39 @@
-"""`kpi fill`: import raw metrics and targets from a BI export into the input sheets.
+"""`kpi fill`: import exports into the input sheets — the old one-row-per-employee files and the
+platforms' downloads (shops by day), through one pipeline (:mod:`kpi_workbook.pipeline.filling`).
 
-Columns are matched by canonical id or by Chinese/English label, rows by 工号. A blank in
-the export never overwrites a filled cell. Fill edits input sheets through openpyxl, which
-drops some parts on save (sparklines, form controls, text boxes, charts, pivot tables…):
+A blank in an export never overwrites a filled cell. Fill edits input sheets through openpyxl,
+which drops some parts on save (sparklines, form controls, text boxes, charts, pivot tables…):
 when the workbook holds any such part outside our own result sheets, fill names them and
 refuses to write in place (writing to a new file with -o is allowed and says what is lost).
+It writes the sheet 导入记录 (Import log), recorded as its own in the hidden meta sheet; a sheet
+of HR's with that name is never touched. Nothing is written when no value would be.
 """
 
 from __future__ import annotations
 
+import datetime as dt
+import errno
+import os
 import re
 import warnings
 import zipfile
-from collections.abc import Iterable
-from dataclasses import dataclass, field
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
-import pandas as pd
-
-from kpi_engine import Scheme, default_scheme, normalize_id
+from kpi_engine import Scheme
 from kpi_engine.errors import KpiError
-from kpi_engine.inputs import label_map
+from kpi_engine.i18n import both, tr
 
-from ..ooxml import Package, atomic_write, check_package, file_lock, sheet_entries
+from ..ooxml import Package, atomic_write, check_package, file_lock, sheet_entries, unused_path
 from ..ooxml.errors import damaged, unsafe
 from ..pipeline import FileSource
-from ..pipeline.calibration_input import calibration_header
-from ..pipeline.errors import workbook_error
+from ..pipeline.filling import plan_fill
+from ..pipeline.import_report import FillReport, Note
 from ..pipeline.layout import layout
-from ..pipeline.reading import (
-    HEADER_SCAN_ROWS,
-    OWNED_KEY,
-    SHEET_SEP,
-    find_header,
-    is_blank,
-    owned_sheets,
-    read_meta,
-    skip_sheets,
-)
-from ..pipeline.roster import read_roster
+from ..pipeline.reading import OWNED_KEY, SHEET_SEP, owned_sheets
 from ..sheets.cells import save_workbook, set_value
+from ..sheets.import_log import write_log_sheet
 
 # Parts openpyxl does not carry through load_workbook(...).save(...)
 DROPPED_PARTS = (
@@ -62,31 +55,6 @@ class FillRefused(KpiError):
     """Filling in place would lose parts of the workbook; the message names them."""
 
     code = "fill_refused"
-
-
-@dataclass
-class FillReport:
-    cells_written: int = 0
-    employees_matched: int = 0
-    unknown_columns: list[str] = field(default_factory=list)
-    unknown_ids: list[str] = field(default_factory=list)
-    lost_parts: list[str] = field(default_factory=list)
-    removed_sheets: list[str] = field(default_factory=list)
-
-    def text(self, lang: str = "zh") -> str:
-        zh = lang == "zh"
-        sep = "、" if zh else ", "
-        lines = [f"已写入 {self.cells_written} 个单元格，匹配员工 {self.employees_matched} 人" if zh
-                 else f"{self.cells_written} cells written for {self.employees_matched} employees"]
-        if self.unknown_columns:
-            lines.append(("未识别的列（已忽略）：" if zh else "unrecognised columns (ignored): ") + sep.join(self.unknown_columns))
-        if self.unknown_ids:
-            lines.append(("不在名单中的工号（已忽略）：" if zh else "IDs not in the roster (ignored): ") + sep.join(self.unknown_ids))
-        if self.removed_sheets:
-            lines.append(("旧的结果表已移除，请重新计算：" if zh else "old result sheets removed; compute again: ") + sep.join(self.removed_sheets))
-        if self.lost_parts:
-            lines.append(("新文件中未保留：" if zh else "not kept in the new file: ") + sep.join(self.lost_parts))
-        return "\n".join(lines)
 
 
 def droppable_parts(path: Path, lang: str = "zh", owned: Iterable[str] = ()) -> list[str]:
@@ -118,38 +86,48 @@ def droppable_parts(path: Path, lang: str = "zh", owned: Iterable[str] = ()) -> 
     return found
 
 
-def read_data(path: str | Path) -> pd.DataFrame:
-    """A BI export (.csv or .xlsx) as a frame of raw values (ids kept as text)."""
-    return read_roster(path, require_id=True)
+def fill_workbook(path: str | Path, data: str | Path | Sequence[str | Path], out: str | Path | None = None, *,
+                  lang: str | None = None, scheme: Scheme | None = None, shop: str = "", dry_run: bool = False,
+                  force: bool = False) -> FillReport:
+    """Write the exports' values into the matching input cells; atomic, never blanking a cell.
 
-
-def fill_workbook(path: str | Path, data: str | Path, out: str | Path | None = None, *, lang: str = "zh",
-                  scheme: Scheme | None = None) -> FillReport:
-    """Write the export's values into the matching input cells; atomic, never blanking a cell."""
+    ``out``: write a new file (its next free name unless ``force``; ``report.target`` says which);
+    ``dry_run``: plan and report only. Nothing is written when no value would be."""
     path = Path(path)
-    target = Path(out) if out else path
+    files = [Path(d) for d in ([data] if isinstance(data, (str, Path)) else data)]
+    for f in files:  # every file is there before anything is read: a typo costs nothing
+        if not f.is_file():
+            raise FileNotFoundError(errno.ENOENT, os.strerror(errno.ENOENT), str(f))
     check_package(path)
-    report = FillReport()
+    target = path if out is None else Path(out) if force else unused_path(Path(out))
     with FileSource(path) as source:
-        meta = read_meta(source)
-    owned = owned_sheets(meta)  # the result sheets compute made: stale once new data is in
-    helps = {layout().sheet("help", k) for k in ("zh", "en")}
-    stale = [n for n in owned if n not in helps]  # 说明 follows the scheme, not the data: kept, still ours
-    report.lost_parts = _refuse_losing_parts(path, target, owned, lang)
-    scheme = scheme or default_scheme()
-    values = _export_values(read_data(data), scheme, report)
+        plan = plan_fill(source, files, shop=shop, lang=lang, scheme=scheme, dry_run=dry_run)
+        owned = owned_sheets(plan.meta)
+        present = source.sheet_names()
+        ours = plan.log_sheet in owned and plan.log_sheet in present
+        old_log = [list(r) for r in source.read(plan.log_sheet)[2:]] if ours else []
+    report = plan.report
+    report.target = target
+    if plan.log_sheet in present and not ours:
+        report.add(Note("problem", tr("fill.log_not_ours", report.lang, sheet=plan.log_sheet), "warning"))
+    if dry_run or not report.cells_written:
+        return report
+    report.lost_parts = _refuse_losing_parts(path, target, owned, report.lang)
+    report.removed_sheets = list(plan.removed)
     with file_lock(target):
-        plan = _input_rows(path, scheme, skip_sheets(meta))
         wb = load_for_edit(path, keep_vba=path.suffix.lower() == ".xlsm")
-        for name in list(wb.sheetnames):
-            if name in stale:
-                report.removed_sheets.append(name)
-                wb.remove(wb[name])
-        if report.removed_sheets:
-            _forget_owned(wb, [n for n in owned if n in helps])
-        matched = _write_values(wb, plan, values, report)
-        report.employees_matched = len(matched)
-        report.unknown_ids = sorted(set(values) - matched)
+        for name in plan.removed:
+            wb.remove(wb[name])
+        for sheet, cells in plan.writes.items():
+            ws = wb[sheet]
+            for (r, c), value in cells.items():
+                set_value(ws.cell(r, c), value)
+        kept = [n for n in owned if n not in plan.removed and n != plan.log_sheet and n in wb.sheetnames]
+        if ours or plan.log_sheet not in present:
+            block = report.block(dt.datetime.now().replace(microsecond=0).isoformat(sep=" "), old_log)
+            write_log_sheet(wb, block)
+            kept.append(plan.log_sheet)
+        _record_owned(wb, kept)
         atomic_write(target, lambda tmp: save_workbook(wb, tmp), locked=True)
     return report
 
@@ -158,71 +136,8 @@ def _refuse_losing_parts(path: Path, target: Path, owned: list[str], lang: str) 
     """The parts openpyxl would drop; writing in place is refused when there are any."""
     lost = droppable_parts(path, lang, owned)
     if lost and target.resolve() == path.resolve():
-        raise FillRefused(
-            ("工作簿包含保存时会丢失的内容，为保护原文件未写入：" + "；".join(lost) +
-             "。请用 -o 写入新文件，或在 Excel 中使用加载项。") if lang == "zh" else
-            ("the workbook holds parts that would be lost on save, so it was not changed: " + "; ".join(lost) +
-             ". Write to a new file with -o, or use the Excel add-in.")
-        )
+        raise FillRefused(*both("fill.refused", parts="；".join(lost)), code="fill_refused")
     return lost
-
-
-def _export_values(df: pd.DataFrame, scheme: Scheme, report: FillReport) -> dict[str, dict[str, Any]]:
-    """employee id -> {field: value} from the export's columns known by id or label (others reported)."""
-    labels = label_map(scheme)
-    columns: dict[str, Any] = {}
-    for col in df.columns:
-        fid = labels.get(str(col).strip().lower())
-        if fid is None:
-            report.unknown_columns.append(str(col))
-        elif fid not in columns:
-            columns[fid] = col
-    values: dict[str, dict[str, Any]] = {}
-    for rec in df.to_dict("records"):
-        eid = normalize_id(rec.get(columns.get("employee_id")))
-        if eid is not None:
-            values[eid] = {fid: rec[col] for fid, col in columns.items() if fid != "employee_id"}
-    return values
-
-
-def _input_rows(path: Path, scheme: Scheme, skip: set[str]) -> dict[str, tuple[dict[str, int], list[tuple[int, str]]]]:
-    """sheet -> (field columns, [(1-based row, employee id)]) of every input sheet, located on the
-    read-only grid (work follows the cells that exist); refused when there is no input sheet."""
-    plan: dict[str, tuple[dict[str, int], list[tuple[int, str]]]] = {}
-    with FileSource(path) as source:
-        for name in source.sheet_names():
-            if name in skip:
-                continue
-            grid = source.read(name)
-            found = find_header(grid[:HEADER_SCAN_ROWS], scheme)
-            if found is None or "employee_id" not in found[0] or calibration_header(grid[:HEADER_SCAN_ROWS]):
-                continue  # not an input sheet, or HR's 校准 sheet (which no command writes)
-            cols, first_data, _ = found
-            id_col = cols["employee_id"]
-            plan[name] = (cols, [(r + 1, eid) for r in range(first_data, len(grid))
-                                 if (eid := normalize_id(grid[r][id_col] if id_col < len(grid[r]) else None))])
-    if not plan:  # as compute says: nothing to fill, and the file is left alone
-        raise workbook_error("no_input_sheet")
-    return plan
-
-
-def _write_values(wb: Any, plan: dict, values: dict[str, dict[str, Any]], report: FillReport) -> set[str]:
-    """The export's values into the input cells of its employees; a blank never overwrites. Returns
-    the employees matched."""
-    matched: set[str] = set()
-    for name, (cols, rows) in plan.items():
-        ws = wb[name]
-        for r, eid in rows:
-            if eid not in values:
-                continue
-            matched.add(eid)
-            for fid, c in cols.items():
-                new = values[eid].get(fid)
-                if fid == "employee_id" or new is None or is_blank(new):
-                    continue
-                set_value(ws.cell(r, c + 1), _cell_value(new))
-                report.cells_written += 1
-    return matched
 
 
 def load_for_edit(path: Path, keep_vba: bool = False) -> Any:
@@ -244,20 +159,18 @@ def load_for_edit(path: Path, keep_vba: bool = False) -> Any:
         raise damaged(path.name, None, chain[-1]) from exc
 
 
-def _forget_owned(wb: Any, keep: list[str]) -> None:
-    """The meta sheet's record of our result sheets emptied but for ``keep`` (说明): they are gone,
-    and a sheet HR later gives one of their names is HR's."""
+def _record_owned(wb: Any, names: list[str]) -> None:
+    """The meta sheet's record of the sheets we own: the results are gone (compute again), the
+    import log is ours. A workbook without the meta sheet gets one (very hidden)."""
     name = layout().sheet("meta")
     if name not in wb.sheetnames:
-        return
-    for key, value in wb[name].iter_rows(max_col=2):
+        ws = wb.create_sheet(name)
+        ws.sheet_state = "veryHidden"
+    ws = wb[name]
+    for key, value in ws.iter_rows(max_col=2):
         if key.value == OWNED_KEY:
-            value.value = SHEET_SEP.join(keep) or None
-
-
-def _cell_value(value: Any) -> Any:
-    if hasattr(value, "item"):
-        value = value.item()
-    if isinstance(value, float) and value.is_integer() and abs(value) < 1e15:
-        return int(value)
-    return value
+            set_value(value, SHEET_SEP.join(names) or None)
+            return
+    row = ws.max_row + 1 if ws.max_row > 1 or ws["A1"].value is not None else 1
+    set_value(ws.cell(row, 1), OWNED_KEY)
+    set_value(ws.cell(row, 2), SHEET_SEP.join(names) or None)

@@ -21,7 +21,7 @@ from kpi_engine.inputs import clean
 from .reading import gather, read_meta
 from .sources import SheetSource
 
-ROSTER_FIELDS = ("employee_id", "name", "team", "category", "product_type")
+ROSTER_FIELDS = ("employee_id", "name", "team", "category", "product_type")  # and every other roster input (shops…)
 
 
 def seasonal_factor(scheme: Scheme, period: Period) -> float:
@@ -49,7 +49,8 @@ def carried_values(source: SheetSource, scheme: Scheme, period: Period, lang: st
             eid: float(v) for eid, v, skip in zip(ci.ids, values, ci.excluded)
             if eid is not None and not skip and math.isfinite(v)
         }
-    cols = [c for c in ROSTER_FIELDS if c in frame.columns]
+    roster_inputs = [f.id for f in scheme.inputs if f.owner == "roster"]
+    cols = [c for c in dict.fromkeys([*ROSTER_FIELDS, *roster_inputs]) if c in frame.columns]
     roster = frame[cols].copy()
     roster["employee_id"] = [normalize_id(v) for v in roster["employee_id"]]
     roster = roster[roster["employee_id"].notna()].drop_duplicates("employee_id")

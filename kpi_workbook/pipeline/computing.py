@@ -32,6 +32,7 @@ from .reading import (
     GatheredInputs,
     claim_sheets,
     gather,
+    kept_owned,
     owned_sheets,
     read_meta,
     skip_sheets,
@@ -218,7 +219,8 @@ def compute(source: SheetSource, *, lang: str | None = None, progress: Progress 
     stamp = (now or dt.datetime.now()).replace(microsecond=0).isoformat()
     new_meta = dict(meta) | {
         "period": period, "lang": lang, "scheme_fingerprint": scheme.fingerprint(),
-        "version": kpi_engine.__version__, "computed_at": stamp, OWNED_KEY: SHEET_SEP.join(result_sheets),
+        "version": kpi_engine.__version__, "computed_at": stamp,
+        OWNED_KEY: SHEET_SEP.join(result_sheets + kept_owned(meta, source.sheet_names())),
         PROPOSAL_KEY: "on" if propose else "",
     }
     blocks = [help_block(scheme, period, lang)] if help_sheet else []

@@ -48,7 +48,8 @@ def help_lines(scheme: Scheme, period: str, lang: str) -> list[HelpLine]:
     """Every line of the help sheet for ``scheme``, in order (a blank line before each section)."""
     lines = [HelpLine((tr("help.title", lang, name=_scheme_name(scheme, lang), period=period),), "title"),
              HelpLine((tr("help.rebuilt", lang, config=layout().sheet("config", lang)),), "note")]
-    for section in (_steps, _input_sheets, _indicators, _grades, _after_scores, _flags, _new_indicator, _areas):
+    for section in (_steps, _input_sheets, _indicators, _grades, _after_scores, _flags, _new_indicator, _sources,
+                    _areas):
         lines += section(scheme, lang)
     return lines
 
@@ -172,6 +173,22 @@ def _flags(scheme: Scheme, lang: str) -> list[HelpLine]:
         return []
     return _section("flags_title", lang) + [HelpLine((f.name(lang), formula_words(f.when, scheme, lang)))
                                            for f in scheme.flags]
+
+
+def _sources(scheme: Scheme, lang: str) -> list[HelpLine]:
+    """The export columns kpi fill reads (the scheme's ``sources``): how each combines over days and
+    shops (rates and averages are never summed) and where the platform's meaning differs from ours."""
+    if not scheme.sources:
+        return []
+    lines = _section("sources_title", lang) + [_head("sources_head", lang)]
+    for s in scheme.sources:
+        target = scheme.input(s.input).name(lang) if s.input else tr("help.source_not_written", lang)
+        if s.use in ("date", "shop", "ignore"):
+            target = ""
+        how = tr(f"help.source_use_{s.use}", lang, formula=s.formula)  # over field ids, shown as written
+        lines.append(HelpLine((s.platform or tr("help.source_any_platform", lang),
+                               " | ".join(s.headers), target, how, s.note(lang))))
+    return lines
 
 
 def _areas(scheme: Scheme, lang: str) -> list[HelpLine]:

@@ -127,11 +127,24 @@ def owned_sheets(meta: dict[str, str]) -> list[str]:
     return []
 
 
+NOT_INPUT = ("help", "config", "meta", "shops", "import_log")  # layout sheets that are never input sheets
+
+
 def skip_sheets(meta: dict[str, str]) -> set[str]:
-    """Sheets that are never input sheets: the generated ones, and the results compute owns."""
+    """Sheets that are never input sheets: the generated ones, HR's shop owners, and the sheets
+    the commands own (results, the import log)."""
     lay = layout()
-    names = {lay.sheets[k][lang] for k in ("help", "config", "meta") for lang in ("zh", "en")}
+    names = {lay.sheets[k][lang] for k in NOT_INPUT for lang in ("zh", "en")}
     return names | set(owned_sheets(meta))
+
+
+def kept_owned(meta: dict[str, str], present: list[str]) -> list[str]:
+    """The sheets we own that are not compute's results nor the help sheet compute rebuilds (fill's
+    import log): a write of the results keeps them, and keeps them recorded as ours."""
+    lay = layout()
+    results = {n.casefold() for n in lay.all_result_names() | {lay.sheet("help", k) for k in ("zh", "en")}}
+    here = {n.casefold() for n in present}
+    return [n for n in owned_sheets(meta) if n.casefold() not in results and n.casefold() in here]
 
 
 def claim_sheets(source: SheetSource, meta: dict[str, str], names: list[str]) -> list[str]:
@@ -146,7 +159,8 @@ def claim_sheets(source: SheetSource, meta: dict[str, str], names: list[str]) ->
     clash = [n for n in present if n.casefold() in wanted and n.casefold() not in owned]
     if clash:
         raise workbook_error("not_ours", names=PerLang("」「".join(clash), "', '".join(clash)))
-    return [n for n in present if n.casefold() in owned and n.casefold() not in wanted]
+    kept = {n.casefold() for n in kept_owned(meta, present)}
+    return [n for n in present if n.casefold() in owned and n.casefold() not in wanted | kept]
 
 
 def gather(source: SheetSource, scheme: Scheme, lang: str = "zh") -> GatheredInputs:

@@ -27,8 +27,22 @@ from ..ooxml.cells import cell_ref
 from . import scheme_policy
 from .cell_problem import CellProblem
 from .scheme_names import Names, resolve
-from .scheme_syntax import parse_choices, parse_gate, parse_params
-from .scheme_tables import CHECK_PREFIX, FALSE_WORDS, LEGACY_TABLES, TABLES, TRUE_WORDS, B, C, G, N, P, columns, spec
+from .scheme_syntax import parse_choices, parse_gate, parse_list, parse_params
+from .scheme_tables import (
+    CHECK_PREFIX,
+    FALSE_WORDS,
+    LEGACY_TABLES,
+    TABLES,
+    TRUE_WORDS,
+    B,
+    C,
+    G,
+    L,
+    N,
+    P,
+    columns,
+    spec,
+)
 
 
 def _text(v: Any) -> str:
@@ -135,6 +149,8 @@ class _Reader:
                 out[fid] = t in TRUE_WORDS
                 if t not in TRUE_WORDS | FALSE_WORDS:
                     self.add(*where, f"{item}：「{zh}」应为 是 或 否", f"{item}: '{en}' must be Yes or No", code="config_bool")
+            elif kind == L:
+                out[fid] = parse_list(_text(v))
             elif kind in _PARSERS and v is not None:
                 parse, example = _PARSERS[kind]
                 try:
@@ -266,6 +282,11 @@ class _Reader:
             if d["period"]:
                 data["seasonal"][d["period"]] = d["factor"]
                 self.where[("seasonal", d["period"])] = d["_row"]
+        if "sources" in self.tables:  # absent (a workbook made before the table): the shipped lines
+            data["sources"] = self.rows("sources", "field")
+            for d in data["sources"]:
+                self.where.setdefault(("sources", f"sources.{d['field']}"), d.pop("_row"))
+                d["use"] = d["use"] or "sum"
         for key in ("groups", "indicators", "inputs", "flags", "constraints"):
             for d in data[key]:
                 self.where.setdefault((key, d.get("id") or d["check"]), d["_row"])
@@ -303,7 +324,7 @@ class _Reader:
         if item == "seasonal":
             return self.where.get(("seasonal", field), 0), self.col("seasonal", "factor")
         order = ("groups", "indicators") if severity == "warning" else ("indicators", "groups")
-        found = [(t, self.where[(t, item)]) for t in (*order, "inputs", "flags", "constraints")
+        found = [(t, self.where[(t, item)]) for t in (*order, "inputs", "flags", "constraints", "sources")
                  if (t, item) in self.where and (not head or self.col(t, head))]
         if head == "weight" and severity == "error" and len(found) > 1:
             found = [f for f in found if not _positive(self.get(f[1], self.col(f[0], "weight") or 0))] or found

@@ -11,6 +11,7 @@ Numbers may carry a unit as anywhere else (``60%`` is 0.6: :func:`kpi_engine.num
   ``counts=platform_violations:10, severe_violations:50`` · ``target`` is always a formula.
 - gate:    ``natural_uv / uv >= 0.6; unit=%; label_zh=自然流量占比; label_en=Organic traffic share``
 - choices: ``apparel=服装|Apparel; 3c=3C|数码; other=其他|Other`` (id=alias|alias).
+- list:    ``访客数|商品访客数`` (names separated by ``|``; full-width ｜ accepted).
 """
 
 from __future__ import annotations
@@ -144,3 +145,13 @@ def parse_choices(text: str) -> dict[str, list[str]]:
         out[key] = [a.strip() for a in aliases.split("|") if a.strip()]
     return out
 
+
+
+def format_list(items: Any) -> str:
+    """Names → ``a|b|c``."""
+    return "|".join(str(x) for x in items)
+
+
+def parse_list(text: str) -> list[str]:
+    """``a|b|c`` → names (blanks dropped)."""
+    return [p.strip() for p in str(text).replace("｜", "|").split("|") if p.strip()]

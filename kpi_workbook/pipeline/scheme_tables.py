@@ -14,7 +14,7 @@ written before that layout have a ``#checks`` table instead (``LEGACY_TABLES``, 
 
 from __future__ import annotations
 
-T, N, B, F, P, G, C = "text", "num", "bool", "formula", "params", "gate", "choices"  # column kinds
+T, N, B, F, P, G, C, L = "text", "num", "bool", "formula", "params", "gate", "choices", "list"  # column kinds
 SPARE_ROWS = 3  # empty rows under each table for HR to add to
 
 # key -> (title zh, title en, ("field:label zh:label en[:kind]", …), note zh, note en); kinds above
@@ -68,6 +68,18 @@ TABLES: dict[str, tuple[str, str, tuple[str, ...], str, str]] = {
     "constraints": ("校验关系", "Constraints", ("check:关系:Check:formula", "field:报告字段:Field",
                                              "expected_zh:要求:Expected (zh)", "expected_en:英文要求:Expected (en)"),
                     "关系不成立时在「报告字段」的单元格报告。", "When the relation fails, the field's cell is reported."),
+    "sources": ("导出数据列", "Export columns", (
+        "field:字段:Field", "platform:平台:Platform", "headers:表头名称:Headers:list", "use:用法:Use", "input:写入输入列:Input",
+        "formula:重算公式:Formula:formula", "note_zh:口径说明:Note (zh)", "note_en:英文口径说明:Note (en)"),
+        "kpi fill 导入平台导出文件时按此表识别列：表头名称可写多个，用 | 分隔（比较时忽略空格、全角括号和单位后缀，如「支付金额（元）」）。"
+        "用法：sum 按日、按店铺相加 / recompute 比率或平均值，按重算公式由相加后的字段计算 / ignore 识别但不使用（比率、平均值不能相加）"
+        " / date 日期列 / shop 店铺列。写入输入列为空 = 只识别不写入。同一文件中两列写入同一输入列时，用表中靠前的一列。"
+        "换用其他 BI 工具时在此加一行即可。",
+        "kpi fill reads the platforms' exports by this table: several header names separated by | (compared without "
+        "spaces, full-width brackets and unit suffixes such as (元)). Use: sum over days and shops / recompute a rate or "
+        "average from the summed fields by the formula / ignore (rates and averages cannot be summed) / date / shop. "
+        "A blank input = recognised, not written. When two columns of one file fill one input, the earlier line wins. "
+        "Another BI tool: add a line here."),
     # after the scores (optional: an older book without these tables has calibration and pay off)
     "calibration": ("绩效校准", "Calibration", (
         "enabled:启用:Enabled:bool", "scope:范围:Scope", "min_team_size:最小团队人数:Minimum team size:num",

@@ -8,7 +8,9 @@ This module assembles the workbook; the sheets themselves are written by :mod:`.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 from openpyxl import Workbook
@@ -27,11 +29,13 @@ from .cells import save_workbook, write
 from .help_sheet import help_sheet
 from .input_sheets import input_sheet
 from .scheme_sheet import write_config
+from .shops_sheet import owner_sheet
 
 
 def new_workbook(period: str, roster: pd.DataFrame | None = None, lang: str = "zh",
-                 scheme: Scheme | None = None) -> Workbook:
-    """The period workbook: 说明, one input sheet per data owner, HR's 校准 (empty), 指标配置, hidden _kpi_meta."""
+                 scheme: Scheme | None = None, owners: Sequence[Sequence[Any]] = ()) -> Workbook:
+    """The period workbook: 说明, one input sheet per data owner, 店铺归属 (``owners``: rows of
+    shop, owner id, share), HR's 校准 (empty), 指标配置, hidden _kpi_meta."""
     lang, scheme = lang_of(lang), scheme or default_scheme()
     per = parse_period(period)
     frame = roster_frame(roster, scheme) if roster is not None else None
@@ -41,6 +45,7 @@ def new_workbook(period: str, roster: pd.DataFrame | None = None, lang: str = "z
     help_ws.title = lay.sheet("help", lang)
     for sheet, fields in input_columns(scheme):
         input_sheet(wb.create_sheet(sheet.name(lang)), sheet, fields, frame, lang)
+    owner_sheet(wb.create_sheet(lay.sheet("shops", lang)), owners, lang)
     calibration_sheet(wb.create_sheet(lay.sheet("calibration", lang)), scheme, frame, lang)
     write_config(wb.create_sheet(lay.sheet("config", lang)), scheme, lang)
     meta = wb.create_sheet(lay.sheet("meta", lang))
@@ -56,10 +61,10 @@ def new_workbook(period: str, roster: pd.DataFrame | None = None, lang: str = "z
 
 
 def write_new(path: str | Path, period: str, roster: pd.DataFrame | None = None, lang: str = "zh",
-              scheme: Scheme | None = None) -> Path:
+              scheme: Scheme | None = None, owners: Sequence[Sequence[Any]] = ()) -> Path:
     """Build the workbook and save it atomically (temp file beside ``path``, then replace)."""
     path = Path(path)
-    wb = new_workbook(period, roster, lang, scheme)
+    wb = new_workbook(period, roster, lang, scheme, owners)
     atomic_write(path, lambda tmp: save_workbook(wb, tmp))
     return path
 

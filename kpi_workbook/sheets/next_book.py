@@ -11,6 +11,7 @@ from ..pipeline.carry import carried_values
 from ..pipeline.computing import book_lang, load_scheme_from
 from ..pipeline.layout import layout
 from ..pipeline.reading import read_meta
+from ..pipeline.shops import owner_rows
 from ..pipeline.sources import SheetSource
 from .book import new_workbook
 
@@ -22,10 +23,12 @@ def build_next(source: SheetSource, lang: str | None = None) -> Any:
     scheme, _ = load_scheme_from(source, lang)
     period = parse_period(meta.get("period") or None)
     roster, carried = carried_values(source, scheme, period, lang)
-    wb = new_workbook(period.next().label, roster=roster, lang=lang, scheme=scheme)
+    owners = [row[1:] for row in owner_rows(source)]  # shop ownership rarely changes: HR's rows carry
+    wb = new_workbook(period.next().label, roster=roster, lang=lang, scheme=scheme, owners=owners)
     lay = layout()
     for ws in wb.worksheets:
-        if ws.title in (lay.sheet("help", lang), lay.sheet("config", lang), lay.sheet("meta", lang)):
+        if ws.title in (lay.sheet("help", lang), lay.sheet("config", lang), lay.sheet("meta", lang),
+                        lay.sheet("shops", lang)):
             continue
         ids = [c.value for c in ws[lay.id_row]]
         if "employee_id" not in ids:

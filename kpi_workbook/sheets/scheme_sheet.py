@@ -14,13 +14,13 @@ from openpyxl.styles import Border, Side
 from openpyxl.worksheet.datavalidation import DataValidation
 
 from kpi_engine.i18n import lang_of, tr
-from kpi_engine.model import HEADCOUNT_ROUNDINGS, OVERRUNS, SCOPES, Scheme
+from kpi_engine.model import HEADCOUNT_ROUNDINGS, OVERRUNS, SCOPES, SOURCE_USES, Scheme
 
 from ..ooxml.cells import cell_ref, column_letter
 from ..pipeline.layout import layout
 from ..pipeline.scheme_names import unique_names, word
 from ..pipeline.scheme_policy import table_rows
-from ..pipeline.scheme_syntax import format_choices, format_gate, format_params
+from ..pipeline.scheme_syntax import format_choices, format_gate, format_list, format_params
 from ..pipeline.scheme_tables import CHECK_PREFIX, POLICY_TABLES, SPARE_ROWS, TABLES, VOCABULARIES, B, N, columns
 from .cells import display_width, write
 from .style import BOLD, ID_FONT, INPUT_FILL, NOTE_FONT, SECTION_FONT, SHEET_TITLE_FONT, TABLE_HEAD_FILL, TITLE_FILL
@@ -66,6 +66,8 @@ def _rows(scheme: Scheme, key: str, lang: str = "zh") -> list[dict[str, Any]]:
         return [{"grade": g, "min": m} for g, m in s.grades]
     if key == "seasonal":
         return [{"period": p, "factor": f} for p, f in s.seasonal.items()]
+    if key == "sources":
+        return [{**vars(x), "headers": format_list(x.headers)} for x in s.sources]
     return [vars(x) for x in {"flags": s.flags, "constraints": s.constraints}[key]]
 
 
@@ -120,6 +122,8 @@ def _validate_column(ws: Any, table: str, fid: str, kind: str, ref: str, en: boo
     options = tuple(word(field, v, lang) for v in VOCABULARIES[field]) if field in VOCABULARIES else None
     if fid == "period":
         options = ("Q1", "Q2", "Q3", "Q4")
+    if table == "sources" and fid == "use":
+        options = SOURCE_USES
     # the policy tables' options, as their ids (the reader takes these and their Chinese words)
     options = {("calibration", "scope"): SCOPES, ("calibration", "rounding"): HEADCOUNT_ROUNDINGS,
                ("pay", "overrun"): OVERRUNS}.get((table, fid), options)

@@ -36,7 +36,7 @@ MAIN = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
 R_ID = "{http://schemas.openxmlformats.org/officeDocument/2006/relationships}id"
 UI_TYPES = {"http://schemas.microsoft.com/office/2006/relationships/ui/extensibility",
             "http://schemas.microsoft.com/office/2007/relationships/ui/extensibility"}
-LABELS = {"kpi_compute": "计算", "kpi_validate": "校验", "kpi_new_period": "生成下期模板",
+LABELS = {"kpi_compute": "计算", "kpi_validate": "校验", "kpi_new_period": "生成下期模板", "kpi_import": "导入数据",
           "kpi_calibrate": "校准建议"}
 
 
@@ -132,7 +132,7 @@ def test_vba_project_is_xlwings_own_untouched(built: dict[str, Path]) -> None:
 # -- the ribbon --------------------------------------------------------------------------
 
 
-def test_one_shared_tab_four_buttons(built: dict[str, Path]) -> None:
+def test_one_shared_tab_one_button_per_addin(built: dict[str, Path]) -> None:
     ids: list[str] = []
     for command, path in built.items():
         root, namespaces = ribbon(path)
@@ -147,7 +147,7 @@ def test_one_shared_tab_four_buttons(built: dict[str, Path]) -> None:
         assert button.get("imageMso") and button.get("screentip") and button.get("supertip")
         assert re.search(r"[\u4e00-\u9fff]", button.get("screentip") + button.get("supertip"))
         ids += [el.get("id") for el in root.iter() if el.get("id")]
-    assert len(ids) == len(set(ids)) == 4
+    assert len(ids) == len(set(ids)) == len(LABELS) == len(COMMANDS)
 
 
 @pytest.mark.parametrize("command", COMMANDS)
@@ -262,7 +262,7 @@ def test_install_without_a_build_builds_pinned_to_this_python(tmp_path: Path, mo
     monkeypatch.chdir(tmp_path)
     message = install_addins(system="darwin")
     startup = tmp_path / "home" / "Library" / "Group Containers" / "UBF8T346G9.Office" / "User Content" / "Startup" / "Excel"
-    assert len(list(startup.glob("*.xlam"))) == 4, message
+    assert sorted(p.stem for p in startup.glob("*.xlam")) == sorted(COMMANDS), message
     _, conf = config_sheet(startup / "kpi_compute.xlam")
     assert conf["INTERPRETER_MAC"] == sys.executable
     scripts = tmp_path / "home" / "Library" / "Application Scripts" / "com.microsoft.Excel"

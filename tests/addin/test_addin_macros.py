@@ -286,8 +286,9 @@ def test_validate_writes_only_the_problem_sheet(book: FakeBook) -> None:
     name = layout().sheet("problems")
     assert sorted(s.name for s in book.sheets) == sorted(before + [name])
     assert book.writes == 2  # the 校验 sheet, and its record as ours in the hidden meta sheet
-    # ours: 说明 since kpi new, and now 校验
-    assert [f"{layout().sheet('help')}/{name}"] == [v for k, v in book.values(layout().sheet("meta")) if k == "owned_sheets"]
+    # ours: 说明 since kpi new, the sample's import log (it was filled), and now 校验
+    owned = [v for k, v in book.values(layout().sheet("meta")) if k == "owned_sheets"]
+    assert len(owned) == 1 and sorted(owned[0].split("/")) == sorted([layout().sheet("help"), layout().sheet("import_log"), name])
     assert len(book.values(name)) == 2 + len(expected)
     errors = sum(p.severity == "error" for p in expected)
     first_error = next(p for p in expected if p.severity == "error")
@@ -368,10 +369,12 @@ def test_a_password_protected_result_sheet_is_the_users_to_unlock(book: FakeBook
 
 
 def test_new_sheets_go_after_the_last_visible_sheet(book: FakeBook) -> None:
+    last = [s.name for s in book.sheets if s.visible][-1]  # the import log of the sample's fill
     kpi_addin.compute(book)
     names = [s.name for s in book.sheets]
     assert names[-1] == layout().sheet("meta")  # the hidden meta sheet stays last
-    assert names.index(layout().sheet("scores")) == names.index(layout().sheet("config")) + 1
+    assert last == layout().sheet("import_log")
+    assert names.index(layout().sheet("scores")) == names.index(last) + 1
 
 
 def test_traceback_logs_go_to_a_private_folder_in_the_temp_folder(book: FakeBook) -> None:

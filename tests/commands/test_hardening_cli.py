@@ -163,7 +163,7 @@ def expected_problems(sample: Path) -> dict[str, list[tuple[str, ...]]]:
     bad = _cells(sample)
     return {
         "missing_sheet": [(f"{COST_SHEET}:", "缺少列", "推广费用"), (f"{COST_SHEET}:", "缺少列", "问题处理超时次数")],
-        "merged_cells": [(f"{COST_SHEET}!G5:", "为空"), (f"{COST_SHEET}!F6:", "为空"), (f"{COST_SHEET}!G6:", "为空")],
+        "merged_cells": [(f"{COST_SHEET}!H5:", "为空"), (f"{COST_SHEET}!G6:", "为空"), (f"{COST_SHEET}!H6:", "为空")],
         "bad_values": [
             (f"{ROSTER_SHEET}!{bad['sales_actual']}:", "abc", "不是数字"),
             (f"{ROSTER_SHEET}!{bad['uv']}:", "#DIV/0!", "Excel 错误值"),
@@ -171,8 +171,8 @@ def expected_problems(sample: Path) -> dict[str, list[tuple[str, ...]]]:
             (f"{ROSTER_SHEET}!{bad['paid_orders']}:", "2026-10-01", "不是数字"),
             (f"{ROSTER_SHEET}!{bad['silent_orders']}:", "TRUE", "不是数字"),
         ],
-        "percent_as_whole": [(f"{COLLAB_SHEET}!I3:", "85", "过大", "0 到 1")],
-        "negative_count": [(f"{COST_SHEET}!H4:", "-2", "过小", "非负整数")],
+        "percent_as_whole": [(f"{COLLAB_SHEET}!J3:", "85", "过大", "0 到 1")],
+        "negative_count": [(f"{COST_SHEET}!I4:", "-2", "过小", "非负整数")],
         "blank_id": [(f"{ROSTER_SHEET}!A5:", "工号为空")],
         "duplicate_id": [(f"{ROSTER_SHEET}!A5:", "重复", "A5、A6"), (f"{ROSTER_SHEET}!A6:", "重复", "A5、A6")],
     }
@@ -213,7 +213,7 @@ def test_a_damaged_rate_is_flagged_through_a_real_process(sample, tmp_path):
     proc = kpi_process("validate", path)
     assert proc.returncode == 1
     assert "Traceback" not in proc.stderr + proc.stdout
-    assert any(f"{COLLAB_SHEET}!I3:" in line and "过大" in line for line in proc.stdout.splitlines())
+    assert any(f"{COLLAB_SHEET}!J3:" in line and "过大" in line for line in proc.stdout.splitlines())
 
 
 # ---------------------------------------------------------------- recoverable damage: same scores

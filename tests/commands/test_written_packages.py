@@ -137,7 +137,8 @@ def test_demo_output_loads_in_libreoffice_with_the_engines_scores(engine, tmp_pa
 def test_addin_build_writes_sound_packages(tmp_path, capsys):
     assert kpi("addin", "build", "-o", tmp_path / "addins") == 0
     built = sorted((tmp_path / "addins").glob("*.xlam"))
-    assert [p.name for p in built] == ["kpi_calibrate.xlam", "kpi_compute.xlam", "kpi_new_period.xlam", "kpi_validate.xlam"]
+    assert [p.name for p in built] == ["kpi_calibrate.xlam", "kpi_compute.xlam", "kpi_import.xlam", "kpi_new_period.xlam",
+                                       "kpi_validate.xlam"]
     for path in built:
         assert_sound_package(path)
         with zipfile.ZipFile(path) as zf:

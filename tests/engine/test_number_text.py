@@ -39,6 +39,9 @@ from kpi_engine.numbers import blank_text_mask, is_blank_text
         ("-5%", -0.05),
         ("+3", 3.0),
         ("1e3", 1000.0),
+        ("1,234.50元", 1234.5),  # exports that write the unit after the number
+        ("1.2万元", 12_000.0),
+        ("¥88 元", 88.0),
     ],
 )
 def test_number_text_is_read(text, number):
@@ -46,7 +49,8 @@ def test_number_text_is_read(text, number):
 
 
 @pytest.mark.parametrize("text", ["", "  ", "-", "—", "--", "nan", "abc", "%", "万", "1e400", "inf", "-inf", "NaN%",
-                                  "1.2.3", "85%%", "5%万", "12 34", "#N/A", "待补充", "1e999999999999999999%"])
+                                  "1.2.3", "85%%", "5%万", "12 34", "#N/A", "待补充", "1e999999999999999999%",
+                                  "元", "万元", "1元元"])
 def test_text_that_is_not_a_number_is_none(text):
     assert parse_number(text) is None
 

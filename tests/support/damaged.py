@@ -117,8 +117,9 @@ def missing_sheet(sample: Path, out: Path) -> Path:
 
 
 def merged_cells(sample: Path, out: Path) -> Path:
-    """F5:G6 of the cost sheet merged: only F5 keeps its value, G5, F6 and G6 are blanked."""
-    return _edit(sample, out, lambda wb: wb[COST_SHEET].merge_cells("F5:G6"))
+    """G5:H6 of the cost sheet merged (promotion and after-sales cost): only G5 keeps its value, H5,
+    G6 and H6 are blanked."""
+    return _edit(sample, out, lambda wb: wb[COST_SHEET].merge_cells("G5:H6"))
 
 
 BAD_VALUES = {  # cell of the roster sheet -> (field, value typed instead of a number)

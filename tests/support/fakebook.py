@@ -425,10 +425,30 @@ class FakeSheets:
         return sheet
 
 
-class FakeApp:
-    """``book.app``: screen updating, calculation, status bar, alerts, ``properties``."""
+class FakeAppApi:
+    """The bits of the COM Application object (``app.api``) the add-in touches: GetOpenFilename.
+
+    As Excel on Windows through pywin32: with ``MultiSelect=True`` the files chosen come back as a
+    tuple of str (one file: a tuple of one), the Cancel button gives False. Set ``chosen`` to the
+    paths the "user" picks (None: the user cancels)."""
 
     def __init__(self) -> None:
+        self.chosen: list[str] | None = None
+        self.calls: list[dict[str, Any]] = []
+
+    def GetOpenFilename(self, FileFilter: str | None = None, FilterIndex: int | None = None,  # noqa: N802,N803 - COM
+                        Title: str | None = None, ButtonText: str | None = None, MultiSelect: bool = False) -> Any:  # noqa: N803
+        self.calls.append({"FileFilter": FileFilter, "Title": Title, "MultiSelect": MultiSelect})
+        if not self.chosen:
+            return False
+        return tuple(self.chosen) if MultiSelect else self.chosen[0]
+
+
+class FakeApp:
+    """``book.app``: screen updating, calculation, status bar, alerts, ``properties``, ``api``."""
+
+    def __init__(self) -> None:
+        self.api = FakeAppApi()
         self.screen_updating = True
         self.calculation = "automatic"
         self._status_bar: str | bool = False

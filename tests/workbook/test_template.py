@@ -34,8 +34,8 @@ def grid_of(ws) -> list[list]:
 
 def expected_names(lang: str) -> list[str]:
     lay = layout()
-    return [lay.sheet("help", lang), *(s.name(lang) for s in lay.inputs), lay.sheet("calibration", lang),
-            lay.sheet("config", lang), "_kpi_meta"]
+    return [lay.sheet("help", lang), *(s.name(lang) for s in lay.inputs), lay.sheet("shops", lang),
+            lay.sheet("calibration", lang), lay.sheet("config", lang), "_kpi_meta"]
 
 
 @pytest.fixture(scope="module")
