@@ -6,9 +6,11 @@ a live book through :mod:`kpi_xlwings_adapter`, and end with one short message b
 
 The macros are the user's boundary: whatever goes wrong, the user sees a clear message in
 Chinese (or English for an English workbook), never a Python traceback. Expected problems
-(a workbook without input sheets, a broken scheme sheet, a file that cannot be written) are
-shown as they are; anything else is logged with its traceback to a file in the temp folder,
-and the message says where that file is.
+(a workbook without input sheets, a broken scheme sheet, a file that cannot be written, Excel
+busy, a workbook in Protected View) are shown as they are; anything else is logged with its
+traceback to a file in the temp folder, and the message says where that file is. What live
+Excel does to a macro (busy, read-only, Protected View, the text of the last-resort message)
+is in :mod:`kpi_excel_errors`.
 """
 
 from __future__ import annotations
@@ -22,10 +24,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from kpi_excel_errors import bounded_xlwings_retries, console_bytes, patiently, protected_view_name, read_only
 from kpi_xlwings_adapter import (
     BookSource,
     delete_sheets,
     excel_session,
+    recalculate,
     write_block,
     write_blocks,
 )
@@ -103,9 +107,12 @@ def _compute(book: Any, run: _Run, status: Any, proposal: bool | None = None) ->
     blocks = outcome.blocks
     write_blocks(book, blocks, writing)
     delete_sheets(book, outcome.stale)  # our results of another language, replaced by these
+    status(tr("excel.recalculating", run.lang), 1.0)
+    recalculate(book)  # the cell functions read 指标配置 anew (kpi_udf_scheme): same scheme, same numbers
     shown = [b.sheet for b in blocks if getattr(b, "state", "visible") == "visible"]
     sep = "」「" if run.lang == "zh" else "', '"
-    return text("compute_done", run.lang, sheets=sep.join(shown), summary=outcome.summary.text(run.lang))
+    done = text("compute_done", run.lang, sheets=sep.join(shown), summary=outcome.summary.text(run.lang))
+    return _read_only_note(book, run.lang) + done
 
 
 def _calibrate(book: Any, run: _Run, status: Any) -> str:
@@ -127,19 +134,21 @@ def _validate(book: Any, run: _Run, status: Any) -> str:
     block = problems_block(problems, run.lang)
     claim_sheets(source, meta, [block.sheet])  # never over a sheet of HR's that has the same name
     status(text("writing", run.lang, sheet=block.sheet), 0.9)
-    write_block(book, block, protect=True)
+    patiently(lambda: write_block(book, block, protect=True))
     owned = owned_sheets(meta)
     if block.sheet not in owned:  # record it as ours, so that compute may replace it
-        write_block(book, meta_block(meta | {OWNED_KEY: SHEET_SEP.join([*owned, block.sheet])}), protect=False)
+        meta_rows = meta_block(meta | {OWNED_KEY: SHEET_SEP.join([*owned, block.sheet])})
+        patiently(lambda: write_block(book, meta_rows, protect=False))
+    note = _read_only_note(book, run.lang)
     if not problems:
-        return text("validate_clean", run.lang)
+        return note + text("validate_clean", run.lang)
     errors = sum(p.severity == "error" for p in problems)
     ordered = sorted(problems, key=lambda p: p.severity != "error")
     listed = [p.text() for p in ordered[:MAX_LISTED]]
     if len(problems) > MAX_LISTED:
         listed.append(text("more", run.lang, n=len(problems) - MAX_LISTED))
-    return text("validate_found", run.lang, errors=errors, warnings=len(problems) - errors, sheet=block.sheet,
-                listed="\n".join(listed))
+    return note + text("validate_found", run.lang, errors=errors, warnings=len(problems) - errors, sheet=block.sheet,
+                       listed="\n".join(listed))
 
 
 def _new_period(book: Any, run: _Run, status: Any) -> str:
@@ -167,6 +176,33 @@ def _new_period(book: Any, run: _Run, status: Any) -> str:
 
 
 # -- helpers -------------------------------------------------------------------
+
+
+def _read_only_note(book: Any, lang: str) -> str:
+    """A first paragraph for a book Excel opened read-only: the results are in, save them as a copy."""
+    return tr("excel.read_only", lang) + "\n\n" if read_only(book) else ""
+
+
+def caller_book() -> Any:
+    """The workbook whose button was clicked (``xlwings.Book.caller()``); a :class:`NoBook` with
+    the message to show when there is none, naming a file Excel shows in Protected View."""
+    import xlwings
+
+    try:
+        return xlwings.Book.caller()
+    except Exception:
+        name = protected_view_name(xlwings)
+        if name is not None:
+            raise NoBook(tr("excel.protected_view", "zh", name=name), tr("excel.protected_view", "en", name=name)) from None
+        raise NoBook(text("no_book", "zh"), text("no_book", "en")) from None
+
+
+class NoBook(Exception):
+    """No workbook to run on; ``zh`` / ``en``: the message."""
+
+    def __init__(self, zh: str, en: str):
+        super().__init__(zh)
+        self.zh, self.en = zh, en
 
 
 def book_folder(book: Any) -> tuple[Path, bool]:
@@ -246,27 +282,26 @@ def run_macro(command: str, book: Any, body: Callable[[Any, Any, Any], str]) -> 
 def _macro(command: str, book: Any, body: Callable[[Any, _Run, Any], str]) -> Report:
     """Run ``body`` inside an Excel session and turn every outcome into one message box."""
     run = _Run()
-    if book is None:
-        try:
-            import xlwings
-
-            book = xlwings.Book.caller()
-        except Exception:
-            _fallback(text("no_book", run.lang))
-    log = None
-    try:
-        with excel_session(book.app, run.lang) as status:
-            active = _active_sheet(book)
+    with bounded_xlwings_retries():
+        if book is None:
             try:
-                message = body(book, run, status)
-            finally:
-                _activate(active)
-        ok = True
-    except Exception as exc:
-        ok = False
-        message, log = _failure(command, book, exc, run.lang)
-    message = _shorten(message)
-    _alert(book, message, text("title", run.lang), "info" if ok else "critical")
+                book = caller_book()
+            except NoBook as missing:
+                _fallback(missing.zh, missing.en)
+        log = None
+        try:
+            with excel_session(book.app, run.lang) as status:
+                active = _active_sheet(book)
+                try:
+                    message = body(book, run, status)
+                finally:
+                    _activate(active)
+            ok = True
+        except Exception as exc:
+            ok = False
+            message, log = _failure(command, book, exc, run.lang)
+        message = _shorten(message)
+        _alert(book, message, text("title", run.lang), "info" if ok else "critical")
     return Report(ok, message, log, run.path)
 
 
@@ -303,12 +338,22 @@ def _activate(sheet: Any) -> None:
 
 def _alert(book: Any, message: str, title: str, mode: str) -> None:
     try:
-        book.app.alert(message, title=title, mode=mode)
+        patiently(lambda: book.app.alert(message, title=title, mode=mode))
     except Exception:
         _fallback(message)
 
 
-def _fallback(message: str) -> None:
-    """No message box possible: print the message and exit non-zero, so the VBA side shows it."""
-    print(message, file=sys.stderr)
+def _fallback(message: str, english: str | None = None) -> None:
+    """No message box possible: print the message and exit non-zero, so the VBA side shows it.
+
+    The VBA reads it back in the system's ANSI code page (:func:`kpi_excel_errors.console_bytes`);
+    ``english`` is printed instead where that code page has no Chinese."""
+    data = console_bytes(message + "\n", None if english is None else english + "\n")
+    stream = getattr(sys.stderr, "buffer", None)
+    if stream is not None:
+        sys.stderr.flush()
+        stream.write(data)
+        stream.flush()
+    else:  # a text-only stream (an IDE's console): as text
+        print(message, file=sys.stderr)
     raise SystemExit(1)

@@ -7,7 +7,8 @@ texts and reasons of a row: :func:`kpi_engine.score`), and a single deduction th
 :func:`kpi_engine.rules.gap_of` / :func:`~kpi_engine.rules.count_steps`: no rule is implemented twice. Values arrive as xlwings gives them (floats, None
 for blanks, ids such as 1001.0, 2-D lists), results leave as plain cell values, and every
 problem becomes a short text starting ``#KPI!`` (under 255 characters) instead of an
-exception, so a formula never shows a Python traceback.
+exception, so a formula never shows a Python traceback. The scheme is the calling workbook's own
+(:mod:`kpi_udf_scheme`, from the ``caller`` xlwings passes), the default one without a caller.
 """
 
 from __future__ import annotations
@@ -17,11 +18,11 @@ import re
 from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from functools import lru_cache
 from typing import Any
 
 import numpy as np
 import pandas as pd
+from kpi_udf_scheme import CellScheme, SchemeSheetError, default, for_caller
 
 from kpi_engine import (
     DEFAULT_PERIOD,
@@ -29,7 +30,6 @@ from kpi_engine import (
     PeriodError,
     Scheme,
     ScoreResult,
-    default_scheme,
     normalize_id,
     parse_period,
     score,
@@ -96,7 +96,7 @@ def guarded(fn: Callable[..., Any], *args: Any, lang: str = "zh") -> Any:
     """Call ``fn``; any exception becomes a ``#KPI!`` text (engine messages in ``lang``)."""
     try:
         return fn(*args)
-    except UdfError as exc:
+    except (UdfError, SchemeSheetError) as exc:
         return error_text(str(exc))
     except (InputError, PeriodError) as exc:
         return error_text(pick_lang(str(exc), lang))
@@ -171,26 +171,16 @@ def period_of(v: Any) -> str:
 # -- the engine on one row ------------------------------------------------------
 
 
-@lru_cache(maxsize=1)
-def scheme() -> Scheme:
-    return default_scheme()
-
-
-@lru_cache(maxsize=1)
-def labels() -> dict[str, str]:
-    return label_map(scheme())
-
-
-def indicator_id(v: Any, lang: str = "zh") -> str:
+def indicator_id(v: Any, cs: CellScheme, lang: str = "zh") -> str:
     """An indicator by id or by its Chinese/English name."""
     key = str(v).strip().lower() if not blank(v) else ""
-    for ind in scheme().indicators:
+    for ind in cs.scheme.indicators:
         if key in (ind.id.lower(), ind.name_zh.lower(), ind.name_en.lower()):
             return ind.id
     raise UdfError(msg("unknown_indicator", lang, value=str(v)[:40]))
 
 
-def row_items(headers: Any, row: Any, lang: str = "zh") -> tuple[tuple[str, Any], ...]:
+def row_items(headers: Any, row: Any, cs: CellScheme, lang: str = "zh") -> tuple[tuple[str, Any], ...]:
     """(header, value) pairs of one employee's row; the row always has an employee id."""
     hs, vs = flat(headers), flat(row)
     if len(hs) != len(vs):
@@ -201,7 +191,7 @@ def row_items(headers: Any, row: Any, lang: str = "zh") -> tuple[tuple[str, Any]
         if blank(h):
             continue
         name = str(int(h)) if isinstance(h, float) and h.is_integer() else str(h).strip()
-        if labels().get(name.lower()) == "employee_id" and not has_id:
+        if cs.labels.get(name.lower()) == "employee_id" and not has_id:
             has_id = True
             v = ROW_ID if normalize_id(v) is None else v
         items.append((name, None if blank(v) else v))
@@ -314,23 +304,24 @@ class RowCache:
 ROWS = RowCache()
 
 
-def score_items(items: tuple[tuple[str, Any], ...], period: str, lang: str, scheme_: Scheme | None = None) -> Scored:
-    """One row (header, value pairs) scored under ``scheme_`` (the default scheme when None)."""
-    chosen = scheme_ or scheme()
-    return ROWS.get((chosen.fingerprint(), items, period, lang),
-                    lambda: score_rows([dict(items)], chosen, period, lang))
+def score_items(items: tuple[tuple[str, Any], ...], period: str, lang: str, cs: CellScheme | None = None) -> Scored:
+    """One row (header, value pairs) scored under ``cs`` (the default scheme when None), cached by
+    the row and the scheme's fingerprint."""
+    chosen = cs or default()
+    return ROWS.get((chosen.key, items, period, lang), lambda: score_rows([dict(items)], chosen.scheme, period, lang))
 
 
 score_items.cache_clear = ROWS.cache_clear  # type: ignore[attr-defined]
 
 
-def score_row(headers: Any, row: Any, period: Any, lang: str = "zh") -> Scored:
-    return score_items(row_items(headers, row, lang), period_of(period), lang)
+def score_row(headers: Any, row: Any, period: Any, cs: CellScheme | None = None, lang: str = "zh") -> Scored:
+    chosen = cs or default()
+    return score_items(row_items(headers, row, chosen, lang), period_of(period), lang, chosen)
 
 
-def indicator_columns(indicator: str) -> set[str]:
+def indicator_columns(indicator: str, cs: CellScheme) -> set[str]:
     """Input columns an indicator reads (from the rule's own formulas)."""
-    ind = scheme().indicator(indicator)
+    ind = cs.scheme.indicator(indicator)
     texts = [text for _, text in RULES[ind.rule].formulas(ind)]
     if ind.gate is not None:
         texts.append(ind.gate.metric)
@@ -362,21 +353,23 @@ def value_or_problem(value: Any, scored: Scored, fields: set[str] | None, lang: 
 # -- the functions ----------------------------------------------------------------
 
 
-def single(v: Any, field: str, lang: str = "zh") -> Any:
+def single(v: Any, field: str, cs: CellScheme, lang: str = "zh") -> Any:
     """One cell's value; a range of several cells is an error, a 1×1 range its value."""
     if isinstance(v, (list, tuple)):
         values = flat(v)
         if len(values) != 1:
-            raise UdfError(msg("single", lang, what=scheme().field_name(field, lang)))
+            raise UdfError(msg("single", lang, what=cs.scheme.field_name(field, lang)))
         v = values[0]
     return None if blank(v) else v
 
 
-def sales_score(actual: Any, target: Any) -> Any:
-    items = (("employee_id", ROW_ID), ("sales_actual", single(actual, "sales_actual")),
-             ("sales_target", single(target, "sales_target")))
-    scored = score_items(items, DEFAULT_PERIOD, "zh")
-    return value_or_problem(scored.value("score", "sales_achievement"), scored, {"sales_actual", "sales_target"}, "zh")
+def sales_score(actual: Any, target: Any, caller: Any = None) -> Any:
+    cs = for_caller(caller)
+    ind = indicator_id("sales_achievement", cs)
+    items = (("employee_id", ROW_ID), ("sales_actual", single(actual, "sales_actual", cs)),
+             ("sales_target", single(target, "sales_target", cs)))
+    scored = score_items(items, DEFAULT_PERIOD, "zh", cs)
+    return value_or_problem(scored.value("score", ind), scored, {"sales_actual", "sales_target"}, "zh")
 
 
 def deduction(value: Any, target: Any, direction: Any, gap: Any, step: Any, points: Any, rounding: Any) -> float:
@@ -394,43 +387,46 @@ def deduction(value: Any, target: Any, direction: Any, gap: Any, step: Any, poin
     return amount
 
 
-def indicator_value(headers: Any, row: Any, indicator: Any, what: Any, period: Any) -> Any:
-    ind = indicator_id(indicator)
+def indicator_value(headers: Any, row: Any, indicator: Any, what: Any, period: Any, caller: Any = None) -> Any:
+    cs = for_caller(caller)
+    ind = indicator_id(indicator, cs)
     kind = choice(what, "what", default="points")
-    scored = score_row(headers, row, period)
-    return value_or_problem(scored.value(kind, ind), scored, indicator_columns(ind), "zh")
+    scored = score_row(headers, row, period, cs)
+    return value_or_problem(scored.value(kind, ind), scored, indicator_columns(ind, cs), "zh")
 
 
-def total(headers: Any, row: Any, period: Any) -> Any:
-    scored = score_row(headers, row, period)
+def total(headers: Any, row: Any, period: Any, caller: Any = None) -> Any:
+    scored = score_row(headers, row, period, for_caller(caller))
     return value_or_problem(scored.value("total"), scored, None, "zh")
 
 
-def grade(headers: Any, row: Any, period: Any) -> Any:
-    scored = score_row(headers, row, period)
+def grade(headers: Any, row: Any, period: Any, caller: Any = None) -> Any:
+    scored = score_row(headers, row, period, for_caller(caller))
     return value_or_problem(scored.value("grade"), scored, None, "zh")
 
 
-def explain(headers: Any, row: Any, indicator: Any, period: Any) -> str:
-    ind = indicator_id(indicator)
-    scored = score_row(headers, row, period)
+def explain(headers: Any, row: Any, indicator: Any, period: Any, caller: Any = None) -> str:
+    cs = for_caller(caller)
+    ind = indicator_id(indicator, cs)
+    scored = score_row(headers, row, period, cs)
     if math.isnan(scored.value("score", ind)):
-        raise UdfError(row_problem(scored.result, scored.eid, indicator_columns(ind), "zh"))
+        raise UdfError(row_problem(scored.result, scored.eid, indicator_columns(ind, cs), "zh"))
     return scored.result.explain(scored.eid, ind)
 
 
-def table(grid: Any, period: Any, lang: str) -> list[list[Any]]:
+def table(grid: Any, period: Any, lang: str, caller: Any = None) -> list[list[Any]]:
     """Header + one row per scored employee: id, name, points per indicator, total, grade, flags, status."""
     from kpi_workbook.pipeline.reading import find_header
 
+    cs = for_caller(caller)
     rows = [list(r) if isinstance(r, (list, tuple)) else [r] for r in (grid if isinstance(grid, (list, tuple)) else [[grid]])]
-    found = find_header(rows, scheme()) if rows else None
+    found = find_header(rows, cs.scheme) if rows else None
     if found is None:
         raise UdfError(msg("no_header", lang))
     columns, first_data, _ = found
     records = [{fid: (r[c] if c < len(r) else None) for fid, c in columns.items()}
                for r in rows[first_data:] if any(not blank(v) for v in r)]
-    scored = score_rows(records, scheme(), period_of(period), lang, columns=list(columns))
+    scored = score_rows(records, cs.scheme, period_of(period), lang, columns=list(columns))
     frame = pd.DataFrame.from_records(records, columns=list(columns)).astype(object)
     return result_table(scored.result, frame, lang)
 

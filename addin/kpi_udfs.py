@@ -7,8 +7,10 @@ one-line docstrings become the functions' help in Excel's function wizard.
 Argument names become VBA parameter names in the generated wrapper, so none of them may be a
 VBA keyword (``step`` is one: the step argument is ``step_size``).
 
-The functions use the default scheme: a formula cannot read the workbook's 指标配置 sheet.
-The 计算 button scores with the workbook's own scheme.
+Every scoring function declares xlwings' reserved argument ``caller`` (last, not shown in Excel:
+xlwings passes the calling cell) and scores with the calling workbook's own 指标配置, the
+scheme 计算 uses, or the default scheme when the workbook has none (:mod:`kpi_udf_scheme`).
+KPI_DEDUCT takes its rule as arguments and reads no scheme.
 """
 
 from __future__ import annotations
@@ -30,9 +32,9 @@ INDICATOR = "指标编号或名称，如 conversion_rate 或 支付转化率"
 @xw.func(category=CATEGORY)
 @xw.arg("actual", doc="实际销售额")
 @xw.arg("target", doc="目标销售额（大于 0）")
-def KPI_SALES_SCORE(actual: Any, target: Any) -> Any:  # noqa: N802 - Excel function name
-    """销售额达成率得分（百分制，按方案分段：≥120% 得 120，80%–120% 得 100×达成率，低于 80% 得 0）。"""
-    return core.guarded(core.sales_score, actual, target)
+def KPI_SALES_SCORE(actual: Any, target: Any, caller: Any = None) -> Any:  # noqa: N802 - Excel function name
+    """销售额达成率得分（百分制，按本工作簿「指标配置」的分段；无该表时用默认方案：≥120% 得 120，80%–120% 得 100×达成率，低于 80% 得 0）。"""
+    return core.guarded(core.sales_score, actual, target, caller)
 
 
 @xw.func(category=CATEGORY)
@@ -45,7 +47,7 @@ def KPI_SALES_SCORE(actual: Any, target: Any) -> Any:  # noqa: N802 - Excel func
 @xw.arg("rounding", doc="floor（整步，默认）、ceil 或 linear（按比例）")
 def KPI_DEDUCT(value: Any, target: Any, direction: Any, gap: Any, step_size: Any, points: Any,  # noqa: N802
                rounding: Any = "floor") -> Any:
-    """按「每低/超 X 扣 Y 分」规则计算扣分（名义分），与考核引擎同一算法。"""
+    """按「每低/超 X 扣 Y 分」规则计算扣分（名义分），与考核引擎同一算法；规则由参数给出，不读「指标配置」。"""
     return core.guarded(core.deduction, value, target, direction, gap, step_size, points, rounding)
 
 
@@ -56,27 +58,27 @@ def KPI_DEDUCT(value: Any, target: Any, direction: Any, gap: Any, step_size: Any
 @xw.arg("what", doc="points（折算分，默认）或 score（百分制得分）")
 @xw.arg("period", doc=PERIOD)
 def KPI_INDICATOR(headers: Any, row: Any, indicator: Any, what: Any = "points",  # noqa: N802
-                  period: Any = core.DEFAULT_PERIOD) -> Any:
-    """一名员工某个指标的折算分（或百分制得分）。"""
-    return core.guarded(core.indicator_value, headers, row, indicator, what, period)
+                  period: Any = core.DEFAULT_PERIOD, caller: Any = None) -> Any:
+    """一名员工某个指标的折算分（或百分制得分）。按本工作簿「指标配置」的方案计算，无该表时用默认方案。"""
+    return core.guarded(core.indicator_value, headers, row, indicator, what, period, caller)
 
 
 @xw.func(category=CATEGORY)
 @xw.arg("headers", ndim=1, doc=HEADERS)
 @xw.arg("row", ndim=1, doc=ROW)
 @xw.arg("period", doc=PERIOD)
-def KPI_TOTAL(headers: Any, row: Any, period: Any = core.DEFAULT_PERIOD) -> Any:  # noqa: N802
-    """一名员工的考核总分。"""
-    return core.guarded(core.total, headers, row, period)
+def KPI_TOTAL(headers: Any, row: Any, period: Any = core.DEFAULT_PERIOD, caller: Any = None) -> Any:  # noqa: N802
+    """一名员工的考核总分。按本工作簿「指标配置」的方案计算（与「计算」按钮相同），无该表时用默认方案。"""
+    return core.guarded(core.total, headers, row, period, caller)
 
 
 @xw.func(category=CATEGORY)
 @xw.arg("headers", ndim=1, doc=HEADERS)
 @xw.arg("row", ndim=1, doc=ROW)
 @xw.arg("period", doc=PERIOD)
-def KPI_GRADE(headers: Any, row: Any, period: Any = core.DEFAULT_PERIOD) -> Any:  # noqa: N802
-    """一名员工的考核等级（S/A/B/C/D）。"""
-    return core.guarded(core.grade, headers, row, period)
+def KPI_GRADE(headers: Any, row: Any, period: Any = core.DEFAULT_PERIOD, caller: Any = None) -> Any:  # noqa: N802
+    """一名员工的考核等级（如 S/A/B/C/D）。按本工作簿「指标配置」的方案计算，无该表时用默认方案。"""
+    return core.guarded(core.grade, headers, row, period, caller)
 
 
 @xw.func(category=CATEGORY)
@@ -84,19 +86,20 @@ def KPI_GRADE(headers: Any, row: Any, period: Any = core.DEFAULT_PERIOD) -> Any:
 @xw.arg("row", ndim=1, doc=ROW)
 @xw.arg("indicator", doc=INDICATOR)
 @xw.arg("period", doc=PERIOD)
-def KPI_EXPLAIN(headers: Any, row: Any, indicator: Any, period: Any = core.DEFAULT_PERIOD) -> Any:  # noqa: N802
-    """某个指标得分的原因说明（含数字）。"""
-    return core.guarded(core.explain, headers, row, indicator, period)
+def KPI_EXPLAIN(headers: Any, row: Any, indicator: Any, period: Any = core.DEFAULT_PERIOD,  # noqa: N802
+                caller: Any = None) -> Any:
+    """某个指标得分的原因说明（含数字）。按本工作簿「指标配置」的方案计算，无该表时用默认方案。"""
+    return core.guarded(core.explain, headers, row, indicator, period, caller)
 
 
 @xw.func(category=CATEGORY)
 @xw.arg("table", ndim=2, doc="整张输入表，首行为字段编号或中文标题（可含标题行+编号行），含“工号”列")
 @xw.arg("period", doc=PERIOD)
 @xw.arg("lang", doc="zh（中文表头，默认）或 en")
-def KPI_TABLE(table: Any, period: Any = core.DEFAULT_PERIOD, lang: Any = "zh") -> Any:  # noqa: N802
-    """整张表一次计算：工号、姓名、各指标折算分、总分、等级、标记、状态（动态数组）。"""
+def KPI_TABLE(table: Any, period: Any = core.DEFAULT_PERIOD, lang: Any = "zh", caller: Any = None) -> Any:  # noqa: N802
+    """整张表一次计算：工号、姓名、各指标折算分、总分、等级、标记、状态（动态数组）。按本工作簿「指标配置」的方案，无该表时用默认方案。"""
     language = lang_of(lang)
-    return core.as_table(core.guarded(core.table, table, period, language, lang=language))
+    return core.as_table(core.guarded(core.table, table, period, language, caller, lang=language))
 
 
 __all__ = ["KPI_DEDUCT", "KPI_EXPLAIN", "KPI_GRADE", "KPI_INDICATOR", "KPI_SALES_SCORE", "KPI_TABLE", "KPI_TOTAL"]

@@ -20,6 +20,8 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
+from kpi_excel_errors import ExcelBusyError, patiently
+
 from kpi_engine.errors import KpiError
 from kpi_engine.i18n import both, tr
 from kpi_engine.numbers import is_blank
@@ -56,18 +58,22 @@ class BookSource:
     def sheet_names(self) -> list[str]:
         """All sheet names in workbook order (hidden ones included)."""
         if self._names is None:
-            self._names = [sheet.name for sheet in self.book.sheets]
+            self._names = patiently(lambda: [sheet.name for sheet in self.book.sheets])
         return list(self._names)
 
     def read(self, name: str) -> list[list[Any]]:
         """The sheet's used range from A1 as a rectangular 2-D list (``[]`` when empty)."""
         if name not in self._grids:
-            sheet = self.book.sheets[name]
-            last = sheet.used_range.last_cell
-            rng = sheet.range((1, 1), (last.row, last.column))
-            grid = rng.options(ndim=2, err_to_str=True).value or []
-            self._grids[name] = _trim(grid)
+            self._grids[name] = patiently(lambda: read_grid(self.book.sheets[name]))
         return self._grids[name]
+
+
+def read_grid(sheet: Any) -> list[list[Any]]:
+    """A sheet's used range from A1 in one value read, trailing blank rows dropped: how 计算 and
+    the cell functions read a sheet (``[]`` when empty)."""
+    last = sheet.used_range.last_cell
+    rng = sheet.range((1, 1), (last.row, last.column))
+    return _trim(rng.options(ndim=2, err_to_str=True).value or [])
 
 
 def _trim(grid: list[list[Any]]) -> list[list[Any]]:
@@ -108,13 +114,24 @@ class StatusBar:
 
 @contextmanager
 def excel_session(app: Any, lang: str = "zh") -> Iterator[StatusBar]:
-    """Screen updating and automatic calculation off; status bar reset afterwards, always."""
+    """Screen updating and automatic calculation off; restored and the status bar reset
+    afterwards, always. Each change waits out a busy Excel (:func:`kpi_excel_errors.patiently`)."""
     status = StatusBar(app, lang)
+    saved = patiently(lambda: {"screen_updating": app.screen_updating, "calculation": app.calculation})
     try:
-        with app.properties(screen_updating=False, calculation="manual"):
-            yield status
+        patiently(lambda: _set(app, screen_updating=False, calculation="manual"))
+        yield status
     finally:
-        status.reset()
+        try:
+            patiently(lambda: _set(app, **saved))
+        finally:
+            status.reset()
+
+
+def _set(app: Any, **values: Any) -> None:
+    for name, value in values.items():
+        if getattr(app, name) != value:
+            setattr(app, name, value)
 
 
 # -- writing -------------------------------------------------------------------
@@ -126,7 +143,34 @@ def write_blocks(book: Any, blocks: list[Any], status: Callable[[str, float], No
     for i, block in enumerate(blocks):
         if status is not None and getattr(block, "state", "visible") == "visible":
             status(block.sheet, i / max(len(blocks), 1))
-        write_block(book, block, protect=block.sheet in result_names or block.key in (*RESULT_KEYS, "help"))
+        protect = block.sheet in result_names or block.key in (*RESULT_KEYS, "help")
+        patiently(lambda: write_block(book, block, protect=protect))  # noqa: B023 - called at once
+
+
+def recalculate(book: Any) -> None:
+    """Recalculate the workbook's formulas, the cell functions (KPI_TOTAL …) among them.
+
+    The cell functions read 指标配置 through xlwings' ``caller``, which Excel does not see as one
+    of their arguments: a weight edited there makes none of them dirty. So 计算, having written
+    the results, marks every sheet's used range dirty (``Range.Dirty``: "designates a range to be
+    recalculated when the next recalculation occurs") and calculates (``Application.Calculate``):
+    this workbook's formulas only, not every open workbook's as ``CalculateFull`` would. Skipped
+    where Excel has no such call (macOS, where xlwings has no cell functions anyway).
+    """
+    for sheet in patiently(lambda: list(book.sheets)):
+        _unless_missing(lambda: sheet.api.UsedRange.Dirty())  # noqa: B023 - called at once
+    _unless_missing(book.app.calculate)
+
+
+def _unless_missing(call: Callable[[], Any]) -> None:
+    """``call()`` waiting out a busy Excel; a call this Excel does not have is skipped (macOS:
+    no Dirty through appscript; a chart sheet: no UsedRange)."""
+    try:
+        patiently(call)
+    except ExcelBusyError:
+        raise
+    except Exception:
+        pass
 
 
 def write_cells(book: Any, name: str, cells: dict[tuple[int, int], Any]) -> int:

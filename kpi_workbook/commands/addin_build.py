@@ -41,7 +41,7 @@ from ..ooxml.xmltext import escape
 
 COMMANDS = ("kpi_compute", "kpi_validate", "kpi_new_period", "kpi_import", "kpi_calibrate")
 UDF_MODULE = "kpi_udfs"
-MODULES = ("kpi_addin", "kpi_xlwings_adapter", *COMMANDS, UDF_MODULE, "kpi_udf_core")
+MODULES = ("kpi_addin", "kpi_xlwings_adapter", "kpi_excel_errors", *COMMANDS, UDF_MODULE, "kpi_udf_core", "kpi_udf_scheme")
 TEMPLATE = "quickstart_addin_ribbon.xlam"
 PROJECT_NAME = "myaddin"  # Public Const PROJECT_NAME in the template's xlwings VBA module
 CONFIG_SHEET = f"{PROJECT_NAME}.conf"

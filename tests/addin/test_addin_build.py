@@ -1,8 +1,14 @@
-"""`kpi addin build` / `install`: the four add-ins, read back part by part.
+"""`kpi addin build` / `install`: every add-in the build produces, read back part by part.
 
 No Excel here, so each add-in is checked the way Excel and the template's VBA will read it:
-the zip package and its content types, the ribbon XML, the VBA project (olevba), the config
-sheet the VBA's GetConfig reads, and the Python module the VBA imports.
+the zip package and its content types, the customUI part against Office's own RibbonX schema
+for its namespace (``tests/support/office``, read with xmlschema), the VBA project (olevba),
+the config sheet the VBA's GetConfig reads, and the Python module the VBA imports. The tests
+run over ``addin_build.COMMANDS``, so a new button's add-in is checked without editing them.
+
+The VBA source is read with oletools' olevba rather than by searching vbaProject.bin's bytes:
+the modules are stored compressed (MS-OVBA 2.4.1), so a procedure name may be split across
+compression tokens and a byte search can miss it or find it in a stale, uncompiled copy.
 """
 
 from __future__ import annotations
@@ -26,18 +32,30 @@ if sys.version_info >= (3, 11):
 else:  # pragma: no cover
     import tomli as tomllib
 
+import xmlschema  # the test extra: Office's RibbonX schemas (lxml refuses them)
 from oletools import olevba  # the test extra: reads the add-in's VBA project
 
 ROOT = Path(__file__).resolve().parents[2]
-CUI = "{http://schemas.microsoft.com/office/2006/01/customui}"
+OFFICE = ROOT / "tests" / "support" / "office"
+NS_2006 = "http://schemas.microsoft.com/office/2006/01/customui"
+NS_2009 = "http://schemas.microsoft.com/office/2009/07/customui"
+XSD = {NS_2006: "customUI.xsd", NS_2009: "customui14.xsd"}
+# MS-OI29500 3.4.1.3 / 3.4.1.4: the part behind each relationship type, by its root namespace
+# (Office 2010 and later read the 2007 relationship's part, written in the 2009/07 namespace).
+# xlwings' own template ships a 2006/01 part behind the 2007 relationship, which Excel loads as
+# well: allowed, and validated against the 2006/01 schema. Our ribbons are 2009/07.
+REL_UI_2006 = "http://schemas.microsoft.com/office/2006/relationships/ui/extensibility"
+REL_UI_2007 = "http://schemas.microsoft.com/office/2007/relationships/ui/extensibility"
+NAMESPACES_OF_REL = {REL_UI_2006: {NS_2006}, REL_UI_2007: {NS_2009, NS_2006}}
 CT = "{http://schemas.openxmlformats.org/package/2006/content-types}"
 REL = "{http://schemas.openxmlformats.org/package/2006/relationships}"
 MAIN = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
 R_ID = "{http://schemas.openxmlformats.org/officeDocument/2006/relationships}id"
-UI_TYPES = {"http://schemas.microsoft.com/office/2006/relationships/ui/extensibility",
-            "http://schemas.microsoft.com/office/2007/relationships/ui/extensibility"}
-LABELS = {"kpi_compute": "计算", "kpi_validate": "校验", "kpi_new_period": "生成下期模板", "kpi_import": "导入数据",
-          "kpi_calibrate": "校准建议"}
+UI_TYPES = set(NAMESPACES_OF_REL)
+REL_VBA = "http://schemas.microsoft.com/office/2006/relationships/vbaProject"
+LABELS = {"kpi_compute": "计算", "kpi_validate": "校验", "kpi_new_period": "生成下期模板",
+          "kpi_import": "导入数据",
+          "kpi_calibrate": "校准建议"}  # the buttons README names
 
 
 @pytest.fixture(scope="module")
@@ -46,6 +64,39 @@ def built(tmp_path_factory) -> dict[str, Path]:
     paths = build_addins(out)
     assert [p.name for p in paths] == [f"{c}.xlam" for c in COMMANDS]
     return {p.stem: p for p in paths}
+
+
+@pytest.fixture(scope="module")
+def schemas():
+    """``namespace -> xmlschema.XMLSchema10``, each loaded once when first needed (~1 s each)."""
+    loaded: dict[str, xmlschema.XMLSchema10] = {}
+
+    def schema(namespace: str) -> xmlschema.XMLSchema10:
+        assert namespace in XSD, f"no Office schema for customUI namespace {namespace!r}"
+        if namespace not in loaded:
+            loaded[namespace] = xmlschema.XMLSchema10(str(OFFICE / XSD[namespace]))
+        return loaded[namespace]
+
+    return schema
+
+
+def ui_parts(path: Path) -> list[tuple[str, str, bytes]]:
+    """(relationship type, part name, bytes) of every customUI part the package links."""
+    p = parts(path)
+    rels = ElementTree.fromstring(p["_rels/.rels"]).findall(f"{REL}Relationship")
+    found = []
+    for r in rels:
+        if r.get("Type") in UI_TYPES:
+            name = r.get("Target").lstrip("/")
+            assert r.get("TargetMode") in (None, "Internal") and name in p, name
+            found.append((r.get("Type"), name, p[name]))
+    return found
+
+
+def delegate_attributes(schema: xmlschema.XMLSchema10) -> set[str]:
+    """Every attribute the schema types as a callback (ST_Delegate): onAction, getLabel, onLoad …"""
+    return {c.local_name for c in schema.iter_components(xmlschema.validators.XsdAttribute)
+            if c.type is not None and c.type.local_name == "ST_Delegate"}
 
 
 def parts(path: Path) -> dict[str, bytes]:
@@ -68,8 +119,13 @@ def procedures(code: str) -> dict[str, str]:
     return {name: params for name, params in found}
 
 
+def namespace_of(root: ElementTree.Element) -> str:
+    """The namespace of a customUI part's root element."""
+    return root.tag[1:].split("}")[0]
+
+
 def ribbon(path: Path) -> tuple[ElementTree.Element, dict[str, str]]:
-    data = parts(path)["customUI/customUI.xml"]
+    (_, _, data), = ui_parts(path)
     namespaces = dict(ev[1] for ev in ElementTree.iterparse(io.BytesIO(data), events=("start-ns",)))
     return ElementTree.fromstring(data), namespaces
 
@@ -116,6 +172,12 @@ def test_package_is_a_valid_addin(built: dict[str, Path], command: str) -> None:
     rels = ElementTree.fromstring(p["_rels/.rels"])
     ui = [r.get("Target") for r in rels.findall(f"{REL}Relationship") if r.get("Type") in UI_TYPES]
     assert ui == ["customUI/customUI.xml"] and "customUI/customUI.xml" in p
+    # customUI parts are plain XML (MS-CUSTOMUI 2.1.2): the Default for .xml, never another type
+    assert "customUI/customUI.xml" not in overrides and defaults["xml"] == "application/xml"
+    # the VBA project: its content type and the workbook's relationship to it
+    assert overrides["xl/vbaProject.bin"] == "application/vnd.ms-office.vbaProject"
+    book_rels = ElementTree.fromstring(p["xl/_rels/workbook.xml.rels"]).findall(f"{REL}Relationship")
+    assert [r.get("Target") for r in book_rels if r.get("Type") == REL_VBA] == ["vbaProject.bin"]
     for name, data in p.items():
         if name.endswith((".xml", ".rels")):
             ElementTree.fromstring(data)  # every XML part well-formed
@@ -132,37 +194,81 @@ def test_vba_project_is_xlwings_own_untouched(built: dict[str, Path]) -> None:
 # -- the ribbon --------------------------------------------------------------------------
 
 
-def test_one_shared_tab_one_button_per_addin(built: dict[str, Path]) -> None:
-    ids: list[str] = []
-    for command, path in built.items():
-        root, namespaces = ribbon(path)
-        assert root.tag == f"{CUI}customUI"
-        assert namespaces.get("x") == "kpi.appraisal"
-        (tab,) = root.iter(f"{CUI}tab")
-        assert tab.get("idQ") == "x:kpiTab" and tab.get("label") == "KPI 考核" and tab.get("id") is None
-        (group,) = tab.iter(f"{CUI}group")
-        assert group.get("idQ") == "x:kpiGroup"
-        (button,) = group.iter(f"{CUI}button")
-        assert button.get("label") == LABELS[command]
-        assert button.get("imageMso") and button.get("screentip") and button.get("supertip")
-        assert re.search(r"[\u4e00-\u9fff]", button.get("screentip") + button.get("supertip"))
-        ids += [el.get("id") for el in root.iter() if el.get("id")]
-    assert len(ids) == len(set(ids)) == len(LABELS) == len(COMMANDS)
+def test_the_ribbon_sources_are_the_built_commands() -> None:
+    """One ribbon XML per command in the build's list, and no ribbon left out of it."""
+    assert sorted(p.stem for p in (ROOT / "addin" / "ribbon").glob("*.xml")) == sorted(COMMANDS)
 
 
 @pytest.mark.parametrize("command", COMMANDS)
-def test_every_callback_exists_in_the_same_files_vba(built: dict[str, Path], command: str) -> None:
+def test_every_customui_part_validates_against_offices_schema(built: dict[str, Path], schemas, command: str) -> None:
+    found = ui_parts(built[command])
+    assert found, "no customUI part: Excel would show no button"
+    for rel_type, name, data in found:
+        namespace = namespace_of(ElementTree.fromstring(data))
+        assert namespace in NAMESPACES_OF_REL[rel_type], (name, rel_type, namespace)
+        errors = [f"{e.path}: {e.reason}" for e in schemas(namespace).iter_errors(data.decode("utf-8"))]
+        assert not errors, f"{command}.xlam {name}:\n" + "\n".join(errors)
+    assert found[0][2] == (ROOT / "addin" / "ribbon" / f"{command}.xml").read_bytes()  # our file, unchanged
+
+
+def test_the_schema_check_catches_what_office_refuses(schemas) -> None:
+    """The check can fail: mistakes Office rejects when it loads a ribbon are schema errors."""
+    good = (ROOT / "addin" / "ribbon" / "kpi_compute.xml").read_text(encoding="utf-8")
+    schema = schemas(NS_2009)
+    assert schema.is_valid(good)
+    for old, new in [('size="large"', 'size="huge"'),  # not an ST_Size
+                     ('id="kpiComputeButton"', 'id="kpi compute"'),  # not an NCName
+                     ('idQ="x:kpiTab"', 'idQ="y:kpiTab"'),  # unbound prefix
+                     ('screentip="计算考核结果"', 'screentip=""'),  # ST_String has a minimum length of 1
+                     ('<button ', '<button onClick="x" '),  # no such attribute
+                     ('label="计算"', 'label="' + "长" * 1025 + '"')]:  # ST_String: at most 1024 characters
+        assert old in good
+        assert not schema.is_valid(good.replace(old, new)), new[:40]
+    assert not schemas(NS_2006).is_valid(good)  # the 2009/07 part is not a 2006/01 document …
+    assert schemas(NS_2006).is_valid(good.replace(NS_2009, NS_2006))  # … but written in 2006/01 it is one
+
+
+def test_one_shared_tab_and_unique_ids(built: dict[str, Path]) -> None:
+    ids: list[str] = []
+    for command, path in built.items():
+        root, namespaces = ribbon(path)
+        cui = "{" + namespace_of(root) + "}"
+        assert root.tag == f"{cui}customUI"
+        assert namespaces.get("x") == "kpi.appraisal"
+        (tab,) = root.iter(f"{cui}tab")
+        assert tab.get("idQ") == "x:kpiTab" and tab.get("label") == "KPI 考核" and tab.get("id") is None
+        (group,) = tab.iter(f"{cui}group")
+        assert group.get("idQ") == "x:kpiGroup"
+        buttons = list(group.iter(f"{cui}button"))
+        assert buttons, command
+        for button in buttons:
+            assert button.get("label") and button.get("imageMso") and button.get("screentip") and button.get("supertip")
+            assert re.search(r"[\u4e00-\u9fff]", button.get("label") + button.get("screentip") + button.get("supertip"))
+        if command in LABELS:
+            assert [b.get("label") for b in buttons] == [LABELS[command]]
+        ids += [el.get("id") for el in root.iter() if el.get("id")]
+    assert len(ids) == len(set(ids)) >= len(built)
+
+
+@pytest.mark.parametrize("command", COMMANDS)
+def test_every_callback_exists_in_the_same_files_vba(built: dict[str, Path], schemas, command: str) -> None:
     root, _ = ribbon(built[command])
     modules = vba_modules(built[command])
-    callbacks = [el.get(attr) for el in root.iter() for attr in el.keys() if attr.startswith(("on", "get"))]
-    # qualified with the add-in's own file name, so Excel cannot run a sibling add-in's RunMain
-    assert callbacks == [f"'{built[command].name}'!RibbonMyAddin.RunMain"]
-    for callback in callbacks:
-        book, qualified = callback.split("!")
-        assert book.strip("'") == built[command].name
+    callback_attrs = delegate_attributes(schemas(namespace_of(root)))
+    assert {"onAction", "getLabel", "onLoad"} <= callback_attrs
+    callbacks = [(el.get(attr), attr) for el in root.iter() for attr in el.keys() if attr in callback_attrs]
+    assert callbacks, "a button without onAction does nothing"
+    for callback, attr in callbacks:
+        # qualified with the add-in's own file name, so Excel cannot run a sibling add-in's RunMain
+        book, sep, qualified = callback.rpartition("!")
+        assert sep and book == f"'{built[command].name}'", callback
         module, proc = qualified.split(".")
-        params = procedures(modules[module])[proc]
-        assert re.fullmatch(r"\s*\w+\s+As\s+IRibbonControl\s*", params, re.I), params
+        params = procedures(modules[module]).get(proc)
+        assert params is not None, f"{callback}: no Sub {proc} in the VBA module {module}"
+        first = "IRibbonUI" if attr == "onLoad" else "IRibbonControl"
+        assert re.match(rf"\s*(ByVal\s+)?\w+\s+As\s+{first}\b", params, re.I), (callback, params)
+        if attr == "onAction":  # a button's onAction takes the control only
+            assert re.fullmatch(r"\s*\w+\s+As\s+IRibbonControl\s*", params, re.I), params
 
 
 @pytest.mark.parametrize("command", COMMANDS)

@@ -144,7 +144,8 @@ def test_round_trips_do_not_grow_with_headcount(workbooks, tmp_path: Path) -> No
 def test_excel_state_is_restored_and_status_bar_reset(book: FakeBook) -> None:
     kpi_addin.compute(book)
     app = book.app
-    assert app.properties_calls == [{"screen_updating": False, "calculation": "manual"}]
+    assert app.settings == [("screen_updating", False), ("calculation", "manual"),  # off while writing …
+                            ("screen_updating", True), ("calculation", "automatic")]  # … and back
     assert app.screen_updating is True and app.calculation == "automatic"
     shown = [s for s in app.status_history if s is not False]
     assert shown and all(s.startswith("KPI 考核：") for s in shown)

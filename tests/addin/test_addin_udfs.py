@@ -8,10 +8,7 @@ from __future__ import annotations
 
 import io
 import math
-import sys
 import types
-from importlib import util
-from pathlib import Path
 from typing import Any
 
 import kpi_udf_core as core
@@ -20,6 +17,7 @@ import numpy as np
 import pandas as pd
 import pytest
 from support.rows import E001
+from support.xlwings_windows import udfs_as_on_windows
 
 from kpi_engine import default_scheme, score
 from kpi_engine.rules import count_steps, gap_of
@@ -285,26 +283,8 @@ variant wend while with withevents xor""".split())
 @pytest.fixture
 def windows_udfs(monkeypatch):
     """kpi_udfs loaded with xlwings' real Windows decorators (COM modules stubbed out)."""
-    stubs = {
-        "pythoncom": types.SimpleNamespace(CoInitialize=lambda: None),
-        "pywintypes": types.SimpleNamespace(com_error=Exception),
-        "win32com": types.ModuleType("win32com"),
-        "win32com.client": types.SimpleNamespace(Dispatch=lambda *a: None),
-    }
-    for name, module in stubs.items():
-        monkeypatch.setitem(sys.modules, name, module)
-    monkeypatch.delitem(sys.modules, "xlwings.udfs", raising=False)
-    import xlwings
-    from xlwings import udfs as win
-
-    monkeypatch.setattr(xlwings, "func", win.xlfunc)
-    monkeypatch.setattr(xlwings, "arg", win.xlarg)
-    monkeypatch.setattr(xlwings, "ret", win.xlret)
-    spec = util.spec_from_file_location("kpi_udfs", Path(udfs.__file__))
-    module = util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    yield module, win
-    monkeypatch.delitem(sys.modules, "xlwings.udfs", raising=False)
+    with udfs_as_on_windows(monkeypatch) as loaded:
+        yield loaded
 
 
 def test_registration_as_on_windows(windows_udfs) -> None:
@@ -318,8 +298,15 @@ def test_registration_as_on_windows(windows_udfs) -> None:
         assert "\n" not in doc.strip() and 0 < len(doc) <= 255
         for arg in info["args"]:
             assert arg["name"].lower() not in VBA_KEYWORDS, (name, arg["name"])
-            assert len(arg["doc"]) <= 255 and not arg["doc"].startswith("Positional argument")
             assert arg["options"].get("convert") in (None, Any)  # Any is xlwings' default converter
+            if arg["name"] == "caller":  # xlwings' reserved argument: filled in by xlwings, not shown in Excel
+                assert arg is info["args"][-1] and "optional" in arg
+                continue
+            assert len(arg["doc"]) <= 255 and not arg["doc"].startswith("Positional argument")
+        # the wizard's help says which scheme a scoring function uses
+        scoring = name != "KPI_DEDUCT"
+        assert ("「指标配置」" in doc and "默认方案" in doc) == scoring, doc
+        assert ("caller" in info["argmap"]) == scoring
     assert module.KPI_TABLE.__xlfunc__["argmap"]["table"]["options"]["ndim"] == 2
     assert module.KPI_TOTAL.__xlfunc__["argmap"]["row"]["options"]["ndim"] == 1
     book = types.SimpleNamespace(Name="kpi_compute.xlam")
@@ -328,7 +315,11 @@ def test_registration_as_on_windows(windows_udfs) -> None:
     vba = out.getvalue()
     assert "Function KPI_DEDUCT(value, target, direction, gap, step_size, points, Optional rounding)" in vba
     assert "Function KPI_TABLE(table, Optional period, Optional lang)" in vba
-    assert 'XLPy.CallUDF("kpi_udfs", "KPI_TOTAL", Array(headers, row, period), ActiveWorkbook' in vba
+    # caller is no parameter of the Excel function; xlwings passes Nothing in its place and puts
+    # the calling cell there in call_udf (xlwings.udfs)
+    assert "Function KPI_TOTAL(headers, row, Optional period)" in vba
+    assert 'XLPy.CallUDF("kpi_udfs", "KPI_TOTAL", Array(headers, row, period, Nothing), ActiveWorkbook' in vba
+    assert "Application.Caller)" in vba
     # the functions still compute the same under the real decorators
     assert module.KPI_TOTAL(*excel_row(E001)) == udfs.KPI_TOTAL(*excel_row(E001))
 

@@ -13,15 +13,43 @@ what matters to the adapter and to Excel users:
 - a protected sheet refuses writes, as Excel does;
 - every range value read and write is counted (``book.reads``, ``book.writes``), and the app
   records screen updating, calculation mode, status bar messages and alerts.
+
+What Excel and xlwings do beyond values, emulated where the add-in depends on it (and where
+each behaviour was learned):
+
+- **cell functions** (:meth:`FakeSheet.enter_udf`): a formula calling a Python UDF is computed
+  as ``xlwings.udfs.call_udf`` does it: range arguments read with the options the function was
+  registered with (``__xlfunc__``; squeezed values otherwise), a missing optional argument as its
+  default, the reserved ``caller`` argument as the calling cell (xlwings docs, "The caller
+  argument"); a 2-D result spills from the cell (dynamic arrays). Excel recalculates such a cell
+  only when a cell in its arguments changes (at once in automatic mode), when it is marked dirty
+  (``Range.Dirty``) and calculated (``Application.Calculate``), or on ``CalculateFull``
+  (Microsoft's VBA reference for Range.Dirty and Application.CalculateFull; Office.js
+  ``CalculationType``: "recalculate" = the cells marked dirty). A sheet the function reads through
+  ``caller`` is not an argument: editing it marks nothing dirty, as in Excel;
+- **Excel busy** (:meth:`FakeApp.reject_calls`): the next calls raise what pywin32 raises when
+  Excel's message filter refuses an incoming call, ``com_error(-2147418111, 'Call was rejected by
+  callee.', None, None)`` with ``hresult`` = RPC_E_CALL_REJECTED (xlwings' own retry in
+  ``_xlwindows.COMRetryObjectWrapper`` tests ``e.hresult == -2147418111``; xlwings issue #1359);
+- **read-only** (``book.api.ReadOnly``, Workbook.ReadOnly in the VBA reference): Excel lets a
+  macro change a read-only book in memory; only saving it under its own name is refused;
+- **Protected View** (:meth:`FakeApp.open_protected`): a book shown in a Protected View window
+  is not a member of the Workbooks collection (so ``Book.caller()`` cannot find it) and is
+  reached only through ``Application.ActiveProtectedViewWindow.Workbook``, where every change
+  fails with "This command is not available when Excel is sandboxed" (VBA reference,
+  ProtectedViewWindow.Workbook);
+- **message boxes**: xlwings' ``App.alert`` on Windows is ``win32api.MessageBox`` (Unicode;
+  ``mode="critical"`` shows the warning icon), recorded in ``app.alerts``.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import inspect
 import math
 import re
 import unicodedata
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -35,7 +63,20 @@ POINTS_PER_ROW, POINTS_PER_COL = 15.0, 48.0
 
 
 class FakeComError(RuntimeError):
-    """What Excel raises through COM (e.g. writing to a protected sheet)."""
+    """What Excel raises through COM (e.g. writing to a protected sheet): like pywintypes.com_error,
+    ``args`` = (hresult, text, excepinfo, argerror) and ``hresult``."""
+
+    def __init__(self, text: str, hresult: int = -2146827284, excepinfo: Any = None):
+        super().__init__(hresult, text, excepinfo, None)
+        self.hresult = hresult
+        self.strerror = text
+
+    def __str__(self) -> str:
+        return f"({self.hresult}, {self.strerror!r}, {self.args[2]!r}, None)"
+
+
+RPC_E_CALL_REJECTED = -2147418111
+SANDBOXED = "This command is not available when Excel is sandboxed."
 
 
 @dataclass(frozen=True)
@@ -106,13 +147,15 @@ class FakeCharts:
 
 
 class FakeSheetApi:
-    """The bits of the COM Worksheet object the adapter touches: Visible, Protect, Unprotect."""
+    """The bits of the COM Worksheet object the adapter touches: Visible, Protect, Unprotect,
+    UsedRange.Dirty()."""
 
-    def __init__(self) -> None:
+    def __init__(self, sheet: FakeSheet | None = None) -> None:
         self.Visible = XL_VISIBLE
         self.ProtectContents = False
         self.password: str | None = None
         self.calls: list[str] = []
+        self._sheet = sheet
 
     def Protect(self, Password: str | None = None, *args: Any, **kwargs: Any) -> None:  # noqa: N802,N803 - COM names
         self.calls.append("Protect(password)" if Password else "Protect")
@@ -124,6 +167,70 @@ class FakeSheetApi:
         if self.ProtectContents and self.password and Password != self.password:
             raise FakeComError("The password you supplied is not correct.")
         self.ProtectContents = False
+
+    @property
+    def UsedRange(self) -> _UsedRangeApi:  # noqa: N802 - COM name
+        return _UsedRangeApi(self._sheet)
+
+
+class _UsedRangeApi:
+    """``Worksheet.UsedRange`` as COM gives it: ``Dirty()`` marks its formulas for the next
+    calculation (and calculates at once in automatic mode)."""
+
+    def __init__(self, sheet: FakeSheet | None):
+        self._sheet = sheet
+
+    def Dirty(self) -> None:  # noqa: N802 - COM name
+        if self._sheet is None:
+            return
+        self._sheet.book.app.com_call()
+        for udf in self._sheet.udfs.values():
+            udf.dirty = True
+        self._sheet.book.app.auto_calculate()
+
+
+@dataclass
+class UdfCell:
+    """A cell whose formula calls a Python UDF (see :meth:`FakeSheet.enter_udf`)."""
+
+    sheet: FakeSheet
+    row: int
+    col: int
+    func: Callable[..., Any]
+    args: tuple[Any, ...]
+    dirty: bool = True
+    calls: int = 0
+    spill: tuple[int, int] = (1, 1)
+
+    def depends_on(self, sheet: FakeSheet, r1: int, c1: int, r2: int, c2: int) -> bool:
+        return any(isinstance(a, FakeRange) and a.covers(sheet, r1, c1, r2, c2) for a in self.args)
+
+    def calculate(self) -> None:
+        """As ``xlwings.udfs.call_udf``: arguments read with their registered options, ``caller``
+        the calling cell, the result written where the formula is (spilling a 2-D result)."""
+        info = getattr(self.func, "__xlfunc__", None)
+        names = [p for p in inspect.signature(self.func).parameters]
+        options = {a["name"]: a["options"] for a in info["args"]} if info else {}
+        values: list[Any] = []
+        for name, arg in zip(names, self.args):
+            values.append(arg.options(**options.get(name, {})).value if isinstance(arg, FakeRange) else arg)
+        kwargs = {"caller": FakeRange(self.sheet, self.row, self.col, self.row, self.col)} if "caller" in names else {}
+        result = self.func(*values, **kwargs)
+        self.calls += 1
+        self.dirty = False
+        rows = result if isinstance(result, list) and result and isinstance(result[0], list) else [[result]]
+        old_rows, old_cols = self.spill
+        for r in range(old_rows):
+            for c in range(old_cols):
+                if (r, c) != (0, 0):
+                    self.sheet.cells.pop((self.row + r, self.col + c), None)
+        for r, line in enumerate(rows):
+            for c, v in enumerate(line):
+                if v is None or v == "":
+                    self.sheet.cells.pop((self.row + r, self.col + c), None)
+                else:
+                    self.sheet.cells[(self.row + r, self.col + c)] = _as_stored(v)
+        self.spill = (len(rows), max(len(line) for line in rows))
 
 
 class FakeFont:
@@ -197,6 +304,7 @@ class FakeRange:
     @property
     def value(self) -> Any:
         book = self.sheet.book
+        book.app.com_call()
         book.reads += 1
         book.read_log.append((self.sheet.name, self.address))
         err_to_str = self._options.get("err_to_str", False)
@@ -205,6 +313,10 @@ class FakeRange:
         if self._options.get("ndim") == 2:
             return grid
         n_rows, n_cols = self.shape
+        if self._options.get("ndim") == 1:  # xlwings: one row or one column as a flat list, else an error
+            if n_rows != 1 and n_cols != 1:
+                raise ValueError("Range must be 1-by-n or n-by-1 when ndim=1.")
+            return [v for row in grid for v in row]
         if n_rows == 1 and n_cols == 1:
             return grid[0][0]
         if n_rows == 1:
@@ -216,7 +328,10 @@ class FakeRange:
     @value.setter
     def value(self, data: Any) -> None:
         sheet = self.sheet
+        sheet.book.app.com_call()
         sheet.book.writes += 1
+        if sheet.book.sandboxed:
+            raise FakeComError(SANDBOXED)
         if sheet.api.ProtectContents:
             raise FakeComError(f"sheet {sheet.name!r} is protected")
         if isinstance(data, (list, tuple)):
@@ -230,6 +345,11 @@ class FakeRange:
         for i, row in enumerate(rows):
             for j, v in enumerate(row):
                 sheet.store(self.r1 + i, self.c1 + j, v)
+        sheet.book.app.changed(sheet, self.r1, self.c1, self.r1 + len(rows) - 1, self.c1 + width - 1)
+
+    def covers(self, sheet: FakeSheet, r1: int, c1: int, r2: int, c2: int) -> bool:
+        """Whether this range overlaps the rectangle (r1, c1)–(r2, c2) of ``sheet``."""
+        return sheet is self.sheet and r1 <= self.r2 and self.r1 <= r2 and c1 <= self.c2 and self.c1 <= c2
 
     def clear_contents(self) -> None:
         for cell in self.cells():
@@ -306,7 +426,8 @@ class FakeSheet:
         self.row_heights: dict[int, float] = {}  # set by rows.autofit (clear keeps them, as Excel does)
         self.format_calls = 0
         self.charts = FakeCharts(self)
-        self.api = FakeSheetApi()
+        self.api = FakeSheetApi(self)
+        self.udfs: dict[tuple[int, int], UdfCell] = {}
         self.activated = 0
 
     def __repr__(self) -> str:
@@ -322,6 +443,7 @@ class FakeSheet:
 
     @property
     def used_range(self) -> FakeRange:
+        self.book.app.com_call()
         used = [cell for cell, v in self.cells.items() if v is not None]
         if not used:
             return FakeRange(self, 1, 1, 1, 1)
@@ -350,6 +472,22 @@ class FakeSheet:
         else:
             self.cells[(r, c)] = value
 
+    def enter_udf(self, address: str, func: Callable[..., Any], *args: Any) -> UdfCell:
+        """Type ``=FUNC(args…)`` into the cell: arguments are ranges (``FakeRange``, of any sheet)
+        or constants; Excel calculates the formula as it is entered."""
+        r, c, _, _ = _corners(address)
+        udf = UdfCell(self, r, c, func, args)
+        self.udfs[(r, c)] = udf
+        udf.calculate()
+        return udf
+
+    def load(self, rows: list[list[Any]]) -> None:
+        """Put rows from A1 into the sheet as Excel holds them (test set-up; not counted)."""
+        for r, row in enumerate(rows, 1):
+            for c, v in enumerate(row, 1):
+                if v is not None:
+                    self.cells[(r, c)] = _as_stored(v)
+
     def grid(self) -> list[list[Any]]:
         """The used range from A1 as values (test helper; not counted as a read)."""
         last = self.used_range.last_cell
@@ -363,6 +501,7 @@ class FakeSheet:
             raise FakeComError(f"sheet {self.name!r} is protected")
         self.cells.clear()
         self.formulas.clear()
+        self.udfs.clear()
 
     def clear(self) -> None:
         self.clear_contents()
@@ -426,13 +565,16 @@ class FakeSheets:
 
 
 class FakeAppApi:
-    """The bits of the COM Application object (``app.api``) the add-in touches: GetOpenFilename.
+    """The bits of the COM Application object (``app.api``) the add-in touches: CalculateFull, the
+    Protected View windows, GetOpenFilename.
 
-    As Excel on Windows through pywin32: with ``MultiSelect=True`` the files chosen come back as a
-    tuple of str (one file: a tuple of one), the Cancel button gives False. Set ``chosen`` to the
-    paths the "user" picks (None: the user cancels)."""
+    GetOpenFilename as Excel on Windows through pywin32: with ``MultiSelect=True`` the files chosen
+    come back as a tuple of str (one file: a tuple of one), the Cancel button gives False. Set
+    ``chosen`` to the paths the "user" picks (None: the user cancels)."""
 
-    def __init__(self) -> None:
+    def __init__(self, app: FakeApp):
+        self._app = app
+        self.ProtectedViewWindows: list[FakeProtectedViewWindow] = []
         self.chosen: list[str] | None = None
         self.calls: list[dict[str, Any]] = []
 
@@ -443,19 +585,105 @@ class FakeAppApi:
             return False
         return tuple(self.chosen) if MultiSelect else self.chosen[0]
 
+    def CalculateFull(self) -> None:  # noqa: N802 - COM name
+        self._app.com_call()
+        for book in self._app.books:
+            for sheet in book.sheets:
+                for udf in sheet.udfs.values():
+                    udf.dirty = True
+        self._app.calculate()
+
+    @property
+    def ActiveProtectedViewWindow(self) -> FakeProtectedViewWindow | None:  # noqa: N802 - COM name
+        self._app.com_call()
+        return self.ProtectedViewWindows[-1] if self.ProtectedViewWindows else None
+
+
+@dataclass
+class FakeProtectedViewWindow:
+    """A Protected View window: its caption (the file name) and the sandboxed workbook."""
+
+    Caption: str  # noqa: N815 - COM name
+    Workbook: FakeBook  # noqa: N815 - COM name
+
 
 class FakeApp:
-    """``book.app``: screen updating, calculation, status bar, alerts, ``properties``, ``api``."""
+    """``book.app``: screen updating, calculation, status bar, alerts, ``properties``, ``api``,
+    calculation of cell functions, refused calls (Excel busy), Protected View windows."""
 
     def __init__(self) -> None:
-        self.api = FakeAppApi()
-        self.screen_updating = True
-        self.calculation = "automatic"
+        object.__setattr__(self, "screen_updating", True)
+        object.__setattr__(self, "calculation", "automatic")
+        self.settings: list[tuple[str, Any]] = []  # every change of screen updating or calculation
         self._status_bar: str | bool = False
         self.status_history: list[str | bool] = []
         self.alerts: list[Alert] = []
         self.properties_calls: list[dict[str, Any]] = []
         self.fail_alert = False
+        self.books: list[FakeBook] = []
+        self.api = FakeAppApi(self)
+        self.rejected = 0  # calls refused so far
+        self._reject = self._accept = 0
+        self.com_calls = 0
+        self.calculations = 0
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        if name in ("screen_updating", "calculation"):  # COM properties of the Application
+            self.com_call()
+            self.settings.append((name, value))
+        object.__setattr__(self, name, value)
+
+    # -- Excel busy ----------------------------------------------------------
+    def reject_calls(self, n: int, after: int = 0) -> None:
+        """Refuse ``n`` calls, from the one after the next ``after``, as a busy Excel does (a cell
+        being edited, a dialog open)."""
+        self._reject, self._accept = n, after
+
+    def com_call(self) -> None:
+        """Every emulated COM call passes here: refused while Excel is busy."""
+        self.com_calls += 1
+        if self._accept > 0:
+            self._accept -= 1
+            return
+        if self._reject > 0:
+            self._reject -= 1
+            self.rejected += 1
+            raise FakeComError("Call was rejected by callee.", RPC_E_CALL_REJECTED)
+
+    # -- calculation -----------------------------------------------------------
+    def changed(self, sheet: FakeSheet, r1: int, c1: int, r2: int, c2: int) -> None:
+        """Cells were written: formulas with them among their arguments become dirty."""
+        for book in self.books:
+            for other in book.sheets:
+                for udf in other.udfs.values():
+                    if udf.depends_on(sheet, r1, c1, r2, c2):
+                        udf.dirty = True
+        self.auto_calculate()
+
+    def auto_calculate(self) -> None:
+        if self.calculation == "automatic":
+            self.calculate(count=False)
+
+    def calculate(self, count: bool = True) -> None:
+        """``Application.Calculate``: the dirty formulas of every open book."""
+        if count:
+            self.com_call()
+            self.calculations += 1
+        for book in self.books:
+            for sheet in book.sheets:
+                for udf in list(sheet.udfs.values()):
+                    if udf.dirty:
+                        udf.calculate()
+
+    # -- Protected View ----------------------------------------------------------
+    def open_protected(self, book: FakeBook) -> FakeProtectedViewWindow:
+        """Show ``book`` in a Protected View window: not among the open books, sandboxed."""
+        if book in self.books:
+            self.books.remove(book)
+        book.sandboxed = True
+        window = FakeProtectedViewWindow(book.name, book)
+        self.api.ProtectedViewWindows.append(window)
+        return window
 
     @property
     def status_bar(self) -> str | bool:
@@ -469,6 +697,7 @@ class FakeApp:
     @contextmanager
     def properties(self, **kwargs: Any) -> Iterator[FakeApp]:
         """As xlwings' ``App.properties``: set, yield, restore the previous values."""
+        self.com_call()
         self.properties_calls.append(dict(kwargs))
         initial = {}
         for attribute, value in kwargs.items():
@@ -488,6 +717,22 @@ class FakeApp:
         return "ok"
 
 
+class FakeBookApi:
+    """The COM Workbook: ReadOnly (opened read-only, or locked by another user), Name, FullName."""
+
+    def __init__(self, book: FakeBook):
+        self._book = book
+        self.ReadOnly = False
+
+    @property
+    def Name(self) -> str:  # noqa: N802 - COM name
+        return self._book.name
+
+    @property
+    def FullName(self) -> str:  # noqa: N802 - COM name
+        return self._book.fullname
+
+
 @dataclass
 class FakeBook:
     """A workbook open in the fake Excel."""
@@ -499,9 +744,12 @@ class FakeBook:
     read_log: list[tuple[str, str]] = field(default_factory=list)
     write_log: list[tuple[str, str, int, int]] = field(default_factory=list)
     active: FakeSheet | None = None
+    sandboxed: bool = False  # shown in a Protected View window: every change is refused
 
     def __post_init__(self) -> None:
         self.sheets = FakeSheets(self)
+        self.app.books.append(self)
+        self.api = FakeBookApi(self)
 
     @property
     def name(self) -> str:
@@ -513,10 +761,7 @@ class FakeBook:
         book = cls(fullname=str(fullname))
         for name, rows in sheets.items():
             sheet = book.sheets.add(name, after=book.sheets[-1] if len(book.sheets) else None)
-            for r, row in enumerate(rows, 1):
-                for c, v in enumerate(row, 1):
-                    if v is not None:
-                        sheet.cells[(r, c)] = _as_stored(v)
+            sheet.load(rows)
         book.active = book.sheets[0] if len(book.sheets) else None
         return book
 

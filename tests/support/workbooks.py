@@ -43,6 +43,23 @@ def input_sheet_names(lang: str = "zh") -> list[str]:
     return [s.name(lang) for s in layout().inputs]
 
 
+def scheme_cell(grid: list[list[Any]], key: str, column: str, key_column: str = "id") -> str:
+    """The address, in a scheme sheet's values, of ``column`` in the first row whose ``key_column``
+    is ``key``, in the table whose grey field-id row names both (a table ends at a blank row)."""
+    from openpyxl.utils import get_column_letter
+
+    for r, row in enumerate(grid):
+        if key_column in row and column in row:
+            key_col, col = row.index(key_column), row.index(column)
+            for r2 in range(r + 1, len(grid)):
+                line = grid[r2]
+                if not any(v is not None for v in line):
+                    break
+                if key_col < len(line) and line[key_col] == key:
+                    return f"{get_column_letter(col + 1)}{r2 + 1}"
+    raise AssertionError(f"no {column} cell for {key}")
+
+
 def sheet_values(path: Path, sheet: str) -> list[list[Any]]:
     wb = load_workbook(path, data_only=True)
     ws = wb[sheet]
