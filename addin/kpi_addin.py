@@ -1,4 +1,4 @@
-"""The add-in's macros: 计算 (compute), 校验 (validate), 生成下期模板 (new period).
+"""The add-in's macros: 计算 (compute), 校验 (validate), 生成下期模板 (new period), 校准建议 (calibrate).
 
 Each ribbon button's module (``kpi_compute`` …) calls one of these with the workbook Excel
 has open (``xlwings.Book.caller()``). They run the same pipeline as the ``kpi`` command on
@@ -61,6 +61,7 @@ class _Run:
     def __init__(self) -> None:
         self.lang = "zh"
         self.path: Path | None = None
+        self.outcome: Any = None  # compute's, for the message of 校准建议
 
 
 # -- the macros ----------------------------------------------------------------
@@ -76,12 +77,18 @@ def validate(book: Any = None) -> Report:
     return _macro("validate", book, _validate)
 
 
+def calibrate(book: Any = None) -> Report:
+    """校准建议: compute, with the proposed grades in 得分 (kept by every later 计算; see
+    ``kpi_workbook.commands.calibrate``); HR's 校准 sheet is never written."""
+    return _macro("calibrate", book, _calibrate)
+
+
 def new_period(book: Any = None) -> Report:
     """生成下期模板: write next period's workbook beside this one; this workbook is not changed."""
     return _macro("new_period", book, _new_period)
 
 
-def _compute(book: Any, run: _Run, status: Any) -> str:
+def _compute(book: Any, run: _Run, status: Any, proposal: bool | None = None) -> str:
     from kpi_workbook import pipeline
     from kpi_workbook.pipeline.reading import read_meta
 
@@ -94,8 +101,9 @@ def _compute(book: Any, run: _Run, status: Any) -> str:
 
     source = BookSource(book)
     run.lang = status.lang = pipeline.book_lang(read_meta(source))  # the meta sheet is read once, cached
-    outcome = pipeline.compute(source, lang=None, progress=reading)
+    outcome = pipeline.compute(source, lang=None, progress=reading, proposal=proposal)
     run.lang = status.lang = outcome.lang
+    run.outcome = outcome
     blocks = outcome.blocks
     write_blocks(book, blocks, writing)
     delete_sheets(book, outcome.stale)  # our results of another language, replaced by these
@@ -105,6 +113,13 @@ def _compute(book: Any, run: _Run, status: Any) -> str:
     sep = "」「" if run.lang == "zh" else "', '"
     done = text("compute_done", run.lang, sheets=sep.join(shown), summary=outcome.summary.text(run.lang))
     return _read_only_note(book, run.lang) + done
+
+
+def _calibrate(book: Any, run: _Run, status: Any) -> str:
+    from kpi_workbook.pipeline.final_results import proposal_text
+
+    _compute(book, run, status, proposal=True)
+    return proposal_text(run.outcome) + "\n\n" + run.outcome.summary.text(run.lang)
 
 
 def _validate(book: Any, run: _Run, status: Any) -> str:

@@ -8,6 +8,11 @@ What it offers:
   :class:`ScoreResult`: scores, points, group subtotals, total, grade and flags per employee;
   the problems found in the data (one row each, with a stable code); the deductions and the
   improvement guide with their reasons in numbers, and ``explain(employee, indicator)``.
+- What follows the scores (:mod:`kpi_engine.final`): ``result.final`` (total, adjustment,
+  final_total, grade, final_grade, changed_by, coefficient, pay per employee; the final total and
+  grade are the computed ones until HR's rows are applied with ``result.calibrate(frame)``), the
+  grade distribution against the scheme's calibration limits, a proposal by rank that keeps
+  within them, and performance pay against team pools (:mod:`.calibration`, :mod:`.pay`).
 - The scheme as data: :func:`default_scheme` (the shipped one), :func:`load_scheme` (a TOML
   file), :func:`scheme_from_dict` (any dict, e.g. the workbook's configuration sheet); each
   checks the scheme and gives a :class:`Scheme`, or raises a :class:`SchemeError` listing every
@@ -29,6 +34,8 @@ What it offers:
 
 from .errors import KpiError
 from .expr import ExprError
+from .final import FINAL_COLUMNS
+from .grading import grade_totals
 from .i18n import lang_of
 from .inputs import InputError, normalize_id
 from .model import Scheme, SchemeIssue
@@ -36,13 +43,14 @@ from .numbers import parse_number
 from .periods import DEFAULT_PERIOD, Period, PeriodError, parse_period
 from .rollup import RollupError, annual, period_clashes, period_weight
 from .scheme import SchemeError, default_scheme, load_scheme, scheme_from_dict
-from .scoring import ScoreResult, conditions, grades_of, score
+from .scoring import ScoreResult, conditions, score
 
 __version__ = "0.1.0"
 
 __all__ = [
     "DEFAULT_PERIOD",
     "ExprError",
+    "FINAL_COLUMNS",
     "InputError",
     "KpiError",
     "Period",
@@ -62,7 +70,7 @@ __all__ = [
     "score",
     "annual",
     "conditions",
-    "grades_of",
+    "grade_totals",
     "period_clashes",
     "period_weight",
     "__version__",

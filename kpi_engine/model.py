@@ -25,6 +25,9 @@ ROUNDINGS = ("floor", "ceil", "linear")
 # summed parts by a formula, recognised but ignored (rates, averages), or the row's date / shop
 SOURCE_USES = ("sum", "recompute", "ignore", "date", "shop")
 MAX_WEIGHT = 10_000  # points: a weight is points out of 100 (a company on a 1,000-point scale fits)
+SCOPES = ("team", "all")  # where calibration limits apply: per team (small teams pooled) or to everyone
+HEADCOUNT_ROUNDINGS = ("floor", "round", "ceil")  # a share of a headcount → a number of people
+OVERRUNS = ("report", "scale")  # a team's pay over its pool: reported, or every pay line scaled down
 
 
 class Named:
@@ -217,6 +220,45 @@ class Source:
 
 
 @dataclass(frozen=True)
+class GradeLimit:
+    """At most ``max_share`` (0.10 = 10 %) of a scope's graded people may hold one of ``grades``."""
+
+    grades: tuple[str, ...]
+    max_share: float
+
+    def label(self) -> str:
+        return "+".join(self.grades)
+
+
+@dataclass(frozen=True)
+class Calibration:
+    """Grade share limits after the scores (绩效校准): where they apply and how a share of a
+    headcount becomes a number of people. See :mod:`kpi_engine.calibration`."""
+
+    enabled: bool = True
+    scope: str = "team"
+    min_team_size: int = 10  # a team with fewer graded people is pooled with the other small teams
+    rounding: str = "floor"
+    limits: tuple[GradeLimit, ...] = ()
+
+    @property
+    def active(self) -> bool:
+        return self.enabled and bool(self.limits)
+
+
+@dataclass(frozen=True)
+class Pay:
+    """Performance pay (绩效工资): base (an input column) × the final grade's coefficient, against an
+    optional pool per team. See :mod:`kpi_engine.pay`."""
+
+    enabled: bool = True
+    base: str = "pay_base"
+    overrun: str = "report"
+    coefficients: Mapping[str, float] = field(default_factory=dict)
+    pools: Mapping[str, float] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
 class Scheme:
     """A checked scheme. ``effective_weight`` holds each indicator's scaled weight."""
 
@@ -232,6 +274,8 @@ class Scheme:
     effective_weight: Mapping[str, float] = field(default_factory=dict)
     warnings: tuple[SchemeIssue, ...] = ()
     sources: tuple[Source, ...] = ()  # export columns (kpi fill); absent in a scheme: the shipped ones
+    calibration: Calibration | None = None  # None: the scheme has no such section (off)
+    pay: Pay | None = None  # None: the scheme has no such section (off)
     # optional sections (a scheme without them is as before): scorecards and the year's view
     report: Mapping[str, float] = field(default_factory=dict)
     period_weights: Mapping[str, float] = field(default_factory=dict)
@@ -274,6 +318,9 @@ class Scheme:
             if not data[key]:
                 data.pop(key)
         data["grades"] = [{"grade": g, "min": m} for g, m in self.grades]
+        for section in ("calibration", "pay"):  # an absent section stays absent: older fingerprints hold
+            if data[section] is None:
+                data.pop(section)
         for ind in data["indicators"]:
             if ind["gate"] is None:
                 ind.pop("gate")

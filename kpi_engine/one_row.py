@@ -23,6 +23,7 @@ import numpy as np
 import pandas as pd
 
 from . import expr
+from .grading import GRADE_TOLERANCE
 from .inputs import EXCEL_ERRORS, normalize_id
 from .kernels import NAN, SCALAR
 from .model import Scheme
@@ -30,7 +31,6 @@ from .numbers import is_blank_text, parse_number
 from .periods import DEFAULT_PERIOD, Period, parse_period
 from .plan import NumberCheck, Plan, TextRead, plan_for
 from .rules import GATE, RULES
-from .scoring import GRADE_TOLERANCE
 
 _ABSENT = object()
 

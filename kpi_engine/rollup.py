@@ -26,9 +26,9 @@ import numpy as np
 import pandas as pd
 
 from .errors import KpiError
+from .grading import grade_totals
 from .model import MISSING_PERIODS, Scheme
 from .periods import Period, parse_period
-from .scoring import grades_of
 
 TRENDS = ("rising", "falling", "steady")
 COLUMNS = ("annual_total", "annual_grade", "periods", "missing", "trend", "flags")
@@ -100,7 +100,7 @@ def annual(totals: pd.DataFrame, scheme: Scheme, conditions: Mapping[str, pd.Dat
         for k in np.flatnonzero(_longest_run(held, periods) >= int(flag.periods)).tolist():
             flags[k].append(flag.id)
     return pd.DataFrame({
-        "annual_total": total, "annual_grade": grades_of(total, scheme), "periods": present.sum(axis=1),
+        "annual_total": total, "annual_grade": grade_totals(total, scheme), "periods": present.sum(axis=1),
         "missing": missing, "trend": _trends(values, present, scheme), "flags": flags}, index=index)
 
 

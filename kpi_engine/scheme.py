@@ -20,7 +20,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from . import expr
+from . import expr, policy
 from .errors import KpiError
 from .i18n import PerLang, both, quoted
 from .model import (
@@ -109,13 +109,14 @@ def scheme_from_dict(data: Mapping[str, Any]) -> Scheme:
     source_data = data if "sources" in data else default_scheme_data()
     sources = tuple(s for s in (_build(Source, d, "sources", issues, _source_fix)
                                 for d in _entries(source_data, "sources", issues)) if s)
-    optional = {  # the optional sections: scorecards and the year's view
-        "report": _numbers(data.get("report") or {}, "report", issues),
-        "period_weights": _numbers(data.get("period_weights") or {}, "period_weights", issues, positive=True),
-        "rollup_flags": tuple(f for f in (_build(RollupFlag, d, "rollup_flags", issues)
-                                          for d in _entries(data, "rollup_flags", issues)) if f),
-    }
-    scheme = Scheme(meta, inputs, constraints, groups, indicators, lookups, grades, flags, seasonal, sources=sources, **optional)
+    after = {"sources": sources, "calibration": policy.read_calibration(data.get("calibration"), issues),
+             "pay": policy.read_pay(data.get("pay"), issues),
+             # optional sections: scorecards and the year's view
+             "report": _numbers(data.get("report") or {}, "report", issues),
+             "period_weights": _numbers(data.get("period_weights") or {}, "period_weights", issues, positive=True),
+             "rollup_flags": tuple(f for f in (_build(RollupFlag, d, "rollup_flags", issues)
+                                               for d in _entries(data, "rollup_flags", issues)) if f)}
+    scheme = Scheme(meta, inputs, constraints, groups, indicators, lookups, grades, flags, seasonal, **after)
     _validate(scheme, issues)
     errors = [i for i in issues if i.severity == "error"]
     if errors:
@@ -123,8 +124,7 @@ def scheme_from_dict(data: Mapping[str, Any]) -> Scheme:
     weights, warnings = _effective_weights(scheme)
     return Scheme(
         meta, inputs, constraints, groups, indicators, lookups, grades, flags, seasonal,
-        effective_weight=weights, warnings=tuple(warnings + [i for i in issues if i.severity != "error"]),
-        sources=sources, **optional,
+        effective_weight=weights, warnings=tuple(warnings + [i for i in issues if i.severity != "error"]), **after,
     )
 
 
@@ -226,6 +226,7 @@ def _validate(s: Scheme, issues: list[SchemeIssue]) -> None:
     check.report()
     check.rollup()
     check.sources()
+    policy.check(s, issues)
 
 
 class _Checker:

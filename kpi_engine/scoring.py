@@ -19,7 +19,9 @@ import numpy as np
 import pandas as pd
 
 from . import expr, problems
+from .final import Finishing, finishing_columns
 from .gaps import Gaps
+from .grading import grade_totals
 from .i18n import lang_of
 from .inputs import CleanInput, clean, normalize_id
 from .model import Indicator, Scheme
@@ -29,12 +31,12 @@ from .reasons import Reasons, indicator_reasons
 from .rules import GATE, RULES, Outcome
 from .scheme import default_scheme
 
-GRADE_TOLERANCE = 1e-9  # a total of 84.99999999999999 is an A (≥ 85)
-
 
 @dataclass
-class ScoreResult:
-    """Everything ``score`` computes; frames are indexed by employee_id (text)."""
+class ScoreResult(Finishing):
+    """Everything ``score`` computes; frames are indexed by employee_id (text). What follows the
+    scores (HR's adjustments, calibration limits, pay) is :class:`~kpi_engine.final.Finishing`'s:
+    ``result.final`` and ``result.calibrate(adjustments)``."""
 
     points: pd.DataFrame
     scores: pd.DataFrame
@@ -52,6 +54,8 @@ class ScoreResult:
     # the reason texts (deductions, guide) are built on first access: scoring alone needs none
     _reasons: Reasons | None = field(default=None, repr=False)
     _built: dict[str, pd.DataFrame] = field(default_factory=dict, repr=False)
+    _inputs: pd.DataFrame | None = field(default=None, repr=False)  # the columns the finishing step reads
+    _adjustments: pd.DataFrame | None = field(default=None, repr=False)  # HR's rows, as given to calibrate()
 
     @property
     def deductions(self) -> pd.DataFrame:
@@ -265,10 +269,12 @@ def _result(plan: Plan, per: Period, lang: str, ci: CleanInput, evaluated: _Eval
     total = pd.Series(_row_sum(kept_points), index=index, name="total", copy=False)
     outcomes = _Outcomes(plan, ci, per, score_mat)
     return ScoreResult(
-        points=points, scores=frame(kept_scores), total=total, grade=grades_of(total, scheme),
+        points=points, scores=frame(kept_scores), total=total, grade=grade_totals(total, scheme),
         flags=_flags(scheme, evaluated.flags, keep, index), problems=problems.frame(gaps.rows),
         groups=_group_points(plan, points, kept_points), metrics=frame(kept_metrics), scheme=scheme, period=per,
         lang=lang, _outcomes=outcomes, _reasons=Reasons(scheme, outcomes, ci.ids, keep, points_mat.T, weights, lang),
+        _inputs=pd.DataFrame({c: (ci.numbers.get(c) if c in ci.numbers else ci.texts[c])[keep]
+                              for c in finishing_columns(scheme) if c in ci.numbers or c in ci.texts}, index=index),
     )
 
 
@@ -288,18 +294,6 @@ def _row_sum(mat: np.ndarray) -> np.ndarray:
     for j in range(mat.shape[0]):
         total += mat[j]
     return np.round(total, 10)
-
-
-def grades_of(total: pd.Series, scheme: Scheme) -> pd.Series:
-    """The first grade (highest first) whose minimum the total reaches; None without a total."""
-    values = total.to_numpy(dtype=float)
-    choices = [g for g, _ in scheme.grades]
-    which = np.full(len(values), len(choices))  # the slot after the grades: None
-    which[~np.isnan(values)] = len(choices) - 1  # the last grade when no minimum is reached
-    for j in range(len(choices) - 1, -1, -1):  # the first reached wins: assigned last
-        which[values >= scheme.grades[j][1] - GRADE_TOLERANCE] = j
-    graded = np.array([*choices, None], dtype=object)[which]
-    return pd.Series(graded, index=total.index, name="grade", dtype=object, copy=False)
 
 
 def _flags(scheme: Scheme, masks: list[np.ndarray], keep: np.ndarray, index: pd.Index) -> pd.Series:

@@ -28,6 +28,7 @@ PREV, CURR = "2026-Q3", "2026-Q4"
 SEASONAL_Q3, SEASONAL_Q4 = 1.1, 1.5  # default scheme's [seasonal]: Q4 targets = Q3 × 1.5 / 1.1
 
 ROSTER_COLUMNS = ["employee_id", "name", "team", "category", "product_type"]  # and shops (see shop_plan)
+PAY_BASE_RANGE = (4000, 12000)  # yuan per quarter, in steps of 500: roster.csv's pay_base (绩效基数)
 # Spec §2, in its order.
 METRIC_COLUMNS = ROSTER_COLUMNS + [
     "sales_target", "sales_actual", "prev_sales_achievement",
@@ -372,7 +373,7 @@ def _readme(roster: pd.DataFrame, problems: list[Problem], cast: dict[str, list[
         "",
         "| 文件 file | 内容 |",
         "|---|---|",
-        "| `roster.csv` | 员工名册：employee_id, name, team, category, product_type, shops（店铺，多个用 、 分隔） |",
+        "| `roster.csv` | 员工名册：employee_id, name, team, category, product_type, shops（店铺，多个用 、 分隔）, pay_base（绩效基数，元/季度，`kpi new` 填入「校准」表） |",
         "| `shop_owners.csv` | 多人共管店铺的份额（店铺、负责人工号、份额），`kpi demo` 写入「店铺归属」表 |",
         "| `exports/` | 三个平台的导出文件（生意参谋、京东商智、抖店罗盘，按店铺按日），由 `make_exports.py` 生成，见 `exports/README.md` |",
         f"| `metrics_2026Q3.csv` | 上一期 {PREV} 的全部输入列（spec §2 的规范列名），数据干净 |",
@@ -426,7 +427,7 @@ def generate(out_dir: str | Path = HERE) -> list[Path]:
     plan = shop_plan(roster)
     paths = [out / "roster.csv", out / "metrics_2026Q3.csv", out / "metrics_2026Q4.csv", out / "README.md",
              out / "shop_owners.csv"]
-    _write_csv(_with_shops(roster, plan), paths[0])
+    _write_csv(_with_pay_base(_with_shops(roster, plan)), paths[0])
     _write_csv(_with_shops(q3, plan), paths[1])
     _write_csv(_with_shops(q4, plan), paths[2])
     paths[3].write_text(_readme(roster, problems, cast), encoding="utf-8", newline="\n")
@@ -434,6 +435,14 @@ def generate(out_dir: str | Path = HERE) -> list[Path]:
                           columns=["店铺", "负责人工号", "份额"])
     _write_csv(owners, paths[4])
     return paths
+
+
+def _with_pay_base(roster: pd.DataFrame) -> pd.DataFrame:
+    """The roster with a pay base per person, drawn from a generator of its own so that every other
+    sample value stays as it was (it goes to HR's 校准 sheet, not to the metrics files)."""
+    rng = np.random.default_rng(SEED + 1)
+    lo, hi = PAY_BASE_RANGE
+    return roster.assign(pay_base=rng.integers(lo // 500, hi // 500 + 1, len(roster)) * 500)
 
 
 def deliberate_problems() -> list[Problem]:

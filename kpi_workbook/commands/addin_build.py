@@ -1,6 +1,6 @@
 """`kpi addin build` and `kpi addin install`: the ribbon add-ins (one per button) from xlwings' template.
 
-Each command (计算, 校验, 生成下期模板, 导入数据, 生成个人报告) is one small add-in file, because the template's VBA
+Each command (计算, 校验, 生成下期模板, 导入数据, 生成个人报告, 校准建议) is one small add-in file, because the template's VBA
 runs ``import <add-in file name>; <name>.main()``. Every file is a copy of
 ``quickstart_addin_ribbon.xlam`` from the installed xlwings package (open-source, BSD: its
 VBA is xlwings' own RunPython code), with exactly these parts changed:
@@ -40,7 +40,7 @@ from ..ooxml import Package, scratch_folder, sheet_entries, unused_path
 from ..ooxml.parts import NS_MAIN
 from ..ooxml.xmltext import escape
 
-COMMANDS = ("kpi_compute", "kpi_validate", "kpi_new_period", "kpi_import", "kpi_report")
+COMMANDS = ("kpi_compute", "kpi_validate", "kpi_new_period", "kpi_import", "kpi_report", "kpi_calibrate")
 UDF_MODULE = "kpi_udfs"
 MODULES = ("kpi_addin", "kpi_xlwings_adapter", "kpi_excel_errors", *COMMANDS, UDF_MODULE, "kpi_udf_core", "kpi_udf_scheme")
 TEMPLATE = "quickstart_addin_ribbon.xlam"
@@ -226,6 +226,7 @@ INSTALL_TXT = """KPI 考核 Excel 加载项
   kpi_new_period.xlam  「生成下期模板」按钮
   kpi_import.xlam      「导入数据」按钮（平台导出文件，按店铺、按日）
   kpi_report.xlam      「生成个人报告」按钮（每人一页绩效面谈表，由 Excel 导出 PDF）
+  kpi_calibrate.xlam   「校准建议」按钮（在「得分」中给出建议等级）
   *.py                 加载项调用的 Python 模块（与 pip 安装的本项目相同）
 
 五个按钮出现在同一个「KPI 考核」选项卡上，可以只装需要的几个。

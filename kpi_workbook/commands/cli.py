@@ -1,4 +1,4 @@
-"""The `kpi` command line: new, fill, validate, compute, next-period, report, rollup, demo, addin.
+"""The `kpi` command line: new, fill, validate, compute, calibrate, next-period, report, rollup, demo, addin.
 
 Exit codes: 0 ok, 1 problems found in the data or scheme, 2 usage or file error, 130
 interrupted (Ctrl-C). No traceback reaches the user; an unexpected error is logged to a file
@@ -17,6 +17,7 @@ from pathlib import Path
 
 from kpi_engine.i18n import tr
 
+from . import calibrate
 from .terminal import (
     INTERRUPTED,
     OK,
@@ -206,6 +207,7 @@ COMMANDS: list[Command] = [
     Command("fill", "help_fill", _fill_args, _fill, book_lang=True),
     Command("validate", "help_validate", _workbook_arg, _validate, book_lang=True),
     Command("compute", "help_compute", _compute_args, _compute),
+    Command("calibrate", "help_calibrate", calibrate.arguments, calibrate.run),
     Command("next-period", "help_next_period", _next_args, _next_period, book_lang=True),
     Command("report", "help_report", _report_args, _report, book_lang=True),
     Command("rollup", "help_rollup", _rollup_args, _rollup),

@@ -78,14 +78,16 @@ def validate_file(path: str | Path, lang: str | None = None) -> list[CellProblem
 
 
 def compute_file(path: str | Path, out: str | Path | None = None, *, csv_path: str | Path | None = None,
-                 lang: str | None = None, progress: Progress | None = None, lock_timeout: float = 0) -> Outcome:
-    """Score the workbook at ``path`` and write the result sheets (in place unless ``out``)."""
+                 lang: str | None = None, progress: Progress | None = None, lock_timeout: float = 0,
+                 proposal: bool | None = None) -> Outcome:
+    """Score the workbook at ``path`` and write the result sheets (in place unless ``out``);
+    ``proposal`` as :func:`kpi_workbook.pipeline.compute` takes it (``kpi calibrate``)."""
     path = Path(path)
     target = Path(out) if out else path
     require_folder(target, csv_path)
     with file_lock(target, timeout=lock_timeout):
         with open_source(path) as source:
-            outcome = compute(source, lang=lang, progress=progress)
+            outcome = compute(source, lang=lang, progress=progress, proposal=proposal)
         with scratch_folder("kpi_donor_") as tmp:
             donor = Path(tmp) / "donor.xlsx"
             try:
@@ -109,11 +111,14 @@ def safe_text(value: Any) -> Any:
 
 
 def write_csv(outcome: Outcome, path: str | Path) -> Path:
-    """employee_id, <indicator>.points …, total, grade, flags — one row per employee (UTF-8 with BOM)."""
+    """employee_id, <indicator>.points …, total, grade, flags, then what follows the scores:
+    adjustment, final_total, final_grade, coefficient, pay — one row per employee (UTF-8 with BOM).
+    ``total`` and ``grade`` are the computed ones; a blank is "not applicable" (no adjustment, no pay)."""
     result = outcome.result
     path = Path(path)
     inds = [i.id for i in result.scheme.indicators]
-    header = ["employee_id"] + [f"{i}.points" for i in inds] + ["total", "grade", "flags"]
+    after = ["adjustment", "final_total", "final_grade", "coefficient", "pay"]
+    header = ["employee_id"] + [f"{i}.points" for i in inds] + ["total", "grade", "flags"] + after
 
     def number(x: Any) -> Any:
         return "" if x is None or (isinstance(x, float) and math.isnan(x)) else repr(float(x))
@@ -122,10 +127,13 @@ def write_csv(outcome: Outcome, path: str | Path) -> Path:
         with open(tmp, "w", newline="", encoding="utf-8-sig") as fh:
             w = csv.writer(fh)
             w.writerow(header)
-            points = result.points
+            points, final = result.points, result.final
             for eid in result.total.index:
                 row = [safe_text(eid)] + [number(points.at[eid, i]) for i in inds]
                 row += [number(result.total[eid]), safe_text(result.grade[eid] or ""), safe_text(";".join(result.flags[eid]))]
+                row += [number(final.at[eid, "adjustment"]), number(final.at[eid, "final_total"]),
+                        safe_text(final.at[eid, "final_grade"] or ""), number(final.at[eid, "coefficient"]),
+                        number(final.at[eid, "pay"])]
                 w.writerow(row)
 
     atomic_write(path, write)

@@ -23,10 +23,12 @@ from kpi_engine.inputs import normalize_id
 from kpi_engine.numbers import is_blank
 from kpi_engine.problems import render, show_value
 
+from . import calibration_input
 from .cell_problem import CellProblem
 from .errors import WorkbookError
+from .final_results import add_change_lines, add_distribution, pay_block
 from .help_text import help_block, looks_generated
-from .layout import RESULT_KEYS, layout
+from .layout import PAY_KEY, RESULT_KEYS, layout
 from .reading import (
     OWNED_KEY,
     SHEET_SEP,
@@ -36,6 +38,7 @@ from .reading import (
     kept_owned,
     owned_sheets,
     read_meta,
+    skip_sheets,
 )
 from .results import (
     Block,
@@ -52,6 +55,7 @@ from .row_ids import group_causes, text_of
 from .sources import SheetSource
 
 Progress = Callable[[str, float], None]
+PROPOSAL_KEY = "proposal"  # meta: "on" once `kpi calibrate` asked for the proposal column in 得分
 
 
 class SchemeProblems(WorkbookError):
@@ -214,40 +218,46 @@ def _roster(frame: pd.DataFrame, result: ScoreResult) -> pd.DataFrame:
 
 
 def compute(source: SheetSource, *, lang: str | None = None, progress: Progress | None = None,
-            now: dt.datetime | None = None) -> Outcome:
-    """Score the workbook behind ``source`` and build every result block."""
+            now: dt.datetime | None = None, proposal: bool | None = None) -> Outcome:
+    """Score the workbook behind ``source`` and build every result block.
+
+    ``proposal``: True adds the proposed grades to 得分 (``kpi calibrate``) and records it in the
+    meta sheet, so that every later compute rebuilds that column from its own data; False drops
+    it; None keeps what the meta sheet says."""
     say = progress or (lambda msg, frac: None)
     meta = read_meta(source)
     lang = book_lang(meta, lang)
     help_sheet, help_problems = _claim_help(source, meta, lang)
     result_sheets = [layout().sheet(key, lang) for key in RESULT_KEYS] + ([help_sheet] if help_sheet else [])
-    stale = claim_sheets(source, _owning(meta, help_sheet), result_sheets)  # before any work: HR's sheets are never replaced
+    claim_sheets(source, _owning(meta, help_sheet), result_sheets)  # before any work: HR's sheets are never replaced
     say(tr("workbook.step_scheme", lang), 0.05)
     scheme, problems = load_scheme_from(source, lang)
     problems += help_problems
+    if scheme.pay is not None and scheme.pay.enabled:
+        result_sheets.insert(RESULT_KEYS.index("summary") + 1, layout().sheet(PAY_KEY, lang))
+    stale = claim_sheets(source, _owning(meta, help_sheet), result_sheets)
     period, period_problems = _period(meta, lang)
     problems += period_problems
     say(tr("workbook.step_inputs", lang), 0.15)
     gathered = gather(source, scheme, lang)
     problems += gathered.problems
     say(tr("workbook.step_score", lang), 0.45)
-    result = score(gathered.frame, scheme, period, lang)
-    problems += uncalculated_formulas(_locate(result, gathered, scheme, lang), source, scheme, lang)
+    result, more = _scored(source, meta, gathered, scheme, period, lang)
+    problems += more
     say(tr("workbook.step_results", lang), 0.7)
     roster = _roster(gathered.frame, result)
+    propose = meta.get(PROPOSAL_KEY) == "on" if proposal is None else proposal
     stamp = (now or dt.datetime.now()).replace(microsecond=0).isoformat()
     new_meta = dict(meta) | {
         "period": period, "lang": lang, "scheme_fingerprint": scheme.fingerprint(),
         "version": kpi_engine.__version__, "computed_at": stamp,
         OWNED_KEY: SHEET_SEP.join(result_sheets + kept_owned(meta, source.sheet_names())),
+        PROPOSAL_KEY: "on" if propose else "",
     }
     blocks = [help_block(scheme, period, lang)] if help_sheet else []
-    blocks += [
-        scores_block(result, roster, lang),
-        deductions_block(result, roster, lang),
-        guide_block(result, roster, lang),
-        summary_block(result, roster, lang),
-    ]
+    results, more = _result_blocks(result, roster, lang, propose)
+    blocks += results
+    problems += more
     problems += fit_problems(blocks, lang)  # a sheet beyond Excel's grid raises here, before any write
     blocks += [problems_block(problems, lang), meta_block(new_meta)]
     fit_problems(blocks[-2:], lang)
@@ -255,6 +265,31 @@ def compute(source: SheetSource, *, lang: str | None = None, progress: Progress 
     say(tr("workbook.step_done", lang), 1.0)
     return Outcome(blocks, problems, result, _summary(result, problems, period), lang, period, gathered, new_meta,
                    stale)
+
+
+def _scored(source: SheetSource, meta: dict[str, str], gathered: GatheredInputs, scheme: Scheme, period: str,
+            lang: str) -> tuple[ScoreResult, list[CellProblem]]:
+    """The scores with HR's 校准 rows applied, and every problem of both, at its cell."""
+    hr = calibration_input.read_calibration(source, skip_sheets(meta), scheme, lang)
+    result = score(gathered.frame, scheme, period, lang).calibrate(hr.frame if hr is not None else None)
+    problems = uncalculated_formulas(_locate(result, gathered, scheme, lang), source, scheme, lang)
+    problems += hr.problems if hr is not None else []
+    return result, problems + calibration_input.locate(hr, result.final_problems)
+
+
+def _result_blocks(result: ScoreResult, roster: pd.DataFrame, lang: str,
+                   propose: bool) -> tuple[list[Block], list[CellProblem]]:
+    """The result sheets but 校验 and the meta, and the breaches and pool overruns at their cells."""
+    deductions, summary = deductions_block(result, roster, lang), summary_block(result, roster, lang)
+    add_change_lines(deductions, result, roster, lang)
+    problems = add_distribution(summary, result, lang)
+    blocks = [scores_block(result, roster, lang, result.proposal() if propose else None), deductions,
+              guide_block(result, roster, lang), summary]
+    if result.scheme.pay is not None and result.scheme.pay.enabled:
+        pay, overruns = pay_block(result, roster, lang)
+        blocks.append(pay)
+        problems += overruns
+    return blocks, problems
 
 
 def _claim_help(source: SheetSource, meta: dict[str, str], lang: str) -> tuple[str | None, list[CellProblem]]:
@@ -280,7 +315,7 @@ def _owning(meta: dict[str, str], help_sheet: str | None) -> dict[str, str]:
 
 
 def _summary(result: ScoreResult, problems: list[CellProblem], period: str) -> Summary:
-    counts = Counter(g for g in result.grade if g is not None)
+    counts = Counter(g for g in result.final_grade if g is not None)
     grades = {g: counts.get(g, 0) for g, _ in result.scheme.grades}
     sev = Counter(p.severity for p in problems)
     return Summary(len(result.total), int(result.total.notna().sum()), grades,
@@ -288,7 +323,8 @@ def _summary(result: ScoreResult, problems: list[CellProblem], period: str) -> S
 
 
 def validate(source: SheetSource, *, lang: str | None = None) -> list[CellProblem]:
-    """Every problem compute would report (scheme, inputs), without building results."""
+    """Every problem compute would report (scheme, inputs, HR's 校准 rows, limits, pools), without
+    writing results."""
     meta = read_meta(source)
     lang = book_lang(meta, lang)
     try:
@@ -297,6 +333,6 @@ def validate(source: SheetSource, *, lang: str | None = None) -> list[CellProble
         return exc.problems
     period, period_problems = _period(meta, lang)
     gathered = gather(source, scheme, lang)
-    result = score(gathered.frame, scheme, period, lang)
-    located = uncalculated_formulas(_locate(result, gathered, scheme, lang), source, scheme, lang)
-    return problems + period_problems + gathered.problems + located
+    result, more = _scored(source, meta, gathered, scheme, period, lang)
+    _, limits = _result_blocks(result, _roster(gathered.frame, result), lang, False)
+    return problems + period_problems + gathered.problems + more + limits

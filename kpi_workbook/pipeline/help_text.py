@@ -21,7 +21,9 @@ from kpi_engine.model import Scheme
 from kpi_engine.numbers import is_blank
 from kpi_engine.rules import describe
 
-from .layout import RESULT_KEYS, input_columns, layout
+from .calibration_input import column_label, columns
+from .layout import PAY_KEY, RESULT_KEYS, input_columns, layout
+from .policy_text import policy_texts
 from .results import Block
 
 AREAS = 7  # the seven areas of responsibility of the source article (section 一), help.area_<n>_*
@@ -46,7 +48,8 @@ def help_lines(scheme: Scheme, period: str, lang: str) -> list[HelpLine]:
     """Every line of the help sheet for ``scheme``, in order (a blank line before each section)."""
     lines = [HelpLine((tr("help.title", lang, name=_scheme_name(scheme, lang), period=period),), "title"),
              HelpLine((tr("help.rebuilt", lang, config=layout().sheet("config", lang)),), "note")]
-    for section in (_steps, _input_sheets, _indicators, _grades, _flags, _new_indicator, _sources, _areas):
+    for section in (_steps, _input_sheets, _indicators, _grades, _after_scores, _flags, _new_indicator, _sources,
+                    _areas):
         lines += section(scheme, lang)
     return lines
 
@@ -97,7 +100,8 @@ def _head(key: str, lang: str) -> HelpLine:
 def _steps(scheme: Scheme, lang: str) -> list[HelpLine]:
     lay, sep = layout(), tr("workbook.list_sep", lang)
     inputs = sep.join(s.name(lang) for s in lay.inputs)
-    results = "/".join(lay.sheet(k, lang) for k in RESULT_KEYS)
+    pay = [PAY_KEY] if scheme.pay is not None and scheme.pay.enabled else []
+    results = "/".join(lay.sheet(k, lang) for k in (*RESULT_KEYS[:-1], *pay, RESULT_KEYS[-1]))
     texts = [tr("help.step_1", lang, inputs=inputs), tr("help.step_2", lang, config=lay.sheet("config", lang)),
              tr("help.step_3", lang), tr("help.step_4", lang, results=results)]
     return _section("how_to_use", lang) + [HelpLine((t,), "step") for t in texts]
@@ -109,6 +113,8 @@ def _input_sheets(scheme: Scheme, lang: str) -> list[HelpLine]:
     for sheet, fields in input_columns(scheme):
         own = sep.join(f.name(lang) for f in fields if f.owner != "roster")
         lines.append(HelpLine((sheet.name(lang), sheet.source_zh if lang == "zh" else sheet.source_en, own)))
+    hr = sep.join(column_label(f, lang, scheme) for f in columns(scheme)[1:])
+    lines.append(HelpLine((layout().sheet("calibration", lang), tr("calibration.help_source", lang), hr)))
     return lines
 
 
@@ -155,6 +161,11 @@ def _grades(scheme: Scheme, lang: str) -> list[HelpLine]:
         words = tr("help.grade_at_least", lang, min=num(lo)) if not last or lo > -1e8 else tr("help.grade_otherwise", lang)
         lines.append(HelpLine((grade, words)))
     return lines
+
+
+def _after_scores(scheme: Scheme, lang: str) -> list[HelpLine]:
+    title, texts = policy_texts(scheme, lang)
+    return [HelpLine(()), HelpLine((title,), "section")] + [HelpLine((text,), "step") for text in texts]
 
 
 def _flags(scheme: Scheme, lang: str) -> list[HelpLine]:

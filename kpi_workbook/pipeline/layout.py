@@ -14,7 +14,8 @@ if sys.version_info >= (3, 11):
 else:  # pragma: no cover
     import tomli as tomllib
 
-RESULT_KEYS = ("scores", "deductions", "guide", "summary", "problems")
+RESULT_KEYS = ("scores", "deductions", "guide", "summary", "problems")  # written by every compute
+PAY_KEY = "pay"  # the result sheet written when the scheme's pay section is on
 
 
 @dataclass(frozen=True)
@@ -34,12 +35,12 @@ class Layout:
     label_row: int
     id_row: int
     first_data_row: int
-    sheets: dict[str, dict[str, str]]  # help, config, meta -> {zh, en}
+    sheets: dict[str, dict[str, str]]  # help, config, calibration, meta -> {zh, en}
     inputs: tuple[InputSheet, ...]
     results: dict[str, dict[str, str]]  # key -> {zh, en}
 
     def sheet(self, key: str, lang: str = "zh") -> str:
-        """Name of a fixed sheet (help, config, meta) or a result sheet, in ``lang``."""
+        """Name of a fixed sheet (help, config, calibration, meta) or a result sheet, in ``lang``."""
         names = self.sheets.get(key) or self.results[key]
         return names["zh" if lang == "zh" else "en"]
 
@@ -48,7 +49,8 @@ class Layout:
         return self.results[key]["zh"], self.results[key]["en"]
 
     def all_result_names(self) -> set[str]:
-        return {n for key in RESULT_KEYS for n in self.result_names(key)}
+        """Every name (both languages) of every result sheet compute may write."""
+        return {n for key in self.results for n in self.result_names(key)}
 
 
 @lru_cache(maxsize=1)
@@ -69,13 +71,19 @@ def input_columns(scheme: Scheme) -> list[tuple[InputSheet, list[InputField]]]:
     """Each input sheet with its columns: the roster fields, then the sheet's own inputs.
 
     Inputs whose owner has no sheet in the layout go to the first sheet, so that every input
-    has exactly one place.
+    has exactly one place; inputs owned by another sheet of the layout (``calibration``: HR's
+    校准 sheet, see :func:`calibration_inputs`) are on that sheet instead.
     """
     sheets = layout().inputs
-    owners = {s.owner for s in sheets}
+    owners = {s.owner for s in sheets} | set(layout().sheets)
     roster = [f for f in scheme.inputs if f.owner == "roster"]
     out = []
     for i, sheet in enumerate(sheets):
         own = [f for f in scheme.inputs if f.owner == sheet.owner or (i == 0 and f.owner not in owners | {"roster"})]
         out.append((sheet, roster + own))
     return out
+
+
+def calibration_inputs(scheme: Scheme) -> list[InputField]:
+    """The scheme's inputs that are columns of HR's 校准 sheet (owner ``calibration``: the pay base)."""
+    return [f for f in scheme.inputs if f.owner == "calibration"]

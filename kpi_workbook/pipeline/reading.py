@@ -24,6 +24,7 @@ from kpi_engine.inputs import label_map
 from kpi_engine.numbers import is_blank as blank_cell
 
 from ..ooxml.cells import cell_ref
+from .calibration_input import calibration_header
 from .cell_problem import CellProblem
 from .errors import workbook_error
 from .layout import RESULT_KEYS, layout
@@ -203,7 +204,8 @@ def unnamed_columns(tables: list[InputTable], scheme: Scheme, lang: str) -> list
 
 
 def input_tables(source: SheetSource, scheme: Scheme) -> list[InputTable]:
-    """Every input sheet (a header with 工号 / employee_id), in workbook order, with its data rows."""
+    """Every input sheet (a header with 工号 / employee_id), in workbook order, with its data rows.
+    HR's 校准 sheet has such a header too, but it is not an input of the scores: it is left out."""
     tables: list[InputTable] = []
     skip = skip_sheets(read_meta(source))
     for name in source.sheet_names():
@@ -211,7 +213,7 @@ def input_tables(source: SheetSource, scheme: Scheme) -> list[InputTable]:
             continue
         grid = source.read(name)
         found = find_header(grid, scheme)
-        if found is None:
+        if found is None or calibration_header(grid) is not None:
             continue
         columns, first_data, _ = found
         rows = [r for r in range(first_data, len(grid)) if any(not is_blank(v) for v in row_values(grid[r]))]

@@ -83,28 +83,37 @@ def _block(key: str, lang: str, ids: list[str], labels: list[str], body: list[li
     return Block(key, layout().sheet(key, lang), [labels, ids] + [[plain(v) for v in row] for row in body], **kw)
 
 
-def scores_block(result: ScoreResult, roster: pd.DataFrame, lang: str) -> Block:
+def scores_block(result: ScoreResult, roster: pd.DataFrame, lang: str, proposal: pd.Series | None = None) -> Block:
+    """Per employee: the computed total, HR's adjustment, the final total, the computed and final
+    grades and who changed them, the proposed grade (when asked for: ``kpi calibrate``), rank (by
+    final total), flags, status, then group and indicator points."""
     scheme = result.scheme
     tops = [g for g in scheme.groups if not g.parent]
     inds = [i.id for i in scheme.indicators]
-    rank = result.total.rank(ascending=False, method="min")
+    final = result.final
+    rank = final["final_total"].rank(ascending=False, method="min")
     flag_names = {f.id: f.name(lang) for f in scheme.flags}
     sep = "、" if lang == "zh" else ", "
-    ids = ["employee_id", "name", "team", "total", "grade", "rank", "flags", "status"]
+    ids = ["employee_id", "name", "team", "total", "adjustment", "final_total", "grade", "final_grade", "changed_by"]
+    ids += ["proposal"] * (proposal is not None) + ["rank", "flags", "status"]
     labels = [t(k, lang) for k in ids]
+    fixed = len(ids)
     ids += [f"group:{g.id}" for g in tops] + inds
     labels += [g.name(lang) for g in tops] + [scheme.indicator(i).name(lang) for i in inds]
     idx = result.total.index
     name = roster.reindex(idx)["name"] if "name" in roster else pd.Series(None, index=idx)
     team = roster.reindex(idx)["team"] if "team" in roster else pd.Series(None, index=idx)
     status = result.status.map({"ok": t("ok", lang), "incomplete": t("incomplete", lang)})
-    columns = [idx.tolist(), name.tolist(), team.tolist(), result.total.tolist(), result.grade.tolist(),
-               rank.tolist(), [sep.join(flag_names.get(f, f) for f in fl) for fl in result.flags.tolist()],
-               status.tolist()]
+    columns = [idx.tolist(), name.tolist(), team.tolist()] + [final[c].tolist() for c in ids[3:9]]
+    if proposal is not None:
+        columns.append(proposal.reindex(idx).tolist())
+    columns += [rank.tolist(), [sep.join(flag_names.get(f, f) for f in fl) for fl in result.flags.tolist()],
+                status.tolist()]
     columns += [result.groups[g.id].tolist() for g in tops] + [result.points[i].tolist() for i in inds]
     body = [list(row) for row in zip(*columns)]  # column-wise: one pass per column, not per cell
-    formats = {3: NUM2, 5: INT} | {c: NUM2 for c in range(8, len(ids))}
-    widths = {0: 10, 1: 10, 2: 14, 3: 9, 4: 6, 5: 6, 6: 14, 7: 12} | {c: 11 for c in range(8, len(ids))}
+    formats = {3: NUM2, 4: NUM2, 5: NUM2, ids.index("rank"): INT} | {c: NUM2 for c in range(fixed, len(ids))}
+    widths = {0: 10, 1: 10, 2: 14, 3: 9, 4: 8, 5: 9, 6: 6, 7: 8, 8: 12} | {c: 6 for c in range(9, fixed)}
+    widths |= {ids.index("flags"): 14, ids.index("status"): 12} | {c: 11 for c in range(fixed, len(ids))}
     return _block("scores", lang, ids, labels, body, number_formats=formats, widths=widths)
 
 
@@ -137,14 +146,15 @@ def guide_block(result: ScoreResult, roster: pd.DataFrame, lang: str) -> Block:
 
 
 def summary_block(result: ScoreResult, roster: pd.DataFrame, lang: str) -> Block:
-    """Per team: headcount, scored, mean, grade counts, per-group means; then the charts' data."""
+    """Per team: headcount, scored, mean final total, final grade counts, per-group means; then the
+    charts' data."""
     scheme = result.scheme
     tops = [g for g in scheme.groups if not g.parent]
     grades = [g for g, _ in scheme.grades]
     idx = result.total.index
     team = (roster.reindex(idx)["team"] if "team" in roster else pd.Series(None, index=idx)).fillna("—")
-    df = pd.DataFrame({"team": team.to_numpy(), "total": result.total.to_numpy(),
-                       "grade": result.grade.to_numpy()}, index=idx)
+    df = pd.DataFrame({"team": team.to_numpy(), "total": result.final_total.to_numpy(),
+                       "grade": result.final_grade.to_numpy()}, index=idx)
     for g in tops:
         df[g.id] = result.groups[g.id].to_numpy()
     ids = ["team", "headcount", "scored", "mean"] + [f"grade:{g}" for g in grades] + [f"group:{g.id}" for g in tops]

@@ -24,6 +24,7 @@ from kpi_engine.problems import clip, show_value
 from kpi_engine.scheme import SchemeError, scheme_from_dict
 
 from ..ooxml.cells import cell_ref
+from . import scheme_policy
 from .cell_problem import CellProblem
 from .scheme_names import Names, resolve
 from .scheme_syntax import parse_choices, parse_gate, parse_list, parse_params
@@ -297,6 +298,7 @@ class _Reader:
                 d.pop("_row")
         for d in data.get("rollup_flags", ()):
             d.pop("_row")
+        data.update(scheme_policy.sections(self))
         return data
 
     def optional_sections(self, data: dict[str, Any]) -> None:
@@ -327,6 +329,9 @@ class _Reader:
 
     def locate(self, item: str, field: str, severity: str) -> tuple[int, int | None]:
         """The (row, column) of a scheme issue: the item's row and the field's column."""
+        policy_cell = scheme_policy.locate(self, item, field)
+        if policy_cell is not None:
+            return policy_cell
         head = re.split(r"[.\[]", field)[0] if field else ""
         m = re.match(r"checks\[(\d+)\]\.?(\w*)", field)
         if m and item in self.check_rows and int(m.group(1)) <= len(self.check_rows[item]):

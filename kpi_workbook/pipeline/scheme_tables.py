@@ -80,6 +80,31 @@ TABLES: dict[str, tuple[str, str, tuple[str, ...], str, str]] = {
         "average from the summed fields by the formula / ignore (rates and averages cannot be summed) / date / shop. "
         "A blank input = recognised, not written. When two columns of one file fill one input, the earlier line wins. "
         "Another BI tool: add a line here."),
+    # after the scores (optional: an older book without these tables has calibration and pay off)
+    "calibration": ("绩效校准", "Calibration", (
+        "enabled:启用:Enabled:bool", "scope:范围:Scope", "min_team_size:最小团队人数:Minimum team size:num",
+        "rounding:人数取整:Rounding"),
+        "等级比例上限（下表）按范围计算：team 每个团队（人数少于「最小团队人数」的团队合并计算）/ all 全部人员。"
+        "允许人数 = 有等级的人数 × 上限比例，按「人数取整」：floor 向下取整（不超过比例，12 人 × 30% = 3.6 → 3 人）/ "
+        "round 四舍五入（3.6 → 4，2.5 → 3）/ ceil 向上取整。超出上限在「汇总」「校验」中提示；启用为「否」即关闭。",
+        "The grade limits (below) apply per scope: team = each team (teams with fewer graded people than the minimum "
+        "are pooled) / all = everyone. Allowed people = graded headcount × maximum share, rounded: floor (never above "
+        "the share: 12 × 30% = 3.6 → 3) / round (half up: 3.6 → 4, 2.5 → 3) / ceil. Breaches are listed in Summary "
+        "and Validation; Enabled = No switches it off."),
+    "calibration_limits": ("等级比例上限", "Grade limits", ("grades:等级:Grades", "max_share:上限比例:Maximum share:num"),
+                           "每行一条上限：所列等级合计人数不超过该比例，如 S 10%、S+A 30%（多个等级用 + 连接）。",
+                           "One limit per row: the grades listed together hold at most the share, e.g. S 10%, S+A 30% "
+                           "(join grades with +)."),
+    "pay": ("绩效工资", "Performance pay", (
+        "enabled:启用:Enabled:bool", "base:绩效基数列:Base column", "overrun:超出奖金池:Pool overrun"),
+        "绩效工资 = 绩效基数 × 最终等级的系数（下表）。团队合计超出奖金池时：report 仅提示 / scale 该团队每人按 奖金池 ÷ 合计 "
+        "等比缩放。启用为「否」即关闭。",
+        "Performance pay = base × the final grade's coefficient (below). A team over its pool: report only / scale "
+        "every pay line of the team by pool ÷ sum. Enabled = No switches it off."),
+    "pay_coefficients": ("绩效系数", "Pay coefficients", ("grade:等级:Grade", "coefficient:系数:Coefficient:num"),
+                         "每个等级一个系数。", "One coefficient per grade."),
+    "pay_pools": ("奖金池", "Pay pools", ("team:团队:Team", "pool:奖金池(元):Pool (yuan):num"),
+                  "可选：团队名称与花名册中的「团队」一致。", "Optional: the team as it is written on the roster."),
     # optional: scorecards (kpi report) and the year's view (kpi rollup); docs/report-and-rollup.md
     "report": ("报告与年度设置", "Reports and the year", ("key:设置项:Setting", "value:数值:Value:num"),
                "appeal_days：申诉期限，考核期结束后的天数，印在个人报告上（删去此行则不印）；"
@@ -101,6 +126,8 @@ TABLES: dict[str, tuple[str, str, tuple[str, ...], str, str]] = {
         "The condition is a formula over one period's inputs; the employee is flagged in the year's view when it "
         "holds in that many consecutive periods."),
 }
+
+POLICY_TABLES = ("calibration", "calibration_limits", "pay", "pay_coefficients", "pay_pools")
 
 
 # Tables the reader still knows from books written before the indicators table held its rules:

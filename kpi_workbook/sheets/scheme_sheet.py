@@ -14,13 +14,14 @@ from openpyxl.styles import Border, Side
 from openpyxl.worksheet.datavalidation import DataValidation
 
 from kpi_engine.i18n import lang_of, tr
-from kpi_engine.model import SOURCE_USES, Scheme
+from kpi_engine.model import HEADCOUNT_ROUNDINGS, OVERRUNS, SCOPES, SOURCE_USES, Scheme
 
 from ..ooxml.cells import cell_ref, column_letter
 from ..pipeline.layout import layout
 from ..pipeline.scheme_names import unique_names, word
+from ..pipeline.scheme_policy import table_rows
 from ..pipeline.scheme_syntax import format_choices, format_gate, format_list, format_params
-from ..pipeline.scheme_tables import CHECK_PREFIX, SPARE_ROWS, TABLES, VOCABULARIES, B, N, columns
+from ..pipeline.scheme_tables import CHECK_PREFIX, POLICY_TABLES, SPARE_ROWS, TABLES, VOCABULARIES, B, N, columns
 from .cells import display_width, write
 from .style import BOLD, ID_FONT, INPUT_FILL, NOTE_FONT, SECTION_FONT, SHEET_TITLE_FONT, TABLE_HEAD_FILL, TITLE_FILL
 
@@ -46,6 +47,8 @@ def _indicator_rows(scheme: Scheme, lang: str) -> list[dict[str, Any]]:
 
 def _rows(scheme: Scheme, key: str, lang: str = "zh") -> list[dict[str, Any]]:
     s = scheme
+    if key in POLICY_TABLES:
+        return table_rows(scheme, key)
     if key == "meta":
         return [{"key": k, "value": v} for k, v in s.meta.items()]
     if key == "indicators":
@@ -125,11 +128,15 @@ def _validate_column(ws: Any, table: str, fid: str, kind: str, ref: str, en: boo
         options = ("Q1", "Q2", "Q3", "Q4")
     if table == "sources" and fid == "use":
         options = SOURCE_USES
+    # the policy tables' options, as their ids (the reader takes these and their Chinese words)
+    options = {("calibration", "scope"): SCOPES, ("calibration", "rounding"): HEADCOUNT_ROUNDINGS,
+               ("pay", "overrun"): OVERRUNS}.get((table, fid), options)
     if kind == B:
         options = ("Yes", "No") if en else ("是", "否")
     formula = f'"{",".join(options)}"' if options else None
     formula = {("indicators", "group"): id_ranges.get("groups"),
-               ("groups", "parent"): id_ranges.get("groups")}.get((table, fid), formula)
+               ("groups", "parent"): id_ranges.get("groups"),
+               ("pay_coefficients", "grade"): id_ranges.get("grades")}.get((table, fid), formula)
     if formula:
         dv = DataValidation(type="list", formula1=formula, allow_blank=True, showErrorMessage=True,
                             errorTitle="Invalid value" if en else "无效的值",

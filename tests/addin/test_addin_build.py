@@ -54,7 +54,8 @@ R_ID = "{http://schemas.openxmlformats.org/officeDocument/2006/relationships}id"
 UI_TYPES = set(NAMESPACES_OF_REL)
 REL_VBA = "http://schemas.microsoft.com/office/2006/relationships/vbaProject"
 LABELS = {"kpi_compute": "计算", "kpi_validate": "校验", "kpi_new_period": "生成下期模板",
-          "kpi_import": "导入数据", "kpi_report": "生成个人报告"}  # the buttons README names
+          "kpi_import": "导入数据", "kpi_report": "生成个人报告",
+          "kpi_calibrate": "校准建议"}  # the buttons README names
 
 
 @pytest.fixture(scope="module")

@@ -30,7 +30,7 @@ from kpi_workbook.commands.demo import sample_file
 from kpi_workbook.commands.fill import fill_workbook
 from kpi_workbook.pipeline import computing
 from kpi_workbook.pipeline.file_source import FileSource
-from kpi_workbook.pipeline.layout import RESULT_KEYS, layout
+from kpi_workbook.pipeline.layout import PAY_KEY, RESULT_KEYS, layout
 from kpi_workbook.pipeline.results import Block
 from kpi_workbook.sheets.book import write_new
 
@@ -134,7 +134,8 @@ def test_round_trips_do_not_grow_with_headcount(workbooks, tmp_path: Path) -> No
         assert f"共 {n} 人" in report.message
         read_sheets = [name for name, _ in book.read_log]
         assert len(read_sheets) == len(set(read_sheets)) == book.reads  # one read per sheet read
-        assert book.writes == len(RESULT_KEYS) + 2  # one value write per block (+ 说明 and the meta block)
+        # one value write per block: 说明, the five results, 绩效工资 (the default scheme's pay is on), the meta
+        assert book.writes == len(RESULT_KEYS) + 3
         counts[n] = (book.reads, book.writes, sum(s.format_calls for s in book.sheets),
                      sum(s.charts.created for s in book.sheets))
     assert counts[10] == counts[200]
@@ -155,13 +156,28 @@ def test_excel_state_is_restored_and_status_bar_reset(book: FakeBook) -> None:
 
 def test_result_sheets_protected_meta_very_hidden(book: FakeBook) -> None:
     kpi_addin.compute(book)
-    for key in RESULT_KEYS:
+    for key in (*RESULT_KEYS, PAY_KEY):
         api = book.sheets[layout().sheet(key)].api
         assert api.ProtectContents and api.calls[-1] == "Protect"  # no password
     assert book.sheets[layout().sheet("meta")].api.Visible == 2
     summary = book.sheets[layout().sheet("summary")]
-    assert [c.chart_type for c in summary.charts] == ["column_clustered", "bar_clustered"]
+    # grades, team means, and the grade distribution against the calibration limits
+    assert [c.chart_type for c in summary.charts] == ["column_clustered", "bar_clustered", "column_clustered"]
     assert all(c.source and c.x_values and c.title for c in summary.charts)
+
+
+def test_calibrate_button_proposes_in_scores_and_never_writes_hr_sheet(book: FakeBook) -> None:
+    """校准建议: the proposal column in 得分 (kept by a later 计算), 校准 neither written nor read twice."""
+    hr = layout().sheet("calibration")
+    before = book.values(hr)
+    report = kpi_addin.calibrate(book)
+    assert report.ok, report.message
+    assert "建议等级" in report.message and "共 60 人" in report.message
+    ids = book.values(layout().sheet("scores"))[1]
+    assert "proposal" in ids
+    assert hr not in [name for name, *_ in book.write_log] and book.values(hr) == before
+    assert kpi_addin.compute(book).ok
+    assert "proposal" in book.values(layout().sheet("scores"))[1]
 
 
 def test_compute_twice_replaces_results(book: FakeBook) -> None:
@@ -172,7 +188,7 @@ def test_compute_twice_replaces_results(book: FakeBook) -> None:
     assert report.ok, report.message
     assert [s.name for s in book.sheets] == names
     assert book.values(layout().sheet("scores")) == first
-    assert len(book.sheets[layout().sheet("summary")].charts) == 2
+    assert len(book.sheets[layout().sheet("summary")].charts) == 3
 
 
 def test_the_user_stays_on_their_sheet(book: FakeBook) -> None:

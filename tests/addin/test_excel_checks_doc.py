@@ -77,9 +77,11 @@ def test_compute_and_the_cell_function_give_the_numbers_the_checklist_names(book
         assert fact in report.message
     grades = "  ".join(f"{g}: {n}" for g, n in re.findall(r"([SABCD]) (\d+)", text))
     assert grades in report.message
-    scores = {r[0]: r for r in book.values(layout().sheet("scores"))[2:]}
+    values = book.values(layout().sheet("scores"))
+    col = {fid: c for c, fid in enumerate(values[1])}  # by the ids of row 2 (得分 gained the final columns)
+    scores = {r[0]: r for r in values[2:]}
     total, grade = re.search(r"总分为 ([\d.]+)，等级 ([SABCD])", text).groups()
-    assert f"{scores['E1001'][3]:.2f}" == total and scores["E1001"][4] == grade
+    assert f"{scores['E1001'][col['total']]:.2f}" == total and scores["E1001"][col["grade"]] == grade
 
     kpi_udf_scheme.clear()
     with udfs_as_on_windows(monkeypatch) as (udfs, _):
@@ -89,7 +91,7 @@ def test_compute_and_the_cell_function_give_the_numbers_the_checklist_names(book
         cell = sheet.enter_udf("R3", udfs.KPI_INDICATOR, sheet.range(f"A2:{last}2"), sheet.range(f"A3:{last}3"), indicator)
         value = lambda: sheet.cells[(cell.row, cell.col)]  # noqa: E731
         before = re.search(r"显示 ([\d.]+)…", step(8)).group(1)
-        assert f"{value():.2f}" == before and value() == scores["E1001"][12]  # 得分!M3
+        assert f"{value():.2f}" == before and value() == scores["E1001"][col[indicator]]  # 得分, its column
 
         address = re.search(r"示例工作簿中为 ([A-Z]+\d+)", step(9)).group(1)
         assert book.sheets[CONFIG].range(address).value == 30  # sales_achievement's weight, as step 9 says
@@ -99,7 +101,7 @@ def test_compute_and_the_cell_function_give_the_numbers_the_checklist_names(book
         report = kpi_addin.compute(book)
         after, new_total = re.search(r"变为 ([\d.]+)…，总分 ([\d.]+)", step(10)).groups()
         scores = {r[0]: r for r in book.values(layout().sheet("scores"))[2:]}
-        assert f"{value():.2f}" == after and value() == scores["E1001"][12]
+        assert f"{value():.2f}" == after and value() == scores["E1001"][col[indicator]]
         assert f"{scores['E1001'][3]:.2f}" == new_total
         grades = re.search(r"等级分布变为 ((?:[SABCD] \d+、?)+)", step(10)).group(1)
         assert "  ".join(f"{g}: {n}" for g, n in re.findall(r"([SABCD]) (\d+)", grades)) in report.message

@@ -362,7 +362,10 @@ def test_a_sheet_of_hr_named_like_a_result_is_never_replaced(sample, tmp_path, c
 
 def test_a_workbook_computed_before_the_record_owns_its_results(sample, tmp_path, capsys):
     """Workbooks computed by earlier versions have no owned_sheets record: their results (in the
-    workbook's language) are still replaced, HR's sheets still kept."""
+    workbook's language) are still replaced, HR's sheets still kept. (Such versions wrote the five
+    result sheets of RESULT_KEYS: the pay sheet came later, with the record, so it is taken out of
+    the package here, as an earlier version's book never had it.)"""
+    import re
     import zipfile
 
     from support.damaged import rewrite_zip, sheet_part
@@ -371,12 +374,12 @@ def test_a_workbook_computed_before_the_record_owns_its_results(sample, tmp_path
     assert kpi(capsys, "compute", path)[0] == 1
     part = sheet_part(path, "_kpi_meta")
     with zipfile.ZipFile(path) as zf:
-        xml = zf.read(part).decode()
-    import re
-
+        xml, book = zf.read(part).decode(), zf.read("xl/workbook.xml").decode()
     legacy = re.sub(r'<row r="(\d+)"[^>]*>(?:(?!</row>).)*owned_sheets(?:(?!</row>).)*</row>', "", xml)
     assert "owned_sheets" not in legacy and "computed_at" in legacy
-    old = rewrite_zip(path, tmp_path / "legacy.xlsx", {part: legacy.encode()})
+    without_pay = re.sub(r'<sheet name="绩效工资"[^>]*/>', "", book)
+    assert without_pay != book
+    old = rewrite_zip(path, tmp_path / "legacy.xlsx", {part: legacy.encode(), "xl/workbook.xml": without_pay.encode()})
     code, _, err = kpi(capsys, "compute", old)
     assert code == 1, err
 

@@ -175,8 +175,8 @@ def test_unknown_people_and_teams_are_named(computed: Path, tmp_path: Path, caps
 
 
 def test_a_calibrated_book_shows_adjustment_final_total_and_grade(computed: Path, tmp_path: Path) -> None:
-    """Where calibration wrote adjustment, final_total and final_grade into 得分 (issue 11), the
-    card shows them beside the computed total; the rank in the team follows the final total."""
+    """HR's adjustment on 校准, computed (issue 11: adjustment, final_total and final_grade in 得分):
+    the card shows them beside the computed total; the rank in the team follows the final total."""
     from kpi_workbook.pipeline.file_source import FileSource
     from kpi_workbook.pipeline.scorecard import build_scorecards
     from kpi_workbook.sheets.scorecard_sheet import scorecard_workbook
@@ -184,15 +184,14 @@ def test_a_calibrated_book_shows_adjustment_final_total_and_grade(computed: Path
     book = tmp_path / "calibrated.xlsx"
     shutil.copyfile(computed, book)
     wb = load_workbook(book)
-    ws = wb[layout().sheet("scores")]
-    width = ws.max_column
-    for k, (label, key) in enumerate((("调整", "adjustment"), ("最终总分", "final_total"), ("最终等级", "final_grade")), 1):
-        ws.cell(1, width + k).value, ws.cell(2, width + k).value = label, key
+    ws = wb[layout().sheet("calibration")]
+    col = {c.value: c.column for c in ws[layout().id_row] if c.value}
     for r in range(layout().first_data_row, ws.max_row + 1):
-        if ws.cell(r, 1).value == "E1008":  # 50.33 D, lifted by 20 points to 70.33 B
-            total = ws.cell(r, [c.value for c in ws[2]].index("total") + 1).value
-            ws.cell(r, width + 1).value, ws.cell(r, width + 2).value, ws.cell(r, width + 3).value = 20, total + 20, "B"
+        if ws.cell(r, col["employee_id"]).value == "E1008":  # 50.33 D, lifted by 20 points to 70.33 B
+            for fid, value in (("adjustment", 20), ("reason", "申诉成立"), ("approver", "李经理")):
+                ws.cell(r, col[fid]).value = value
     wb.save(book)
+    compute_file(book)
     with FileSource(book) as source:
         cards = build_scorecards(source, book.name, team=TEAM)
     card = next(c for c in cards.cards if c.employee_id == "E1008")

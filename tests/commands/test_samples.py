@@ -47,18 +47,20 @@ def test_regenerating_gives_identical_files(generator, tmp_path):
 
 
 def test_files_are_utf8_sig_with_canonical_columns():
-    ids = [f.id for f in default_scheme().inputs]
+    ids = [f.id for f in default_scheme().inputs if f.owner != "calibration"]  # the pay base is on the roster
     for name in ["metrics_2026Q3.csv", "metrics_2026Q4.csv"]:
         assert (SAMPLES / name).read_bytes().startswith(b"\xef\xbb\xbf")
         df = read(name)
         assert list(df.columns) == ids
         assert df.employee_id.is_unique and len(df) >= 50
     roster = read("roster.csv")
-    assert list(roster.columns) == ["employee_id", "name", "team", "category", "product_type", "shops"]
+    assert list(roster.columns) == ["employee_id", "name", "team", "category", "product_type", "shops", "pay_base"]
     assert set(roster.category) == {"apparel", "3c", "other"}
     assert set(roster.product_type) == {"fmcg", "durable"}
+    assert roster.pay_base.between(4000, 12000).all() and (roster.pay_base % 500 == 0).all()
     q4 = read("metrics_2026Q4.csv")
-    pd.testing.assert_frame_equal(roster, q4[roster.columns.tolist()])
+    who = roster.drop(columns="pay_base")
+    pd.testing.assert_frame_equal(who, q4[who.columns.tolist()])
 
 
 def test_q4_carries_over_q3():

@@ -17,7 +17,7 @@ def test_value_axes_show_whole_numbers(tmp_path):
     compute_file(path)
     with zipfile.ZipFile(path) as z:
         charts = [z.read(n).decode("utf-8") for n in z.namelist() if re.match(r"xl/charts/chart\d+\.xml$", n)]
-    assert len(charts) == 2  # 汇总: the grade distribution and the team means
+    assert len(charts) == 3  # 汇总: the grade distribution, the team means and the calibration limits
     for xml in charts:
         value_axis = re.search(r"<(?:c:)?valAx>.*?</(?:c:)?valAx>", xml, re.S).group(0)
         assert re.search(r'<(?:c:)?numFmt formatCode="0" sourceLinked="0"\s*/>', value_axis), value_axis[:400]

@@ -234,16 +234,19 @@ def test_a_book_of_the_older_layout_reads_to_the_same_scheme():
     grid = grid_of(ws)
     assert any(row[0] == "#checks" for row in grid)
     scheme, problems = read_config(grid, SHEET)
-    # the default of that day: without the roster column 店铺 (shops, issue 10), which that book never had
+    # the default of that day: without the roster column 店铺 (shops, issue 10) and the pay base input,
+    # which that book never had; its calibration and pay are off (no such tables; issue 11)
     then = default_scheme_data()
-    then["inputs"] = [i for i in then["inputs"] if i["id"] != "shops"]
-    # nor the optional sections of issue 12 (report, period weights, rollup flags): switched off
+    then["inputs"] = [i for i in then["inputs"] if i["id"] not in ("shops", "pay_base")]
+    # nor the optional sections of issues 11 and 12 (calibration, pay; report, period weights,
+    # rollup flags): switched off
     from kpi_engine.model import OPTIONAL_SECTIONS
 
-    then = {k: v for k, v in then.items() if k not in OPTIONAL_SECTIONS}
+    then = {k: v for k, v in then.items() if k not in (*OPTIONAL_SECTIONS, "calibration", "pay")}
     assert problems == [] and scheme.fingerprint() == scheme_from_dict(then).fingerprint()
     assert scheme.setting("appeal_days") is None and not scheme.rollup_flags
     assert scheme.sources == default_scheme().sources  # no export columns table: the shipped lines
+    assert scheme.calibration is None and scheme.pay is None
     # HR edits it the old way, by name now: 推广费占比's rule row keyed by its name, its target 12%
     top = next(r for r, row in enumerate(grid) if row[0] == "#checks")
     ids = grid[top + 2]

@@ -189,14 +189,14 @@ def test_excels_workbook_parts_survive(base, tmp_path_factory):
                   '<xcalcf:feature name="microsoft.com:LET_WF"/>'):
         assert piece in book, piece
     sheets = re.findall(r"<sheet [^>]*>", book)
-    assert len(sheets) == 15 and not [s for s in sheets if "xmlns" in s]  # 店铺归属 and 导入记录 included
+    assert len(sheets) == 17 and not [s for s in sheets if "xmlns" in s]  # 店铺归属, 导入记录, 校准, 绩效工资 included
 
 
 def test_prefixed_workbook_stays_prefixed(base, tmp_path_factory):
     made = produce("openxml_sdk_prefixed", base, tmp_path_factory)
     book = text(made.out, "xl/workbook.xml")
     assert "<sheet " not in book and "<definedName " not in book
-    assert len(re.findall(r"<x:sheet ", book)) == 15
+    assert len(re.findall(r"<x:sheet ", book)) == 17
     assert "<font>" not in text(made.out, "xl/styles.xml")
 
 

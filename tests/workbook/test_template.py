@@ -34,8 +34,8 @@ def grid_of(ws) -> list[list]:
 
 def expected_names(lang: str) -> list[str]:
     lay = layout()
-    return [lay.sheet("help", lang), *(s.name(lang) for s in lay.inputs), lay.sheet("shops", lang), lay.sheet("config", lang),
-            "_kpi_meta"]
+    return [lay.sheet("help", lang), *(s.name(lang) for s in lay.inputs), lay.sheet("shops", lang),
+            lay.sheet("calibration", lang), lay.sheet("config", lang), "_kpi_meta"]
 
 
 @pytest.fixture(scope="module")
@@ -72,8 +72,11 @@ def test_every_input_has_exactly_one_place(wb):
     for ws in sheets:
         assert id_row(ws)[: len(roster)] == roster
     own = [i for ws in sheets for i in id_row(ws)[len(roster):]]
-    assert sorted(own) == sorted(f.id for f in scheme.inputs if f.owner != "roster")
+    assert sorted(own) == sorted(f.id for f in scheme.inputs if f.owner not in ("roster", "calibration"))
     assert len(own) == len(set(own))
+    # the pay base is HR's: on the 校准 sheet, beside who the row is about, not on the data owners' sheets
+    assert id_row(wb[layout().sheet("calibration", "zh")]) == ["employee_id", "name", "team", "pay_base", "adjustment",
+                                                                 "final_grade", "reason", "approver"]
 
 
 def test_an_input_with_an_unknown_owner_goes_to_the_first_sheet():
@@ -137,7 +140,7 @@ def test_help_sheet_is_generated_from_the_scheme(wb):
         assert sheet.source_zh in text
     # points in the rules are the points the total loses: UV增长率's 3 per step × 20/45 (流量与转化 scaled)
     assert "低于目标每 5 个百分点扣 1.33 分" in text and "低于目标每 2 个百分点扣 3 分" in text
-    assert "2026-Q4" in text and "得分/扣分明细/改进指南/汇总/校验" in text
+    assert "2026-Q4" in text and "得分/扣分明细/改进指南/汇总/绩效工资/校验" in text
     weights = [row[3] for row in wb["说明"].iter_rows(values_only=True) if row[2] == "访问深度PV/UV"]
     assert weights == [pytest.approx(scheme.effective_weight["pv_per_uv"], abs=1e-4)]
 
