@@ -101,17 +101,37 @@ def score(
     as a whole is unusable, and :class:`kpi_engine.PeriodError` for a bad period.
     """
     scheme = scheme or _default()
-    plan = plan_for(scheme)
-    per = parse_period(period)
-    lang = lang_of(lang)
-    ci = clean(inputs, scheme, lang)
-    gaps = Gaps(ci, scheme, lang, plan)
+    plan, per, lang = plan_for(scheme), parse_period(period), lang_of(lang)
+    with _collector_paused():
+        ci, evaluated, gaps = _scored(inputs, plan, per, lang)
+        with np.errstate(all="ignore"):
+            return _result(plan, per, lang, ci, evaluated, gaps)
+
+
+def problem_rows(
+    inputs: pd.DataFrame,
+    scheme: Scheme | None = None,
+    period: str | Period | None = DEFAULT_PERIOD,
+    lang: str = "zh",
+) -> list[dict[str, Any]]:
+    """The rows of ``score(inputs, scheme, period, lang).problems`` (same order, same texts), as
+    dicts, without building the result's frames: what a cell function answers for a row it cannot
+    total (:func:`kpi_engine.one_row.row_problems`)."""
+    scheme = scheme or _default()
+    _, _, gaps = _scored(inputs, plan_for(scheme), parse_period(period), lang_of(lang))
+    return gaps.rows
+
+
+def _scored(inputs: pd.DataFrame, plan: Plan, per: Period, lang: str) -> tuple[CleanInput, _Evaluated, Gaps]:
+    """The clean input, every indicator and flag evaluated, and every problem row noted."""
+    ci = clean(inputs, plan.scheme, lang)
+    gaps = Gaps(ci, plan.scheme, lang, plan)
     # a vast but finite metric (a denominator typed as 1E-300) may overflow to ±inf in the rules'
     # arithmetic; rules floor or reject it, so numpy's warnings are noise for the user
-    with np.errstate(all="ignore"), _collector_paused():
+    with np.errstate(all="ignore"):
         evaluated = _evaluate(plan, ci, per, gaps)
         gaps.absent_columns()
-        return _result(plan, per, lang, ci, evaluated, gaps)
+    return ci, evaluated, gaps
 
 
 BLOCK_ROWS = 16_000  # rows scored at a time: each temporary column (125 KB) stays in the processor's cache
