@@ -15,7 +15,7 @@ CONSTRAINTS := .ci/constraints-oldest.txt
 PY_OLDEST ?= $(shell for p in python3.10 $${PYENV_ROOT:-$$HOME/.pyenv}/versions/3.10*/bin/python3.10; do \
 	$$p -c 'import sys; assert sys.version_info[:2] == (3, 10); print(sys.executable)' 2>/dev/null && break; done)
 
-.PHONY: test test-lxml test-oldest test-matrix demo bench lint clean
+.PHONY: test test-lxml test-oldest test-matrix demo bench release lint clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
@@ -59,8 +59,14 @@ demo: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python benchmarks/run.py
 
+# the folder a Windows HR person receives: the wheel, the double-click installer and its guide
+release: $(STAMP)
+	rm -rf dist/kpi-setup
+	$(BIN)/python -m pip wheel -q --no-deps -w dist/kpi-setup .
+	cp setup/kpi-setup.bat setup/kpi-setup.ps1 docs/install-windows.md dist/kpi-setup/
+
 lint: $(STAMP)
 	$(BIN)/ruff check .
 
 clean:
-	rm -rf $(VENV) $(LXML_VENV) $(OLDEST_VENV) demo_output .pytest_cache
+	rm -rf $(VENV) $(LXML_VENV) $(OLDEST_VENV) demo_output .pytest_cache dist

@@ -27,10 +27,13 @@ from kpi_engine.i18n import both, tr
 from kpi_engine.numbers import is_blank
 from kpi_workbook.pipeline.help_text import ONE_LINE
 from kpi_workbook.pipeline.layout import RESULT_KEYS, layout
+from kpi_workbook.pipeline.print_setup import A4, MARGINS
 from kpi_workbook.pipeline.results import plain
 
 XL_SHEET_VERY_HIDDEN = 2  # Excel's xlSheetVeryHidden
-CHART_TYPES = {"bar": "bar_clustered", "column": "column_clustered"}
+XL_PORTRAIT, XL_LANDSCAPE = 1, 2  # Excel's xlPortrait, xlLandscape
+MARGIN_NAMES = ("LeftMargin", "RightMargin", "TopMargin", "BottomMargin", "HeaderMargin", "FooterMargin")
+CHART_TYPES = {"bar": "bar_clustered", "column": "column_clustered", "line": "line_markers"}
 CHART_SIZE = (420.0, 240.0)  # points
 
 
@@ -231,6 +234,7 @@ def write_block(book: Any, block: Any, protect: bool = True) -> Any:
             sheet.range((1, 1), (n_rows, n_cols)).rows.autofit()
         for spec in getattr(block, "charts", []) or []:
             _add_chart(sheet, spec)
+    page_setup(sheet, getattr(block, "print_setup", None))
     _set_state(sheet, getattr(block, "state", "visible"))
     if protect:
         _protect(sheet)
@@ -329,6 +333,49 @@ def _add_chart(sheet: Any, spec: Any) -> None:
     chart.set_source_data(source, plot_by="columns")
     chart.set_x_axis_values(rng(spec.categories))
     chart.title = spec.title
+
+
+def page_setup(sheet: Any, setup: Any) -> bool:
+    """The block's print setup (:class:`kpi_workbook.pipeline.print_setup.PrintSetup`) through
+    Excel's ``PageSetup`` (Windows). Printer communication is paused meanwhile: each property
+    otherwise asks the printer driver. Returns False where Excel offers no PageSetup (macOS, through
+    appscript): the sheet then prints as Excel likes, which is never a reason to fail a run."""
+    if setup is None:
+        return False
+    app = _app_api(sheet)
+    try:
+        if app is not None:
+            app.PrintCommunication = False
+        ps = sheet.api.PageSetup
+        ps.PaperSize = A4
+        ps.Orientation = XL_LANDSCAPE if setup.landscape else XL_PORTRAIT
+        ps.Zoom = False  # FitToPages… apply only without a zoom
+        ps.FitToPagesWide = setup.fit_width or False
+        ps.FitToPagesTall = setup.fit_height or False
+        ps.PrintTitleRows = setup.title_ref
+        ps.CenterHeader = setup.header
+        ps.CenterFooter = setup.footer
+        ps.CenterHorizontally = setup.centered
+        if setup.first_page:
+            ps.FirstPageNumber = setup.first_page
+        for name, inches in zip(MARGIN_NAMES, MARGINS):
+            setattr(ps, name, inches * 72)  # points
+        return True
+    except Exception:
+        return False
+    finally:
+        if app is not None:
+            try:
+                app.PrintCommunication = True
+            except Exception:
+                pass
+
+
+def _app_api(sheet: Any) -> Any:
+    try:
+        return sheet.book.app.api
+    except Exception:
+        return None
 
 
 def _set_state(sheet: Any, state: str) -> None:

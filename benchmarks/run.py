@@ -21,6 +21,10 @@ Rows (medians of several runs; ratios rather than absolute claims, the machine i
                days = 920,000 rows in three monthly 京东商智-shaped CSV files, one of them GBK)
                into a new 10,000-person workbook vs pandas alone reading the same files
                (read_csv). Fresh subprocesses, wall time and peak RSS.
+7. report      ``kpi report`` on a computed 1,000-employee workbook: every scorecard as PDF through
+               LibreOffice headless (one run for all teams) — seconds and pages per second.
+8. rollup      ``kpi rollup`` of four computed 10,000-employee quarters (2026-Q1…Q4, each built,
+               filled and computed like the compute row's book; cached) to .xlsx and CSV.
 
 Generated inputs (100,000 rows, the 10,000 workbook) are cached under $KPI_BENCH_CACHE
 (default /tmp/kpi_bench_cache), keyed by a hash of the code that makes them.
@@ -51,6 +55,8 @@ N_ENGINE, N_REF = 100_000, 2_000
 N_BOOK, N_SMALL = 10_000, 100
 N_UDF_ROWS = 500
 N_FILL_DAYS = 92  # 2026-Q4
+
+N_REPORT, QUARTERS = 1_000, ("2026-Q1", "2026-Q2", "2026-Q3", "2026-Q4")
 ROSTER_COLS = ["employee_id", "name", "team", "category", "product_type"]
 # code whose changes invalidate the cached inputs
 FIXTURE_SOURCES = ["tests/support/reference.py", "kpi_workbook/sheets/book.py", "kpi_workbook/sheets/input_sheets.py",
@@ -114,13 +120,13 @@ def generated_rows(n: int, seed: int):
     return df
 
 
-def filled_workbook(n: int) -> Path:
+def filled_workbook(n: int, period: str = PERIOD) -> Path:
     """A ``kpi new`` + ``kpi fill`` workbook of n generated employees (cached)."""
     from kpi_workbook.commands.fill import fill_workbook
     from kpi_workbook.sheets.book import write_new
 
-    folder = CACHE / f"book_{n}_{_key('book', n)}"
-    book = folder / f"kpi_{PERIOD}.xlsx"
+    folder = CACHE / (f"book_{n}_{_key('book', n)}" if period == PERIOD else f"book_{n}_{period}_{_key('book', n, period)}")
+    book = folder / f"kpi_{period}.xlsx"
     if book.exists():
         return book
     say(f"building the filled {n:,}-employee workbook (cached afterwards)")
@@ -129,7 +135,7 @@ def filled_workbook(n: int) -> Path:
     df.to_csv(folder / "data.csv", index=False)
     df[ROSTER_COLS].to_csv(folder / "roster.csv", index=False)
     tmp = folder / "building.xlsx"
-    write_new(tmp, PERIOD, roster=df[ROSTER_COLS], lang="zh")
+    write_new(tmp, period, roster=df[ROSTER_COLS], lang="zh")
     fill_workbook(tmp, folder / "data.csv")
     os.replace(tmp, book)
     return book
@@ -209,6 +215,16 @@ def run_child_task(task: str, args: list[str]) -> None:
         from kpi_workbook.sheets.book import write_new
 
         write_new(args[1], PERIOD, roster=read_roster(args[0]), lang="zh")
+    elif task == "report":  # kpi report BOOK -o DIR (PDF through LibreOffice)
+        from kpi_workbook.commands.report import report_file
+
+        filed = report_file(args[0], args[1], force=True)
+        extra["people"], extra["pdf"] = filed.people, filed.fmt == "pdf"
+    elif task == "rollup":  # kpi rollup BOOK… -o YEAR.xlsx --csv YEAR.csv
+        from kpi_workbook.commands.rollup import rollup_files
+
+        outcome = rollup_files(args[2:], args[0], csv_path=args[1], force=True)
+        extra["people"] = len(outcome.result.annual)
     elif task == "next":  # kpi next-period
         from kpi_workbook.commands.files import next_period_file
 
@@ -232,6 +248,22 @@ def run_child_task(task: str, args: list[str]) -> None:
         raise SystemExit(f"unknown task {task}")
     seconds = time.perf_counter() - t0
     print(json.dumps({"task": task, "seconds": seconds, "peak_mb": peak_rss_mb(), **extra}))
+
+
+def _pdf_pages(path: Path) -> int:
+    from pypdf import PdfReader
+
+    return len(PdfReader(str(path)).pages)
+
+
+def computed_workbook(n: int, period: str = PERIOD) -> Path:
+    """The filled workbook of n employees for ``period``, computed (cached beside it)."""
+    book = filled_workbook(n, period)
+    computed = book.parent / f"computed_{period}.xlsx"
+    if not computed.exists():
+        say(f"computing the {n:,}-employee {period} workbook (cached afterwards)")
+        child("compute", str(book), str(computed))
+    return computed
 
 
 def peak_rss_mb() -> float:
@@ -458,6 +490,34 @@ def bench_fill(reps: int) -> list[dict[str, Any]]:
 
 # ------------------------------------------------------------------ report
 
+def bench_report(reps: int) -> list[dict[str, Any]]:
+    from kpi_workbook.commands.pdf_export import find_soffice
+
+    if not find_soffice():
+        say("report: LibreOffice not found, row skipped")
+        return []
+    book = computed_workbook(N_REPORT)
+    say(f"kpi report: {N_REPORT:,} scorecards as PDF ×{reps}")
+    cards = CACHE / "work" / "cards"
+    r = repeated_children([("report", [str(book), str(cards)])], reps)["report"]
+    pages = sum(_pdf_pages(p) for p in cards.glob("*.pdf")) // 2  # each page twice: a person's file and the team's
+    return [{"row": "7 report", "what": f"kpi report, {N_REPORT:,} people (PDF, LibreOffice)",
+             "value": f"{r['seconds']:.1f} s", "versus": f"{pages / r['seconds']:.1f} pages/s; peak RSS {r['peak_mb']:.0f} MB",
+             "ratio": None, "ratio_text": "", "target": "(seconds, pages/s)", "met": None}]
+
+
+def bench_rollup(reps: int) -> list[dict[str, Any]]:
+    books = [computed_workbook(N_BOOK, q) for q in QUARTERS]
+    work = CACHE / "work"
+    work.mkdir(parents=True, exist_ok=True)
+    say(f"kpi rollup of four {N_BOOK:,}-employee quarters ×{reps}")
+    r = repeated_children([("rollup", [str(work / "year.xlsx"), str(work / "year.csv"), *map(str, books)])], reps)
+    r = r["rollup"]
+    return [{"row": "8 rollup", "what": f"kpi rollup, 4 quarters × {N_BOOK:,} people (.xlsx + CSV)",
+             "value": f"{r['seconds']:.2f} s", "versus": f"peak RSS {r['peak_mb']:.0f} MB",
+             "ratio": None, "ratio_text": "", "target": "(seconds)", "met": None}]
+
+
 def table_text(rows: list[dict[str, Any]]) -> str:
     head = ["#", "measure", "value", "compared with", "ratio", "target", "status"]
     lines = [[r["row"], r["what"], r["value"], r["versus"], r["ratio_text"], r["target"],
@@ -472,7 +532,7 @@ def table_text(rows: list[dict[str, Any]]) -> str:
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--quick", action="store_true", help="fewer repeats")
-    p.add_argument("--only", default="engine,compute,template,roundtrips,udf,fill")
+    p.add_argument("--only", default="engine,compute,template,roundtrips,udf,fill,report,rollup")
     p.add_argument("--json", help="also write the rows as JSON here")
     p.add_argument("--child", nargs="+", help=argparse.SUPPRESS)
     args = p.parse_args(argv)
@@ -496,6 +556,10 @@ def main(argv: list[str] | None = None) -> int:
         rows += bench_udf(fast)
     if "fill" in only:
         rows += bench_fill(max(slow - 1, 1))
+    if "report" in only:
+        rows += bench_report(1)
+    if "rollup" in only:
+        rows += bench_rollup(max(slow - 2, 1))
     elapsed = time.perf_counter() - started
     print(f"KPI benchmarks {dt.date.today().isoformat()} — {platform.python_implementation()} "
           f"{platform.python_version()}, {os.cpu_count()} CPUs, {platform.machine()}; medians "

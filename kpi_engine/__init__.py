@@ -12,6 +12,9 @@ What it offers:
   file), :func:`scheme_from_dict` (any dict, e.g. the workbook's configuration sheet); each
   checks the scheme and gives a :class:`Scheme`, or raises a :class:`SchemeError` listing every
   problem, located.
+- The year from its periods: :func:`annual` (per person, the periods' final totals weighted into
+  an annual total and grade, trend and flags across periods), :func:`conditions` (a flag's
+  condition over one period's inputs), :func:`period_clashes`, :func:`period_weight`.
 - Periods: :func:`parse_period` ("2026-11", "2026-Q4", "2026-H2", "2026") gives a
   :class:`Period`; :data:`DEFAULT_PERIOD` is the period when none is given.
 - The product's vocabularies: :func:`lang_of` (which language a user reads, "zh" unless English
@@ -31,8 +34,9 @@ from .inputs import InputError, normalize_id
 from .model import Scheme, SchemeIssue
 from .numbers import parse_number
 from .periods import DEFAULT_PERIOD, Period, PeriodError, parse_period
+from .rollup import RollupError, annual, period_clashes, period_weight
 from .scheme import SchemeError, default_scheme, load_scheme, scheme_from_dict
-from .scoring import ScoreResult, score
+from .scoring import ScoreResult, conditions, grades_of, score
 
 __version__ = "0.1.0"
 
@@ -43,6 +47,7 @@ __all__ = [
     "KpiError",
     "Period",
     "PeriodError",
+    "RollupError",
     "Scheme",
     "SchemeError",
     "SchemeIssue",
@@ -55,5 +60,10 @@ __all__ = [
     "parse_period",
     "scheme_from_dict",
     "score",
+    "annual",
+    "conditions",
+    "grades_of",
+    "period_clashes",
+    "period_weight",
     "__version__",
 ]

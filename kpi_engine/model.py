@@ -173,6 +173,29 @@ class Flag(Named):
 
 
 @dataclass(frozen=True)
+class RollupFlag(Named):
+    """A flag of the year's view (``kpi rollup``): ``when`` (a condition over one period's inputs,
+    as a flag's) holds in ``periods`` consecutive periods."""
+
+    id: str
+    name_zh: str
+    name_en: str
+    when: str
+    periods: int = 2
+
+
+# The settings of the section ``report`` (scorecards and the year's view) and their defaults;
+# a setting left out means its default (None: switched off).
+REPORT_SETTINGS: Mapping[str, float | None] = {
+    "appeal_days": None,  # days after the period's end to appeal; none: no deadline on the scorecards
+    "trend_change": 2.0,  # points between the first and the last period that make a trend rising/falling
+}
+# What a key of ``period_weights`` may be: Q1–Q4, H1–H2 or a month 01–12 (no year: the scheme is reused)
+PERIOD_KEY = r"^(Q[1-4]|H[12]|0[1-9]|1[0-2])$"
+MISSING_PERIODS = "missing_periods"  # the flag of a person scored on fewer periods of the year (reserved id)
+
+
+@dataclass(frozen=True)
 class Source:
     """One column of a platform's export: the header names it arrives under, the export field it
     is (shared by the platforms: ``visitors``, ``sales`` …), the input it fills ("" for none: a
@@ -209,6 +232,10 @@ class Scheme:
     effective_weight: Mapping[str, float] = field(default_factory=dict)
     warnings: tuple[SchemeIssue, ...] = ()
     sources: tuple[Source, ...] = ()  # export columns (kpi fill); absent in a scheme: the shipped ones
+    # optional sections (a scheme without them is as before): scorecards and the year's view
+    report: Mapping[str, float] = field(default_factory=dict)
+    period_weights: Mapping[str, float] = field(default_factory=dict)
+    rollup_flags: tuple[RollupFlag, ...] = ()
 
     # -- lookups -----------------------------------------------------------
     def input(self, field_id: str) -> InputField:
@@ -234,11 +261,18 @@ class Scheme:
         f = self._inputs_by_id.get(field_id)
         return f.name(lang) if f else field_id
 
+    def setting(self, key: str) -> float | None:
+        """A setting of the section ``report`` (see :data:`REPORT_SETTINGS`): its value, else its default."""
+        return self.report.get(key, REPORT_SETTINGS[key])
+
     def to_dict(self) -> dict[str, Any]:
         """A plain dict that :func:`scheme_from_dict` reads back to an equal scheme."""
         data = asdict(self)
         data.pop("effective_weight")
         data.pop("warnings")
+        for key in OPTIONAL_SECTIONS:  # an optional section left out: the fingerprint is as before it existed
+            if not data[key]:
+                data.pop(key)
         data["grades"] = [{"grade": g, "min": m} for g, m in self.grades]
         for ind in data["indicators"]:
             if ind["gate"] is None:
@@ -254,6 +288,9 @@ class Scheme:
     def _fingerprint(self) -> str:
         blob = json.dumps(self.to_dict(), sort_keys=True, ensure_ascii=False)
         return hashlib.sha256(blob.encode("utf-8")).hexdigest()[:16]
+
+
+OPTIONAL_SECTIONS = ("report", "period_weights", "rollup_flags")
 
 
 def _jsonable(obj: Any) -> Any:

@@ -45,10 +45,25 @@ class Period:
     def __str__(self) -> str:
         return self.label
 
+    @property
+    def first_month(self) -> int:
+        """The calendar month (1-12) the period starts in."""
+        return 1 if self.kind == "year" else (self.index - 1) * self.months + 1
+
+    @property
+    def end(self) -> dt.date:
+        """The period's last day."""
+        last = self.first_month + self.months - 1
+        return dt.date(self.year + last // 12, last % 12 + 1, 1) - dt.timedelta(days=1)
+
+    @property
+    def key(self) -> str:
+        """The period without its year, as the scheme's period tables name it: Q4, H2, 11 (a year: "")."""
+        return self.label[5:]
+
     def quarters_covered(self) -> tuple[int, ...]:
         """The calendar quarters (1-4) this period lies in."""
-        first = (self.index - 1) * self.months + 1 if self.kind != "year" else 1
-        months = range(first, first + self.months)
+        months = range(self.first_month, self.first_month + self.months)
         return tuple(sorted({(m - 1) // 3 + 1 for m in months}))
 
     @property

@@ -69,10 +69,11 @@ def deduction_texts(ind: Indicator, outcome: Outcome, rows: np.ndarray, lang: An
 
 
 def indicator_reasons(ind: Indicator, outcome: Outcome, rows: np.ndarray, lang: Any, scheme: Scheme,
-                      found: list[tuple[np.ndarray, list[str]]] | None = None) -> list[str]:
+                      found: list[tuple[np.ndarray, list[str]]] | None = None, *, with_score: bool = True) -> list[str]:
     """One line per row of ``rows`` that explains the indicator's score there: "incomplete" where
-    it has none, else every deduction's reason and the score, else the rule's explanation.
-    ``found``: :func:`deduction_texts` over rows that include these, when the caller has them."""
+    it has none, else every deduction's reason and the score (the reasons alone without
+    ``with_score``), else the rule's explanation. ``found``: :func:`deduction_texts` over rows that
+    include these, when the caller has them."""
     lang = lang_of(lang)
     rows = np.asarray(rows, dtype=np.intp)
     if found is None:
@@ -86,7 +87,9 @@ def indicator_reasons(ind: Indicator, outcome: Outcome, rows: np.ndarray, lang: 
     note = scaled_note(ind, scheme, lang)
     if incomplete.any():
         out[incomplete] = tr("reason.incomplete", lang)
-    if deducted.any():
+    if deducted.any() and not with_score:  # a scorecard: the reasons alone, its score is beside them
+        out[deducted] = joined[deducted]
+    elif deducted.any():
         score = score_texts(scores[deducted], lang)
         over = tr("reason.over_weight", lang)
         score = [s + over if v < 0 else s for s, v in zip(score, scores[deducted].tolist())]

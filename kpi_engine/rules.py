@@ -19,6 +19,7 @@ in the engine changes (scheme checking, scoring, reasons and the help sheet all 
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
@@ -156,6 +157,12 @@ class Rule:
         By default the indicator's name and score."""
         return fill(template("reason.plain", lang), name=ind.name(lang), score=score_texts(outcome.score[rows], lang))
 
+    def measures(self, ind: Indicator, outcome: Outcome, rows: np.ndarray, lang: str,
+                 scheme: Scheme) -> tuple[list[str], list[str]]:
+        """(actual, target) for each of ``rows``, as a scorecard shows them: the metric in the
+        indicator's unit, and what it is measured against ("" when the rule has none)."""
+        return column_texts(lambda m: fmt(m, ind.unit), outcome.metric[rows]), [""] * len(rows)
+
     # -- helpers for parameter checks -------------------------------------------------------
     @staticmethod
     def _need_metric(ind: Indicator) -> None:
@@ -258,6 +265,26 @@ class Bands(Rule):
                                value=[v for v, u in zip(values, under.tolist()) if not u])
         return out.tolist()
 
+    def measures(self, ind, outcome, rows, lang, scheme):
+        unit, full = ind.unit or "%", self.full_score_at(ind)
+        target = "" if full is None else tr("report.at_least", lang, value=fmt(full, unit, exact=True))
+        return column_texts(lambda m: fmt(m, unit), outcome.metric[rows]), [target] * len(rows)
+
+    @staticmethod
+    def full_score_at(ind: Indicator) -> float | None:
+        """The lowest metric that scores 100 (None when no band does): a score band of 100 or more
+        from its minimum, a factor band from 100 / factor within the band."""
+        cap = float(ind.params.get("cap", math.inf))
+        found, upper = [], math.inf
+        for band in ind.params["bands"]:  # highest first
+            low = float(band["min"])
+            if "score" in band and float(band["score"]) >= 100:
+                found.append(low)
+            elif "factor" in band and float(band["factor"]) > 0 and max(low, 100 / float(band["factor"])) < upper:
+                found.append(max(low, 100 / float(band["factor"])))
+            upper = low
+        return min(found) if found and cap >= 100 else None
+
 
 @register
 class Ratio(Rule):
@@ -300,6 +327,12 @@ class Ratio(Rule):
                     target=column_texts(lambda t: fmt(t, unit, exact=True), outcome.data["target"][rows]),
                     score=score_texts(outcome.score[rows], lang))
 
+    def measures(self, ind, outcome, rows, lang, scheme):
+        unit = ind.unit or "x"
+        target = np.broadcast_to(outcome.data["target"], outcome.metric.shape)[rows]
+        return (column_texts(lambda m: fmt(m, unit), outcome.metric[rows]),
+                column_texts(lambda t: tr("report.at_least", lang, value=fmt(t, unit, exact=True)), target))
+
 
 @register
 class PerItem(Rule):
@@ -341,6 +374,10 @@ class PerItem(Rule):
             short = tr("reason.per_item_expected", lang, count=num(expected))
             lines = [line + short if below else line for line, below in zip(lines, (counts < expected).tolist())]
         return lines
+
+    def measures(self, ind, outcome, rows, lang, scheme):
+        expected = outcome.data.get("expected", math.ceil(float(ind.weight) / float(ind.params["each"])))
+        return (column_texts(num, outcome.metric[rows]), [tr("report.at_least", lang, value=num(expected))] * len(rows))
 
 
 @register
@@ -406,6 +443,20 @@ class Deduct(Rule):
                     gap=fill(gap_words, gap=column_texts(lambda x: f"{x:.1f}", part.data["gap"][rows])),
                     lost=column_texts(num, part.lost[rows]))
 
+    def measures(self, ind, outcome, rows, lang, scheme):
+        actual, target = [], []
+        for part in outcome.parts:
+            if part.source is not self:
+                continue  # the gate's part: its condition is not what the indicator is measured against
+            c = part.data["spec"]
+            values = column_texts(lambda x, u=c.unit: fmt(x, u), part.data["value"][rows])
+            bound = "report.at_least" if c.direction == "below" else "report.at_most"
+            targets = column_texts(lambda x, u=c.unit, b=bound: tr(b, lang, value=fmt(x, u, exact=True)),
+                                   np.broadcast_to(part.data["target"], part.amount.shape)[rows])
+            actual.append((_label(c, ind, lang), values))
+            target.append((_label(c, ind, lang), targets))
+        return _labelled(actual, lang), _labelled(target, lang)
+
 
 @register
 class Overdue(Rule):
@@ -441,6 +492,9 @@ class Overdue(Rule):
                              for k in ("count", "full", "rest"))
         return fill(template("reason.overdue", lang), batch=num(p["batch"]), batch_points=num(p["batch_points"] * f),
                     each=num(p["each"] * f), count=count, full=full, rest=rest, lost=column_texts(num, part.lost[rows]))
+
+    def measures(self, ind, outcome, rows, lang, scheme):
+        return column_texts(num, outcome.metric[rows]), [tr("report.at_most", lang, value="0")] * len(rows)
 
 
 @register
@@ -482,6 +536,21 @@ class WeightedCount(Rule):
                     each=num(part.data["each"] * weight_factor(ind, scheme)),
                     count=list(map(str, np.asarray(part.data["count"])[rows].astype(int).tolist())),
                     lost=column_texts(num, part.lost[rows]))
+
+    def measures(self, ind, outcome, rows, lang, scheme):
+        """The counts that are not 0, each with its column's name ("0" when none is)."""
+        counts = [(scheme.field_name(p.data["column"], lang), np.asarray(p.data["count"], dtype=float)[rows])
+                  for p in outcome.parts if p.source is self]
+        sep = tr("report.measure_separator", lang)
+        actual = []
+        for k in range(len(rows)):
+            values = [(name, c[k]) for name, c in counts]
+            if any(np.isnan(v) for _, v in values):
+                actual.append(fmt(math.nan, ""))
+            else:
+                shown = [tr("report.measure", lang, label=name, value=num(v)) for name, v in values if v]
+                actual.append(sep.join(shown) or "0")
+        return actual, [tr("report.at_most", lang, value="0")] * len(rows)
 
 
 class GateRule:
@@ -530,6 +599,15 @@ class GateRule:
 
 
 GATE = GateRule()
+
+
+def _labelled(columns: list[tuple[str, list[str]]], lang: str) -> list[str]:
+    """One text per row from the texts of several parts: alone as it is, several each behind its label."""
+    if len(columns) == 1:
+        return columns[0][1]
+    sep = tr("report.measure_separator", lang)
+    return [sep.join(tr("report.measure", lang, label=label, value=texts[k]) for label, texts in columns)
+            for k in range(len(columns[0][1]))] if columns else []
 
 
 def describe(ind: Indicator, scheme: Scheme, lang: Any = "zh") -> str:

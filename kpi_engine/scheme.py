@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import ast
 import math
+import re
 import sys
 from collections.abc import Mapping
 from importlib import resources
@@ -21,10 +22,13 @@ from typing import Any
 
 from . import expr
 from .errors import KpiError
-from .i18n import PerLang, quoted
+from .i18n import PerLang, both, quoted
 from .model import (
     INPUT_KINDS,
     MAX_WEIGHT,
+    MISSING_PERIODS,
+    PERIOD_KEY,
+    REPORT_SETTINGS,
     SOURCE_USES,
     Check,
     Constraint,
@@ -33,6 +37,7 @@ from .model import (
     Group,
     Indicator,
     InputField,
+    RollupFlag,
     Scheme,
     SchemeIssue,
     Source,
@@ -104,7 +109,13 @@ def scheme_from_dict(data: Mapping[str, Any]) -> Scheme:
     source_data = data if "sources" in data else default_scheme_data()
     sources = tuple(s for s in (_build(Source, d, "sources", issues, _source_fix)
                                 for d in _entries(source_data, "sources", issues)) if s)
-    scheme = Scheme(meta, inputs, constraints, groups, indicators, lookups, grades, flags, seasonal, sources=sources)
+    optional = {  # the optional sections: scorecards and the year's view
+        "report": _numbers(data.get("report") or {}, "report", issues),
+        "period_weights": _numbers(data.get("period_weights") or {}, "period_weights", issues, positive=True),
+        "rollup_flags": tuple(f for f in (_build(RollupFlag, d, "rollup_flags", issues)
+                                          for d in _entries(data, "rollup_flags", issues)) if f),
+    }
+    scheme = Scheme(meta, inputs, constraints, groups, indicators, lookups, grades, flags, seasonal, sources=sources, **optional)
     _validate(scheme, issues)
     errors = [i for i in issues if i.severity == "error"]
     if errors:
@@ -113,7 +124,7 @@ def scheme_from_dict(data: Mapping[str, Any]) -> Scheme:
     return Scheme(
         meta, inputs, constraints, groups, indicators, lookups, grades, flags, seasonal,
         effective_weight=weights, warnings=tuple(warnings + [i for i in issues if i.severity != "error"]),
-        sources=sources,
+        sources=sources, **optional,
     )
 
 
@@ -212,6 +223,8 @@ def _validate(s: Scheme, issues: list[SchemeIssue]) -> None:
     check.flags()
     check.grades()
     check.carries()
+    check.report()
+    check.rollup()
     check.sources()
 
 
@@ -339,6 +352,29 @@ class _Checker:
         for f in self.s.inputs:
             if f.carry and f.carry != "target":
                 self.formula(f.id, "carry", f.carry)
+
+    def own(self, item: str, fld: str, key: str, **fields: Any) -> None:
+        """An issue worded in the catalogs' section ``report`` (the sections scorecards and rollups read)."""
+        self.issues.append(SchemeIssue(item, fld, *both(f"report.scheme_{key}", **fields)))
+
+    def report(self) -> None:
+        for key, value in self.s.report.items():
+            if key not in REPORT_SETTINGS:
+                self.own("report", key, "unknown_setting", settings=", ".join(REPORT_SETTINGS))
+            elif not math.isnan(value) and (value < 0 or (key == "appeal_days" and not float(value).is_integer())):
+                self.own("report", key, "setting_value", value=quoted(value))
+
+    def rollup(self) -> None:
+        for key in self.s.period_weights:
+            if not re.match(PERIOD_KEY, key):
+                self.own("period_weights", key, "period_key", value=quoted(key))
+        ids = [f.id for f in self.s.rollup_flags]
+        for f in self.s.rollup_flags:
+            if ids.count(f.id) > 1 or f.id == MISSING_PERIODS:
+                self.own(f.id, "id", "flag_id", reserved=MISSING_PERIODS)
+            self.formula(f.id, "when", f.when)
+            if finite(f.periods) is None or f.periods < 1 or not float(f.periods).is_integer():
+                self.own(f.id, "periods", "flag_periods", value=quoted(f.periods))
 
     def sources(self) -> None:
         """Export columns: a known use, headers, a numeric input, formulas over summed fields, one

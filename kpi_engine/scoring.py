@@ -86,6 +86,28 @@ class ScoreResult:
         ind = self.scheme.indicator(indicator)
         return indicator_reasons(ind, self._outcomes[indicator], np.array([row]), lang or self.lang, self.scheme)[0]
 
+    def measures(self, employee_ids: Any = None, lang: str | None = None) -> pd.DataFrame:
+        """Per employee (all, or ``employee_ids`` in that order) and indicator, in scheme order, what a
+        scorecard shows: the ``actual`` value and its ``target`` as texts in the indicator's unit
+        (each rule type words its own), and the ``reason`` for its score in numbers (the reasons of
+        its deductions, else the rule's explanation, as :meth:`explain` words them without the score)."""
+        if not self._rows and self._reasons is not None:
+            self._rows = self._reasons.rows_by_id()
+        lang = lang or self.lang
+        ids = list(self.total.index) if employee_ids is None else [normalize_id(e) for e in employee_ids]
+        rows = np.array([self._rows[e] for e in ids], dtype=np.intp)
+        cols: dict[str, list] = {"employee_id": [], "indicator": [], "actual": [], "target": [], "reason": []}
+        for ind in self.scheme.indicators:
+            outcome = self._outcomes[ind.id]
+            actual, target = RULES[ind.rule].measures(ind, outcome, rows, lang, self.scheme)
+            found = self._reasons.parts(ind) if lang == self.lang else None
+            cols["employee_id"] += ids
+            cols["indicator"] += [ind.id] * len(ids)
+            cols["actual"] += actual
+            cols["target"] += target
+            cols["reason"] += indicator_reasons(ind, outcome, rows, lang, self.scheme, found, with_score=False)
+        return pd.DataFrame(cols)
+
     @property
     def status(self) -> pd.Series:
         """'ok' or 'incomplete' per employee (total not computable)."""
@@ -282,7 +304,7 @@ def _result(plan: Plan, per: Period, lang: str, ci: CleanInput, evaluated: _Eval
     total = pd.Series(_row_sum(kept_points), index=index, name="total", copy=False)
     outcomes = _Outcomes(plan, ci, per, score_mat)
     return ScoreResult(
-        points=points, scores=frame(kept_scores), total=total, grade=_grades(total, scheme),
+        points=points, scores=frame(kept_scores), total=total, grade=grades_of(total, scheme),
         flags=_flags(scheme, evaluated.flags, keep, index),
         groups=_group_points(plan, points, kept_points), metrics=frame(kept_metrics), scheme=scheme, period=per,
         lang=lang, _outcomes=outcomes, _reasons=Reasons(scheme, outcomes, ci.ids, keep, points_mat.T, weights, lang),
@@ -308,7 +330,7 @@ def _row_sum(mat: np.ndarray) -> np.ndarray:
     return np.round(total, 10)
 
 
-def _grades(total: pd.Series, scheme: Scheme) -> pd.Series:
+def grades_of(total: pd.Series, scheme: Scheme) -> pd.Series:
     """The first grade (highest first) whose minimum the total reaches; None without a total."""
     values = total.to_numpy(dtype=float)
     choices = [g for g, _ in scheme.grades]
@@ -334,6 +356,24 @@ def _flags(scheme: Scheme, masks: list[np.ndarray], keep: np.ndarray, index: pd.
             for r in np.flatnonzero(code == c).tolist():
                 lists[r] = list(combo)
     return pd.Series(lists, index=index, name="flags", dtype=object)
+
+
+def conditions(inputs: pd.DataFrame, scheme: Scheme, formulas: dict[str, str], period: str | Period | None = DEFAULT_PERIOD,
+               lang: str = "zh") -> pd.DataFrame:
+    """Whether each condition (a formula over the inputs, as a flag's ``when``; its columns must be
+    the scheme's) holds for each employee of ``inputs``: booleans indexed by employee_id, a column
+    per key of ``formulas``; False where it does not hold, where the row's data cannot tell, or
+    where the row is excluded (as a flag)."""
+    per, ci = parse_period(period), clean(inputs, scheme, lang_of(lang))
+    env, keep = _env(ci, plan_for(scheme), per, 0, ci.n), _keep_rows(ci)
+    index = pd.Index(ci.ids[keep], name="employee_id", dtype=object)
+    out = {}
+    with np.errstate(all="ignore"):
+        for key, text in formulas.items():
+            env.zero_division = []
+            held = np.broadcast_to(np.asarray(expr.compiled(text).run(env), dtype=bool), (ci.n,)) & ~ci.excluded
+            out[key] = held[keep]
+    return pd.DataFrame(out, index=index)
 
 
 def _group_points(plan: Plan, points: pd.DataFrame, mat: np.ndarray) -> pd.DataFrame:

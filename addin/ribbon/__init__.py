@@ -1,7 +1,7 @@
-"""Ribbon XML of the three KPI add-ins (``kpi_compute.xlam`` and siblings), one file per button.
+"""Ribbon XML of the KPI add-ins (``kpi_compute.xlam`` and siblings), one file per button.
 
 The files are data: ``kpi_workbook.commands.addin_build`` puts each one into its add-in as
-``customUI/customUI.xml``. All three share the tab 「KPI 考核」 and its group through
+``customUI/customUI.xml``. All share the tab 「KPI 考核」 and its group through
 qualified ids (``idQ``) in the namespace ``kpi.appraisal``, so Excel shows one tab with
-three buttons however many of the add-ins are open.
+their buttons however many of the add-ins are open.
 """

@@ -1,6 +1,6 @@
 """`kpi addin build` and `kpi addin install`: the ribbon add-ins (one per button) from xlwings' template.
 
-Each command (计算, 校验, 生成下期模板, 导入数据) is one small add-in file, because the template's VBA
+Each command (计算, 校验, 生成下期模板, 导入数据, 生成个人报告) is one small add-in file, because the template's VBA
 runs ``import <add-in file name>; <name>.main()``. Every file is a copy of
 ``quickstart_addin_ribbon.xlam`` from the installed xlwings package (open-source, BSD: its
 VBA is xlwings' own RunPython code), with exactly these parts changed:
@@ -34,12 +34,13 @@ from pathlib import Path
 from defusedxml import ElementTree
 
 from kpi_engine.errors import KpiError
+from kpi_engine.i18n import PerLang, both, tr
 
-from ..ooxml import Package, sheet_entries
+from ..ooxml import Package, scratch_folder, sheet_entries, unused_path
 from ..ooxml.parts import NS_MAIN
 from ..ooxml.xmltext import escape
 
-COMMANDS = ("kpi_compute", "kpi_validate", "kpi_new_period", "kpi_import")
+COMMANDS = ("kpi_compute", "kpi_validate", "kpi_new_period", "kpi_import", "kpi_report")
 UDF_MODULE = "kpi_udfs"
 MODULES = ("kpi_addin", "kpi_xlwings_adapter", "kpi_excel_errors", *COMMANDS, UDF_MODULE, "kpi_udf_core", "kpi_udf_scheme")
 TEMPLATE = "quickstart_addin_ribbon.xlam"
@@ -224,9 +225,10 @@ INSTALL_TXT = """KPI 考核 Excel 加载项
   kpi_validate.xlam    「校验」按钮
   kpi_new_period.xlam  「生成下期模板」按钮
   kpi_import.xlam      「导入数据」按钮（平台导出文件，按店铺、按日）
+  kpi_report.xlam      「生成个人报告」按钮（每人一页绩效面谈表，由 Excel 导出 PDF）
   *.py                 加载项调用的 Python 模块（与 pip 安装的本项目相同）
 
-四个按钮出现在同一个「KPI 考核」选项卡上，可以只装需要的几个。
+五个按钮出现在同一个「KPI 考核」选项卡上，可以只装需要的几个。
 
 前提（Windows 或 macOS 上的 Excel）
   1. 安装 Python 3.10 或更高版本（Windows 安装时勾选 "Add python.exe to PATH"）。
@@ -249,7 +251,8 @@ INSTALL_TXT = """KPI 考核 Excel 加载项
 def build_addins(outdir: Path, *, interpreter_win: str = "", interpreter_mac: str = "") -> list[Path]:
     """Build the add-ins into ``outdir``, copy their Python modules beside them, write INSTALL.txt.
 
-    Returns the paths of the .xlam files.
+    Returns the paths of the .xlam files. Files of those names in ``outdir`` are replaced: the
+    command chooses the folder with :func:`build_folder`.
     """
     outdir = Path(outdir)
     outdir.mkdir(parents=True, exist_ok=True)
@@ -262,7 +265,30 @@ def build_addins(outdir: Path, *, interpreter_win: str = "", interpreter_mac: st
     return built
 
 
+def built_files() -> list[str]:
+    """The names of the files :func:`build_addins` writes into its folder."""
+    return [f"{c}.xlam" for c in COMMANDS] + [f"{m}.py" for m in MODULES] + ["INSTALL.txt"]
+
+
+def build_folder(outdir: Path, force: bool = False) -> Path:
+    """The folder ``kpi addin build`` writes into: ``outdir``, unless it already holds files of the
+    names a build writes (an earlier build, or a file of the user's) and ``force`` is not given;
+    then the next free ``outdir (2)`` (the product's one rule, :func:`kpi_workbook.ooxml.unused_path`:
+    the add-ins' file names cannot change, since the VBA imports the module of the file's name)."""
+    outdir = Path(outdir)
+    if force or not any((outdir / name).exists() or (outdir / name).is_symlink() for name in built_files()):
+        return outdir
+    return unused_path(outdir)
+
+
 # -- install -------------------------------------------------------------------------
+
+
+class AddinInstallError(KpiError):
+    """The add-ins could not be installed here (message zh / en from the catalogs' addin_install)."""
+
+    code = "addin_install"
+    section = "addin_install"
 
 
 def startup_folder(system: str | None = None) -> Path | None:
@@ -276,56 +302,56 @@ def startup_folder(system: str | None = None) -> Path | None:
     return None
 
 
-def install_addins(builddir: Path | None = None, *, system: str | None = None) -> str:
-    """Copy the built add-ins into Excel's startup folder; returns what was done (zh + en).
+def install_addins(builddir: Path | None = None, *, system: str | None = None, lang: str | None = None) -> str:
+    """Copy the built add-ins into Excel's startup folder; returns what was done.
 
-    Without ``builddir`` the add-ins are (re)built into ./addin_build first, pinned to the
-    Python running this command, which is the one that has the package installed. Never
-    raises: every failure comes back as a message.
+    Without ``builddir`` the add-ins are built first, in a scratch folder (nothing is left in the
+    current folder), pinned to the Python running this command, which is the one that has the
+    package installed. Add-ins of the same names already in the startup folder are replaced:
+    installing again is how an update or another Python is put in place. Raises
+    :class:`AddinInstallError` when nothing could be installed (no Excel startup folder on this
+    system, no add-ins in ``builddir``, the folder not writable, Excel holding the files open).
     """
     system = system or sys.platform
     folder = startup_folder(system)
-    where = Path(builddir) if builddir else DEFAULT_BUILD_DIR
     if folder is None:
+        where = Path(builddir) if builddir else DEFAULT_BUILD_DIR
         built = sorted(p.name for p in where.glob("kpi_*.xlam")) if where.is_dir() else []
-        files = (f"已生成的加载项在 {where.resolve()}：{', '.join(built)}" if built
-                 else "可先运行 kpi addin build 生成加载项文件")
-        files_en = (f"The built add-ins are in {where.resolve()}: {', '.join(built)}" if built
-                    else "Run `kpi addin build` to build the add-in files")
-        return (f"Excel 加载项需要 Windows 或 macOS 上的 Excel，本机（{system}）无法安装，未复制任何文件。{files}，"
-                f"请复制到 Windows 或 macOS 电脑后在那里运行 kpi addin install。\n"
-                f"Excel add-ins need Excel on Windows or macOS; nothing was installed on this {system} machine. "
-                f"{files_en}; copy them to a Windows or Mac computer and run `kpi addin install` there.")
+        files = PerLang(*both("addin_install.files_built", folder=where.resolve(), names=", ".join(built))) if built \
+            else PerLang(*both("addin_install.files_none"))
+        raise AddinInstallError.of("not_here", system=system, files=files)
     try:
         if builddir is None:
             pin = {"interpreter_win": sys.executable} if system.startswith("win") else {"interpreter_mac": sys.executable}
-            addins = build_addins(where, **pin)
+            with scratch_folder("kpi_addin_") as tmp:
+                _copy_into(folder, build_addins(tmp, **pin))
         else:
+            where = Path(builddir)
             addins = [where / f"{c}.xlam" for c in COMMANDS if (where / f"{c}.xlam").is_file()]
             if not addins:
-                return (f"{where} 中没有加载项文件，请先运行 kpi addin build -o {where}\n"
-                        f"No add-in files in {where}; run `kpi addin build -o {where}` first.")
-        folder.mkdir(parents=True, exist_ok=True)
-        for path in addins:
-            shutil.copyfile(path, folder / path.name)
-        extra = ""
+                raise AddinInstallError.of("no_files", folder=where)
+            _copy_into(folder, addins)
+        extra = PerLang(*both("addin_install.runpython_mac")) if system == "darwin" else ""
         if system == "darwin":
-            extra = _enable_runpython_mac()
+            _enable_runpython_mac()
     except PermissionError as exc:
-        return (f"无法写入 {exc.filename or folder}：请关闭 Excel（它会锁住已打开的加载项）并确认有写入权限，"
-                f"然后重新运行 kpi addin install。\n"
-                f"Cannot write {exc.filename or folder}: close Excel (it locks open add-ins) and check the "
-                f"permissions, then run `kpi addin install` again.")
-    except Exception as exc:
-        return f"安装未完成：{exc}\nInstallation did not finish: {exc}"
-    names = "、".join(p.name for p in addins)
-    return (f"已安装 {names} 到 {folder}。{extra}请重新启动 Excel，打开考核工作簿后使用「KPI 考核」选项卡。"
-            f"Python 模块来自已安装的本项目（pip install），启动文件夹里只放 .xlam。\n"
-            f"Installed {', '.join(p.name for p in addins)} into {folder}. Restart Excel and use the KPI 考核 tab; "
-            f"the Python modules come from the installed package.")
+        raise AddinInstallError.of("locked", name=exc.filename or folder) from exc
+    except (AddinInstallError, AddinBuildError):
+        raise
+    except OSError as exc:
+        raise AddinInstallError.of("failed", detail=exc) from exc
+    names = [f"{c}.xlam" for c in COMMANDS]
+    return tr("addin_install.done", lang, names=PerLang("、".join(names), ", ".join(names)), folder=folder,
+              extra=extra)
 
 
-def _enable_runpython_mac() -> str:
+def _copy_into(folder: Path, addins: list[Path]) -> None:
+    folder.mkdir(parents=True, exist_ok=True)
+    for path in addins:
+        shutil.copyfile(path, folder / path.name)
+
+
+def _enable_runpython_mac() -> None:
     """What `xlwings runpython install` does: put xlwings' AppleScript where Excel may run it."""
     import xlwings
 
@@ -333,33 +359,33 @@ def _enable_runpython_mac() -> str:
     target = Path.home() / "Library" / "Application Scripts" / "com.microsoft.Excel"
     target.mkdir(parents=True, exist_ok=True)
     shutil.copyfile(script, target / script.name)
-    return "已启用 RunPython（等同于 xlwings runpython install）。"
 
 
 # -- standalone command line -----------------------------------------------------------
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """``python -m kpi_workbook.commands.addin_build build [-o DIR] | install [--from DIR]``."""
+    """``python -m kpi_workbook.commands.addin_build build [-o DIR] [--force] | install [--from DIR]``."""
     p = argparse.ArgumentParser(prog="kpi addin", description="KPI 考核 Excel 加载项 / the KPI Excel add-ins")
     sub = p.add_subparsers(dest="action", required=True)
     b = sub.add_parser("build", help="生成加载项 / build the add-ins")
     b.add_argument("-o", "--output-dir", default=str(DEFAULT_BUILD_DIR))
     b.add_argument("--interpreter-win", default="", help="Windows 上 python.exe 的完整路径（默认用 PATH 中的 python）")
     b.add_argument("--interpreter-mac", default="", help="macOS 上 python 的完整路径（默认 python）")
+    b.add_argument("--force", action="store_true", help="覆盖文件夹中已有的同名文件 / replace files of the same names")
     i = sub.add_parser("install", help="安装到 Excel 启动文件夹 / install into Excel's startup folder")
     i.add_argument("--from", dest="build_dir", default=None)
     args = p.parse_args(argv)
-    if args.action == "build":
-        try:
-            paths = build_addins(Path(args.output_dir), interpreter_win=args.interpreter_win,
-                                 interpreter_mac=args.interpreter_mac)
-        except (AddinBuildError, OSError) as exc:
-            print(f"错误：{exc}", file=sys.stderr)
-            return 2
-        print("已生成加载项 / built: " + ", ".join(str(x) for x in paths))
-        return 0
-    print(install_addins(Path(args.build_dir) if args.build_dir else None))
+    try:
+        if args.action == "build":
+            folder = build_folder(Path(args.output_dir), args.force)
+            paths = build_addins(folder, interpreter_win=args.interpreter_win, interpreter_mac=args.interpreter_mac)
+            print("已生成加载项 / built: " + ", ".join(str(x) for x in paths))
+        else:
+            print(install_addins(Path(args.build_dir) if args.build_dir else None))
+    except (KpiError, OSError) as exc:
+        print(f"错误 / error: {exc}", file=sys.stderr)
+        return 2
     return 0
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import csv
 import math
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from ..ooxml import (
     FileWriteError,
@@ -21,6 +21,7 @@ from ..ooxml import (
     require_file_path,
     scratch_folder,
     transplant_sheets,
+    unused_path,
 )
 from ..pipeline import CellProblem, FileSource, Outcome, compute, validate
 from ..pipeline.carry import default_next_path
@@ -47,6 +48,28 @@ def require_folder(*paths: str | Path | None) -> None:
     for p in paths:
         if p is not None:
             require_file_path(p)  # a missing folder, or a folder given as the output file
+
+
+def new_file(path: str | Path, force: bool = False, *, book: str | Path | None = None) -> Path:
+    """Where a file the product creates is written: the product's one rule (``ooxml.unused_path``).
+
+    An existing file is never replaced unless ``force`` (``--force``): the new file goes beside it
+    as ``name (2).ext`` (the next free name), and the caller says which name was used. ``book`` is
+    the workbook the command works on: writing the results onto the book itself (``kpi compute
+    BOOK -o BOOK``) is what compute is for, and stays in place.
+    """
+    path = Path(path)
+    if force or path.is_dir() or (book is not None and same_file(path, book)):
+        return path  # a folder given as the file is refused by the write, naming it
+    return unused_path(path)
+
+
+def same_file(a: str | Path, b: str | Path) -> bool:
+    """True when ``a`` and ``b`` name one file (links and relative paths followed)."""
+    try:
+        return Path(a).resolve() == Path(b).resolve() or (Path(a).exists() and Path(a).samefile(b))
+    except OSError:
+        return False
 
 
 def validate_file(path: str | Path, lang: str | None = None) -> list[CellProblem]:
@@ -109,12 +132,23 @@ def write_csv(outcome: Outcome, path: str | Path) -> Path:
     return path
 
 
-def next_period_file(path: str | Path, out: str | Path | None = None, lang: str | None = None) -> Path:
-    """Write next period's workbook (default: beside the current one, named after the period)."""
+class Written(NamedTuple):
+    """A file a command wrote: the name asked for (or the default one) and the name used."""
+
+    asked: Path
+    path: Path
+
+
+def next_period_file(path: str | Path, out: str | Path | None = None, lang: str | None = None, *,
+                     force: bool = False) -> Written:
+    """Write next period's workbook (default: beside the current one, named after the period):
+    an existing file of that name is kept and the new one is ``name (2).xlsx`` unless ``force``
+    (:func:`new_file`)."""
     path = Path(path)
     with open_source(path) as source:
         wb = build_next(source, lang=lang)
-        target = Path(out) if out else default_next_path(path, source)
+        asked = Path(out) if out else default_next_path(path, source)
+    target = new_file(asked, force)
     require_folder(target)
     atomic_write(target, lambda tmp: save_workbook(wb, tmp))
-    return target
+    return Written(asked, target)

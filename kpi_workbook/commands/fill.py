@@ -125,7 +125,7 @@ def fill_workbook(path: str | Path, data: str | Path | Sequence[str | Path], out
         kept = [n for n in owned if n not in plan.removed and n != plan.log_sheet and n in wb.sheetnames]
         if ours or plan.log_sheet not in present:
             block = report.block(dt.datetime.now().replace(microsecond=0).isoformat(sep=" "), old_log)
-            write_log_sheet(wb, block)
+            write_log_sheet(wb, block, plan.period, report.lang)
             kept.append(plan.log_sheet)
         _record_owned(wb, kept)
         atomic_write(target, lambda tmp: save_workbook(wb, tmp), locked=True)

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from kpi_engine.i18n import both, lang_of, tr
+from kpi_engine.numbers import is_blank
 from kpi_engine.problems import clip
 
 OK, PROBLEMS, USAGE = 0, 1, 2
@@ -41,19 +42,21 @@ def both_langs(key: str) -> str:
 
 def shown(value: Any) -> str:
     """A cell value as a problem line shows it."""
-    if value is None:
+    if is_blank(value):
         return ""
     if isinstance(value, float) and value.is_integer() and abs(value) < 1e15:
         return str(int(value))
     return clip(value)
 
 
-def print_problems(problems: list, limit: int = 200) -> None:
+def print_problems(problems: list, lang: str | None = None, limit: int = 200) -> None:
+    """One line per problem, in ``lang`` (the severity too: [错误], not [error])."""
     for p in problems[:limit]:
-        who = tr("cli.problem_owner", id=clip(p.employee_id)) if not p.cell and p.employee_id else ""  # no cell: say whose
-        print(tr("cli.problem_line", severity=p.severity, text=clip(p.text(), LINE), who=who, value=shown(p.value)))
+        who = tr("cli.problem_owner", lang, id=clip(p.employee_id)) if not p.cell and not is_blank(p.employee_id) else ""
+        print(tr("cli.problem_line", lang, severity=tr(f"label.{p.severity}", lang), text=clip(p.text(), LINE), who=who,
+                 value=shown(p.value)))
     if len(problems) > limit:
-        print(tr("cli.more_problems", n=len(problems) - limit))
+        print(tr("cli.more_problems", lang, n=len(problems) - limit))
 
 
 def progress(enabled: bool) -> Callable[[str, float], None]:
@@ -84,6 +87,13 @@ def book_lang(path: str) -> str | None:
     except Exception:  # an unreadable file is reported by the command itself
         return None
     return lang_of(value) if value else None
+
+
+def say_kept(asked: str | Path, used: str | Path, lang: str | None = None) -> None:
+    """When a file of the name asked for already existed: say that it was kept, and the name used
+    instead (the product's one rule: nothing is replaced without --force)."""
+    if Path(asked) != Path(used):
+        print(tr("cli.kept", lang, asked=asked, used=used))
 
 
 def is_file(path: str | None) -> bool:

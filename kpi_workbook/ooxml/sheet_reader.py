@@ -50,7 +50,7 @@ from .numfmt import date_epoch, date_styles, from_excel, from_iso8601, last_chil
 
 MAIN = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
 NS_R = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
-_ROW, _V, _IS, _T, _R, _SI = (f"{MAIN} {n}" for n in ("row", "v", "is", "t", "r", "si"))
+_ROW, _V, _IS, _T, _R, _SI, _F = (f"{MAIN} {n}" for n in ("row", "v", "is", "t", "r", "si", "f"))
 _CHUNK = 1 << 20
 # what reading an untrusted part may raise besides our own errors: it is damage, not a bug
 _DAMAGE = (ValueError, LookupError, ArithmeticError, SyntaxError, EOFError, zipfile.BadZipFile, zlib.error,
@@ -123,6 +123,7 @@ class WorkbookReader:
             raise  # not the file's fault
         except (OSError, *_DAMAGE) as exc:
             raise damaged(self.file, None, exc) from exc
+        self._uncalculated: dict[str, list[tuple[int, int]]] = {}
         try:
             self._members = {n.lower(): n for n in self._zip.namelist()}
             book, book_root = self._workbook()
@@ -163,9 +164,10 @@ class WorkbookReader:
             raise KeyError(f"Worksheet {name} does not exist.")
         if sheet.chart:
             return []
+        parser = SheetParser(self._strings, self._dates, self._deltas, self.epoch)
         try:
             with self._zip.open(sheet.part) as stream:
-                rows = SheetParser(self._strings, self._dates, self._deltas, self.epoch).parse(stream)
+                rows = parser.parse(stream)
         except CellOutOfRange as exc:
             raise CellOutOfRange(exc.ref, sheet=name, file=self.file) from None
         except DefusedXmlException as exc:
@@ -174,7 +176,13 @@ class WorkbookReader:
             raise damaged(self.file, name, exc) from exc
         while rows and not rows[-1]:  # every row the parser gives is empty or holds a value
             rows.pop()
+        self._uncalculated[name] = parser.uncalculated
         return rows
+
+    def uncalculated(self, name: str) -> list[tuple[int, int]]:
+        """(row, column), 1-based, of the cells of sheet ``name`` that hold a formula but no value
+        (no program that calculates has saved the file since); known once :meth:`rows` read it."""
+        return self._uncalculated.get(name, [])
 
     def close(self) -> None:
         if self._own and getattr(self, "_zip", None) is not None:
@@ -410,7 +418,7 @@ class SheetParser(_ExpatParser):
 
     __slots__ = ("strings", "dates", "deltas", "epoch", "columns", "rows", "depth", "rdepth", "cdepth",
                  "kdepth", "row_no", "col", "valued", "kind", "style", "v", "text", "in_is", "in_run",
-                 "plain", "runs", "run_t")
+                 "plain", "runs", "run_t", "formula", "uncalculated")
 
     def __init__(self, strings: list[str], dates: frozenset[int], deltas: frozenset[int], epoch: dt.datetime):
         self.strings, self.dates, self.deltas, self.epoch = strings, dates, deltas, epoch
@@ -422,6 +430,8 @@ class SheetParser(_ExpatParser):
         self.kind, self.style = "n", 0
         self.v = self.text = self.plain = self.runs = self.run_t = None
         self.in_is = self.in_run = False
+        self.formula = False  # the cell being read has a formula
+        self.uncalculated: list[tuple[int, int]] = []  # (row, column) of formulas without a cached value
 
     def parse(self, stream: IO[bytes]) -> list[Sequence[Any]]:
         """The rows from row 1 to the last row in the XML (blank trailing rows included)."""
@@ -455,8 +465,11 @@ class SheetParser(_ExpatParser):
             s = attrs.get("s")
             self.style = int(s) if s else 0
             self.v = self.plain = self.runs = None
+            self.formula = False
         elif depth == self.kdepth:  # a child of a cell: its value, or its inline string
-            if name == _V:
+            if name == _F:
+                self.formula = True
+            elif name == _V:
                 if self.v is None:
                     self.v = self.text = []
             elif name == _IS and self.runs is None:
@@ -556,6 +569,8 @@ class SheetParser(_ExpatParser):
             value = self.cell_value()
             if value is not None:
                 self.valued[self.col] = value
+            elif self.formula:  # saved by a program that does not calculate (no Excel yet)
+                self.uncalculated.append((self.row_no, self.col))
             self.text = None
         elif depth == self.rdepth:
             self.rows.append((self.row_no, _row(self.valued)))

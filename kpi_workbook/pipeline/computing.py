@@ -8,6 +8,7 @@ the workbook.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from collections import Counter
 from collections.abc import Callable
@@ -18,6 +19,8 @@ import pandas as pd
 import kpi_engine
 from kpi_engine import DEFAULT_PERIOD, PeriodError, Scheme, ScoreResult, default_scheme, parse_period, score
 from kpi_engine.i18n import lang_of, tr
+from kpi_engine.inputs import normalize_id
+from kpi_engine.numbers import is_blank
 from kpi_engine.problems import render, show_value
 
 from .cell_problem import CellProblem
@@ -42,8 +45,10 @@ from .results import (
     meta_block,
     problems_block,
     scores_block,
+    set_print_setups,
     summary_block,
 )
+from .row_ids import group_causes, text_of
 from .sources import SheetSource
 
 Progress = Callable[[str, float], None]
@@ -130,7 +135,8 @@ def _period(meta: dict[str, str], lang: str) -> tuple[str, list[CellProblem]]:
 
 
 def _locate(result: ScoreResult, gathered: GatheredInputs, scheme: Scheme, lang: str) -> list[CellProblem]:
-    """Engine problems (frame row, field) → the sheet and cell HR typed the value in."""
+    """Engine problems (frame row, field) → the sheet and cell HR typed the value in; an employee
+    without a row on a sheet gets one message for it (:func:`.row_ids.group_causes`)."""
     owner_sheet = {s.owner: s.name(lang) for s in layout().inputs}
     known = {f.id: f.owner for f in scheme.inputs}
     out = []
@@ -146,13 +152,39 @@ def _locate(result: ScoreResult, gathered: GatheredInputs, scheme: Scheme, lang:
             sheet = gathered.field_sheet.get(fld) or owner_sheet.get(known.get(fld, ""), "")
             cell = ""
         text = p.problem
-        eid = None if pd.isna(p.employee_id) else p.employee_id  # a whole-column problem is no one's: never "nan"
+        eid = None if is_blank(p.employee_id) else p.employee_id
         if p.code == "duplicate_id" and eid in dup_cells:  # the engine counts frame rows, HR sees cells
             text = render("duplicate_id", lang, value=show_value(eid), detail=dup_cells[eid])
         if p.code == "missing_column" and fld in known:  # say where and how to add it
             text += tr("workbook.add_column", lang, sheet=sheet or layout().inputs[0].name(lang),
                        label=scheme.field_name(fld, lang), id=fld)
+        if p.code in ("blank_id", "duplicate_id") and row in gathered.roster_notes:  # the other sheets' 工号 for it
+            text += gathered.roster_notes[row]
         out.append(CellProblem(sheet, cell, eid, fld, p.value, text, p.severity, p.code))
+    names = {} if "name" not in gathered.frame else {
+        normalize_id(i): text_of(n) or "" for i, n in zip(gathered.frame["employee_id"], gathered.frame["name"])}
+    return group_causes(out, gathered.absent, gathered.explained, names, scheme, lang)
+
+
+def uncalculated_formulas(problems: list[CellProblem], source: SheetSource, scheme: Scheme,
+                          lang: str) -> list[CellProblem]:
+    """A value reported blank whose cell holds a formula the file has no result for (a file saved
+    by a program that does not calculate) says so, instead of "为空". Sources that calculate
+    (Excel through the add-in) have no such cells and no ``uncalculated``."""
+    cells_of = getattr(source, "uncalculated", None)
+    if cells_of is None:
+        return problems
+    labels = {f.id: f.name(lang) for f in scheme.inputs}
+    found: dict[str, set[str]] = {}
+    out = []
+    for p in problems:
+        if p.code == "missing" and p.cell and p.sheet:
+            if p.sheet not in found:
+                found[p.sheet] = cells_of(p.sheet)
+            if p.cell in found[p.sheet]:
+                p = dataclasses.replace(p, problem=tr("formula_cell.uncalculated", lang, field=labels.get(p.field, p.field)),
+                                        code="formula_uncalculated")
+        out.append(p)
     return out
 
 
@@ -170,7 +202,6 @@ def _duplicate_cells(result: ScoreResult, gathered: GatheredInputs, lang: str) -
 
 def _roster(frame: pd.DataFrame, result: ScoreResult) -> pd.DataFrame:
     """name and team per employee id (first occurrence), for the result sheets."""
-    from kpi_engine import normalize_id
 
     cols = [c for c in ("name", "team") if c in frame.columns]
     df = frame[cols].copy()
@@ -201,7 +232,7 @@ def compute(source: SheetSource, *, lang: str | None = None, progress: Progress 
     problems += gathered.problems
     say(tr("workbook.step_score", lang), 0.45)
     result = score(gathered.frame, scheme, period, lang)
-    problems += _locate(result, gathered, scheme, lang)
+    problems += uncalculated_formulas(_locate(result, gathered, scheme, lang), source, scheme, lang)
     say(tr("workbook.step_results", lang), 0.7)
     roster = _roster(gathered.frame, result)
     stamp = (now or dt.datetime.now()).replace(microsecond=0).isoformat()
@@ -220,6 +251,7 @@ def compute(source: SheetSource, *, lang: str | None = None, progress: Progress 
     problems += fit_problems(blocks, lang)  # a sheet beyond Excel's grid raises here, before any write
     blocks += [problems_block(problems, lang), meta_block(new_meta)]
     fit_problems(blocks[-2:], lang)
+    set_print_setups(blocks, period, lang)
     say(tr("workbook.step_done", lang), 1.0)
     return Outcome(blocks, problems, result, _summary(result, problems, period), lang, period, gathered, new_meta,
                    stale)
@@ -266,4 +298,5 @@ def validate(source: SheetSource, *, lang: str | None = None) -> list[CellProble
     period, period_problems = _period(meta, lang)
     gathered = gather(source, scheme, lang)
     result = score(gathered.frame, scheme, period, lang)
-    return problems + period_problems + gathered.problems + _locate(result, gathered, scheme, lang)
+    located = uncalculated_formulas(_locate(result, gathered, scheme, lang), source, scheme, lang)
+    return problems + period_problems + gathered.problems + located

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from ..ooxml import WorkbookReader
+from ..ooxml.cells import cell_ref
 
 
 class FileSource:
@@ -33,6 +34,11 @@ class FileSource:
             self.reads += 1
             self._cache[name] = self._reader.rows(name)
         return self._cache[name]
+
+    def uncalculated(self, name: str) -> set[str]:
+        """The cells ('B7') of sheet ``name`` holding a formula the file has no value for."""
+        self.read(name)
+        return {cell_ref(r, c) for r, c in self._reader.uncalculated(name)}
 
     def close(self) -> None:
         self._reader.close()

@@ -13,6 +13,7 @@ import math
 from array import array
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
+from dataclasses import field as dataclass_field
 from typing import Any
 
 import pandas as pd
@@ -26,6 +27,7 @@ from ..ooxml.cells import cell_ref
 from .cell_problem import CellProblem
 from .errors import workbook_error
 from .layout import RESULT_KEYS, layout
+from .row_ids import LooseRow, Roster, match_rows, roster_problems, text_of
 from .sources import SheetSource, row_values
 
 HEADER_SCAN_ROWS = 10
@@ -51,6 +53,9 @@ class GatheredInputs:
     tables: list[InputTable]
     problems: list[CellProblem]
     field_sheet: dict[str, str]  # field -> sheet that holds it (for whole-column problems)
+    absent: dict[str, set[str]] = dataclass_field(default_factory=dict)  # sheet -> roster ids without a row there
+    explained: set[tuple[str, str]] = dataclass_field(default_factory=set)  # (sheet, id) a row's message covers
+    roster_notes: dict[int, str] = dataclass_field(default_factory=dict)  # frame row -> what other sheets say of its id
 
 
 def is_blank(value: Any) -> bool:
@@ -168,11 +173,13 @@ def gather(source: SheetSource, scheme: Scheme, lang: str = "zh") -> GatheredInp
     merger = _Merger(tables, lang)
     for t_i, table in enumerate(tables):
         merger.add(t_i, table)
+    merger.place_loose_rows()
     columns = list(dict.fromkeys(f for t in tables for f in t.columns))
     merger.problems += unnamed_columns(tables, scheme, lang)
     records = merger.records
     frame = pd.DataFrame.from_records(records, columns=columns) if records else pd.DataFrame(columns=columns)
-    return GatheredInputs(frame.astype(object), merger.where, tables, merger.problems, merger.field_sheet)
+    return GatheredInputs(frame.astype(object), merger.where, tables, merger.problems, merger.field_sheet,
+                          merger.absent(), merger.explained, merger.roster_notes)
 
 
 def unnamed_columns(tables: list[InputTable], scheme: Scheme, lang: str) -> list[CellProblem]:
@@ -216,7 +223,8 @@ def input_tables(source: SheetSource, scheme: Scheme) -> list[InputTable]:
 
 class _Merger:
     """The input sheets merged row by row into records: the first sheet's rows are the roster,
-    later sheets' rows join by 工号; every value's cell is kept, every clash reported."""
+    later sheets' rows join by 工号; every value's cell is kept, every clash reported. A later
+    row whose 工号 is blank or not on the roster is placed at the end, by name (:mod:`.row_ids`)."""
 
     def __init__(self, tables: list[InputTable], lang: str):
         self.tables, self.lang = tables, lang
@@ -225,6 +233,11 @@ class _Merger:
         self.index_of: dict[str, int] = {}
         self.field_sheet: dict[str, str] = {}
         self.problems: list[CellProblem] = []
+        self.loose: list[LooseRow] = []
+        self.present: dict[int, set[int]] = {}  # later sheet -> records that have a row there
+        self.roster: Roster | None = None
+        self.explained: set[tuple[str, str]] = set()
+        self.roster_notes: dict[int, str] = {}
 
     def add(self, t_i: int, table: InputTable) -> None:
         id_col = table.columns.get("employee_id")
@@ -233,12 +246,53 @@ class _Merger:
         for fid in table.columns:
             self.field_sheet.setdefault(fid, table.sheet)
         seen: dict[str, int] = {}
+        name_col = table.columns.get("name")
         for r in table.rows:
             row = table.grid[r]
-            eid = normalize_id(row[id_col] if id_col < len(row) else None)
-            pos = self._roster_row(eid) if t_i == 0 else self._joined_row(table, r, id_col, eid, seen)
+            raw = row[id_col] if id_col < len(row) else None
+            eid = normalize_id(raw)
+            if t_i == 0:
+                pos = self._roster_row(eid)
+            elif eid is None or eid not in self.index_of:
+                name = text_of(row[name_col]) if name_col is not None and name_col < len(row) else None
+                self.loose.append(LooseRow(t_i, table.sheet, r, cell_ref(r + 1, id_col + 1), raw, eid, name))
+                continue
+            else:
+                pos = self._joined_row(table, r, id_col, eid, seen)
             if pos is not None:
                 self._merge(pos, t_i, table, r, row)
+                if t_i:
+                    self.present.setdefault(t_i, set()).add(pos)
+        if t_i == 0:
+            self.roster = self._roster_of(table)
+
+    def _roster_of(self, table: InputTable) -> Roster:
+        ids = [normalize_id(rec.get("employee_id")) for rec in self.records]
+        names = [text_of(rec.get("name")) for rec in self.records]
+        cells = [self.where.get((pos, "employee_id"), ("", ""))[1] for pos in range(len(self.records))]
+        return Roster(table.sheet, ids, names, cells)
+
+    def place_loose_rows(self) -> None:
+        """The later sheets' rows with a wrong 工号: joined by name where that is certain, each
+        cause reported once; then the roster's own 工号 cells that hold a name."""
+        if self.roster is None:
+            return
+        matched = match_rows(self.loose, self.roster, self.present, self.lang)
+        for row, pos in matched.joins:
+            table = self.tables[row.t_i]
+            self._merge(pos, row.t_i, table, row.r, table.grid[row.r])
+        self.problems += matched.problems
+        self.explained, self.roster_notes = matched.explained, matched.roster_notes
+        self.problems += roster_problems(self.roster, self.roster_notes, self.lang)
+
+    def absent(self) -> dict[str, set[str]]:
+        """sheet -> the roster's ids that have no row on that later sheet."""
+        if self.roster is None:
+            return {}
+        roster = self.roster
+        usable = [(pos, roster.usable(pos)) for pos in range(len(roster.ids))]
+        return {self.tables[t_i].sheet: {rid for pos, rid in usable if rid and pos not in self.present.get(t_i, set())}
+                for t_i in range(1, len(self.tables)) if "employee_id" in self.tables[t_i].columns}
 
     def _new_record(self) -> int:
         self.records.append({})
@@ -252,13 +306,10 @@ class _Merger:
             self.index_of[eid] = pos
         return pos
 
-    def _joined_row(self, table: InputTable, r: int, id_col: int, eid: str | None, seen: dict[str, int]) -> int | None:
-        """The record a later sheet's row joins, or None when the row is not used (reported)."""
+    def _joined_row(self, table: InputTable, r: int, id_col: int, eid: str, seen: dict[str, int]) -> int | None:
+        """The record a later sheet's row joins (its 工号 is on the roster), or None when the row is
+        not used: its 工号 is repeated on the sheet (reported)."""
         lang, cell = self.lang, cell_ref(r + 1, id_col + 1)
-        if eid is None:
-            self.problems.append(CellProblem(table.sheet, cell, None, "employee_id", None,
-                                             tr("workbook.row_blank_id", lang), "error", "blank_id"))
-            return None
         if eid in seen:
             self.problems.append(CellProblem(
                 table.sheet, cell, eid, "employee_id", eid,
@@ -270,11 +321,6 @@ class _Merger:
                     self.where.drop(pos, fid)
             return None
         seen[eid] = r
-        if eid not in self.index_of:
-            self.problems.append(CellProblem(
-                table.sheet, cell, eid, "employee_id", eid,
-                tr("workbook.row_not_in_roster", lang, eid=eid, sheet=self.tables[0].sheet), "warning", "not_in_roster"))
-            self.index_of[eid] = self._new_record()
         return self.index_of[eid]
 
     def _merge(self, pos: int, t_i: int, table: InputTable, r: int, row: Any) -> None:
@@ -282,6 +328,8 @@ class _Merger:
         rec, where, width = self.records[pos], self.where, len(row)
         for fid, c in table.columns.items():
             value = row[c] if c < width else None
+            if isinstance(value, str):  # stray spaces around a name or a choice are not part of it
+                value = value.strip()
             if fid == "employee_id":
                 rec.setdefault(fid, value)
                 if where.sheet_of(pos, fid) is None:

@@ -22,6 +22,7 @@ from ..ooxml.cells import MAX_CELL_TEXT, MAX_COLUMNS, MAX_ROWS, cell_ref, column
 from .cell_problem import CellProblem
 from .errors import workbook_error
 from .layout import layout
+from .print_setup import PrintSetup, print_setup
 
 NUM2, INT = "0.00", "0"
 SHOWN_IN_CELL = 500  # characters of a problem's value on the 校验 sheet
@@ -31,11 +32,12 @@ SHOWN_IN_CELL = 500  # characters of a problem's value on the 校验 sheet
 class ChartSpec:
     """A native chart over a block: 0-based (first_row, last_row, col) ranges of its data rows."""
 
-    kind: str  # bar | column
+    kind: str  # bar | column | line
     title: str
     categories: tuple[int, int, int]
     values: tuple[tuple[int, int, int], ...]
     anchor: str = "H2"
+    titles: tuple[str, ...] = ()  # the series' names, one per values range (none: the chart has no legend)
 
 
 @dataclass
@@ -48,6 +50,7 @@ class Block:
     widths: dict[int, float] = field(default_factory=dict)
     charts: list[ChartSpec] = field(default_factory=list)
     state: str = "visible"
+    print_setup: PrintSetup | None = None  # how the sheet prints (None: as the application likes)
     row_kinds: list[str] = field(default_factory=list)  # a sheet of lines (help): how each row looks
 
 
@@ -218,6 +221,22 @@ def fit_problems(blocks: list[Block], lang: str) -> list[CellProblem]:
                 tr("workbook.text_cut", lang, sheet=block.sheet, n=len(long), limit=f"{MAX_CELL_TEXT:,}", first=first),
                 "warning", "text_cut"))
     return out
+
+
+DEFAULT_WIDTH = 8.43  # of a column without a width of its own
+CHART_WIDTH = 70  # column-width units a chart beside a block takes on the page
+
+
+def set_print_setups(blocks: list[Block], period: str, lang: str) -> list[Block]:
+    """Give every visible block our print setup (A4, one page wide, header rows repeated, the
+    sheet's name and the period in the header); hidden blocks never print. Returns the blocks."""
+    for block in blocks:
+        if block.state == "visible":
+            width = max((len(r) for r in block.rows), default=0)
+            widths = [block.widths.get(c, DEFAULT_WIDTH) for c in range(width)]
+            widths += [CHART_WIDTH] if block.charts else []
+            block.print_setup = print_setup(widths, period, lang, title_rows=block.header_rows)
+    return blocks
 
 
 def meta_block(meta: dict[str, str]) -> Block:

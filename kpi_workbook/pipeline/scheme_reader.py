@@ -61,6 +61,8 @@ def _number(v: Any) -> int | float:
     return int(f) if f.is_integer() and abs(f) < 1e15 else f
 
 
+KEYED = {"report": "value", "period_weights": "weight"}  # optional key/value tables -> the value's column
+
 _PARSERS = {P: (parse_params, "each=3; expected_per_quarter=2"),
             G: (parse_gate, "natural_uv / uv >= 0.6; unit=%; label_zh=自然流量占比"),
             C: (parse_choices, "apparel=服装|Apparel; 3c=3C|数码")}
@@ -177,7 +179,7 @@ class _Reader:
             label = next(c for c in columns(key) if c[0] == fid)
             self.add(*where, f"{item}：「{label[1]}」的值 {show_value(v)} 不是{zh}，应为{zh}",
                      f"{item}: '{label[2]}' value {show_value(v)} is not {en}; expected {en}", code="config_number")
-            return math.nan if key in ("lookups", "grades", "seasonal") else None if key == "inputs" else v
+            return math.nan if key in ("lookups", "grades", "seasonal", *KEYED) else None if key == "inputs" else v
 
     def rows(self, key: str, id_field: str = "") -> list[dict[str, Any]]:
         """Converted rows of a table; with ``id_field``, rows without an id are reported and skipped."""
@@ -286,13 +288,31 @@ class _Reader:
             for d in data["sources"]:
                 self.where.setdefault(("sources", f"sources.{d['field']}"), d.pop("_row"))
                 d["use"] = d["use"] or "sum"
+        self.optional_sections(data)
         for key in ("groups", "indicators", "inputs", "flags", "constraints"):
             for d in data[key]:
                 self.where.setdefault((key, d.get("id") or d["check"]), d["_row"])
                 if key == "constraints":
                     self.where.setdefault((key, d["field"]), d["_row"])
                 d.pop("_row")
+        for d in data.get("rollup_flags", ()):
+            d.pop("_row")
         return data
+
+    def optional_sections(self, data: dict[str, Any]) -> None:
+        """The optional tables (report settings, period weights, flags across periods); a table
+        that is not on the sheet is left out of ``data``: its section's defaults apply."""
+        for key, value_field in KEYED.items():
+            if key in self.tables:
+                data[key] = {}
+                for d in self.rows(key):
+                    if d["key"]:
+                        data[key][d["key"]] = d[value_field]
+                        self.where[(key, d["key"])] = d["_row"]
+        if "rollup_flags" in self.tables:
+            data["rollup_flags"] = self.rows("rollup_flags", "id")
+            for d in data["rollup_flags"]:
+                self.where.setdefault(("rollup_flags", d["id"]), d["_row"])
 
     def legacy_checks(self, indicators: list[dict[str, Any]], names: Names) -> None:
         """The ``#checks`` table of a book of the older layout: each row to its indicator (id or name)."""
@@ -318,8 +338,10 @@ class _Reader:
             return self.where.get(("lookups", f"{item}:{field}"), 0), self.col("lookups", "value")
         if item == "seasonal":
             return self.where.get(("seasonal", field), 0), self.col("seasonal", "factor")
+        if item in KEYED:
+            return self.where.get((item, field), 0), self.col(item, KEYED[item])
         order = ("groups", "indicators") if severity == "warning" else ("indicators", "groups")
-        found = [(t, self.where[(t, item)]) for t in (*order, "inputs", "flags", "constraints", "sources")
+        found = [(t, self.where[(t, item)]) for t in (*order, "inputs", "flags", "constraints", "sources", "rollup_flags")
                  if (t, item) in self.where and (not head or self.col(t, head))]
         if head == "weight" and severity == "error" and len(found) > 1:
             found = [f for f in found if not _positive(self.get(f[1], self.col(f[0], "weight") or 0))] or found

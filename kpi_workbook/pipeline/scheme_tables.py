@@ -80,6 +80,26 @@ TABLES: dict[str, tuple[str, str, tuple[str, ...], str, str]] = {
         "average from the summed fields by the formula / ignore (rates and averages cannot be summed) / date / shop. "
         "A blank input = recognised, not written. When two columns of one file fill one input, the earlier line wins. "
         "Another BI tool: add a line here."),
+    # optional: scorecards (kpi report) and the year's view (kpi rollup); docs/report-and-rollup.md
+    "report": ("报告与年度设置", "Reports and the year", ("key:设置项:Setting", "value:数值:Value:num"),
+               "appeal_days：申诉期限，考核期结束后的天数，印在个人报告上（删去此行则不印）；"
+               "trend_change：年度趋势，末期总分比首期高（低）至少这么多分为上升（下降），否则为持平。",
+               "appeal_days: the appeal deadline, days after the period's end, printed on each scorecard (no row: none); "
+               "trend_change: the year's trend is rising (falling) when the last period's total is at least this many "
+               "points above (below) the first's, else steady."),
+    "period_weights": ("年度权重", "Period weights", ("key:期间:Period", "weight:权重:Weight:num"),
+                       "年度总分中各期的权重，期间写 Q1–Q4、H1–H2 或月份 01–12；"
+                       "未列出的期间按月数计权（一个季度为 1，一个月为 1/3，四个季度权重相同）。"
+                       "缺少某期的人按其余各期计算，权重按比例放大，并标记。",
+                       "Each period's weight in the annual total, by Q1–Q4, H1–H2 or month 01–12; a period not listed "
+                       "weighs by its months, a quarter 1 (four quarters weigh the same). A person missing a period is scored on the "
+                       "others, their weights scaled up, and flagged."),
+    "rollup_flags": ("年度标记", "Flags across periods", (
+        "id:编号:ID", "name_zh:名称:Name (zh)", "name_en:英文名称:Name (en)", "when:条件:When:formula",
+        "periods:连续期数:Periods:num"),
+        "条件是某一期输入数据的公式；连续成立的期数达到「连续期数」时，在年度汇总中标记该员工。",
+        "The condition is a formula over one period's inputs; the employee is flagged in the year's view when it "
+        "holds in that many consecutive periods."),
 }
 
 

@@ -26,6 +26,7 @@ from ..pipeline.roster import roster_frame
 from .cells import save_workbook, write
 from .help_sheet import help_sheet
 from .input_sheets import input_sheet
+from .print_setup import set_up_printing
 from .scheme_sheet import write_config
 from .shops_sheet import owner_sheet
 
@@ -52,8 +53,11 @@ def new_workbook(period: str, roster: pd.DataFrame | None = None, lang: str = "z
     for r, (key, value) in enumerate(rows, 1):
         write(meta, r, 1, key)
         write(meta, r, 2, value).number_format = "@"
-    meta.sheet_state = "veryHidden"
+    meta.sheet_state = "veryHidden"  # never printed: it has no print setup, and hidden sheets do not print
     help_sheet(help_ws, scheme, per.label, lang)
+    tables = {sheet.name(lang) for sheet, _ in input_columns(scheme)} | {lay.sheet("shops", lang)}  # header rows 1-2
+    for ws in (help_ws, *(wb[name] for name in tables), wb[lay.sheet("config", lang)]):
+        set_up_printing(ws, per.label, lang, title_rows=lay.id_row if ws.title in tables else 0)
     return wb
 
 

@@ -11,11 +11,13 @@ from openpyxl.styles import Alignment
 from ..ooxml.cells import column_letter
 from ..pipeline.results import Block
 from .cells import set_value
+from .print_setup import set_up_printing
 from .style import BOLD, HEAD_FILL, ID_FONT
 
 
-def write_log_sheet(wb: Any, block: Block) -> Any:
-    """Replace the log sheet (ours: the caller checked) with ``block``, placed last among the visible sheets."""
+def write_log_sheet(wb: Any, block: Block, period: str = "", lang: str = "zh") -> Any:
+    """Replace the log sheet (ours: the caller checked) with ``block``, placed last among the visible
+    sheets, set up to print as every sheet we write (``period`` in its header)."""
     if block.sheet in wb.sheetnames:
         wb.remove(wb[block.sheet])
     visible = [i for i, ws in enumerate(wb.worksheets) if ws.sheet_state == "visible"]
@@ -35,6 +37,7 @@ def write_log_sheet(wb: Any, block: Block) -> Any:
     ws.freeze_panes = f"A{block.header_rows + 1}"
     if width:
         ws.auto_filter.ref = f"A{block.header_rows}:{column_letter(width)}{max(len(block.rows), block.header_rows)}"
+    set_up_printing(ws, period, lang, title_rows=block.header_rows)
     ws.protection.sheet = True
     ws.protection.autoFilter = False
     ws.protection.sort = False

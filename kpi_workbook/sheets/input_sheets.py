@@ -48,6 +48,8 @@ def input_sheet(ws: Any, sheet: InputSheet, fields: list[InputField], roster: pd
         letter = cell_ref(1, c)[:-1]
         ws.column_dimensions[letter].width = max(10, min(24, display_width(f.name(lang)) + 4))
         values = roster[f.id].tolist() if roster is not None and f.id in roster.columns else []
+        if f.choices:  # a choice's id (apparel) shown as the drop-down offers it (服装)
+            values = [choice_label(f, v, lang) for v in values]
         # Style one detached prototype cell, then give each cell of the column a copy of its
         # style array: openpyxl's fill/number_format setters look the style up in the
         # workbook's lists on every assignment, which dominated `kpi new` on large rosters.
@@ -68,6 +70,13 @@ def input_sheet(ws: Any, sheet: InputSheet, fields: list[InputField], roster: pd
     name_col = next((c for c, f in enumerate(fields, 1) if f.id == "name"), 1)
     ws.freeze_panes = cell_ref(first, name_col + 1)
     ws.auto_filter.ref = f"A{lay.id_row}:{cell_ref(last, len(fields))}"
+
+
+def choice_label(f: InputField, value: Any, lang: str) -> Any:
+    """A choice's id written as the drop-down offers it: in a Chinese book its first alias
+    (apparel → 服装), in an English one the id; any other value as it is (HR's own word)."""
+    aliases = f.choices.get(value) if isinstance(value, str) and lang == "zh" else None
+    return aliases[0] if aliases else value
 
 
 def _field_help(f: InputField, sheet: InputSheet, lang: str) -> str:

@@ -14,15 +14,21 @@ from pathlib import Path
 from typing import Any
 
 from openpyxl import Workbook
-from openpyxl.chart import BarChart, Reference
+from openpyxl.chart import BarChart, LineChart, Reference
+from openpyxl.chart.data_source import NumFmt
+from openpyxl.chart.series import SeriesLabel
 from openpyxl.styles import Alignment
 
 from ..ooxml.cells import column_letter
 from ..ooxml.row_writer import SheetRows, write_rows
 from ..pipeline.results import Block
 from .cells import save_workbook, set_value
-from .help_sheet import write_help
+from .help_sheet import text_lines, write_help
+from .print_setup import apply_print_setup
 from .style import BOLD, HEAD_FILL, ID_FONT
+
+DEFAULT_WIDTH = 8.43  # Excel's default column width, in characters
+LINE_HEIGHT = 15  # points per line of the bold 11-point header
 
 
 def _formula_like(value: Any) -> bool:
@@ -46,6 +52,7 @@ def build_donor(blocks: list[Block], path: Path) -> None:
         ws = wb.create_sheet(block.sheet)
         if block.row_kinds:  # a sheet of styled lines (说明): small, written whole by openpyxl
             write_help(ws, block)
+            apply_print_setup(ws, block.print_setup)
             probes.append((block, len(block.rows) + 1))
             continue
         head = min(block.header_rows, len(block.rows))
@@ -64,6 +71,7 @@ def build_donor(blocks: list[Block], path: Path) -> None:
             ws.sheet_state = block.state
             continue
         _style(ws, block)
+        apply_print_setup(ws, block.print_setup)
         for spec in block.charts:
             _chart(ws, block, spec)
         _protect(ws)
@@ -97,6 +105,11 @@ def _style(ws, block: Block) -> None:
     n = len(block.rows)  # number formats: see build_donor (a probe row, then write_rows)
     for col, w in block.widths.items():
         ws.column_dimensions[column_letter(col + 1)].width = w
+    if block.header_rows and block.rows:  # a wrapped title gets the lines it needs (Excel keeps one otherwise)
+        lines = max((text_lines(str(v), block.widths.get(c, DEFAULT_WIDTH)) for c, v in enumerate(block.rows[0])
+                     if v is not None), default=1)
+        if lines > 1:
+            ws.row_dimensions[1].height = LINE_HEIGHT * lines
     if block.header_rows and width:
         ws.freeze_panes = f"{'B' if block.key != 'problems' else 'A'}{block.header_rows + 1}"
         if block.key != "summary":
@@ -104,15 +117,23 @@ def _style(ws, block: Block) -> None:
 
 
 def _chart(ws, block: Block, spec) -> None:
-    chart = BarChart()
-    chart.type = "bar" if spec.kind == "bar" else "col"
+    if spec.kind == "line":
+        chart = LineChart()
+    else:
+        chart = BarChart()
+        chart.type = "bar" if spec.kind == "bar" else "col"
     chart.title = spec.title
-    chart.legend = None
+    if not spec.titles:
+        chart.legend = None
     first, last, col = spec.categories
     cats = Reference(ws, min_col=col + 1, min_row=first + 1, max_row=last + 1)
-    for v_first, v_last, v_col in spec.values:
+    for k, (v_first, v_last, v_col) in enumerate(spec.values):
         data = Reference(ws, min_col=v_col + 1, min_row=v_first + 1, max_row=v_last + 1)
         chart.add_data(data, titles_from_data=False)
+        if k < len(spec.titles):
+            chart.series[-1].tx = SeriesLabel(v=spec.titles[k])
     chart.set_categories(cats)
+    # whole numbers on the value axis: linked to the cells' "0.00" its labels ran together ("90.00100.00")
+    chart.y_axis.numFmt = NumFmt(formatCode="0", sourceLinked=False)
     chart.height, chart.width = 7.5, 14
     ws.add_chart(chart, spec.anchor)

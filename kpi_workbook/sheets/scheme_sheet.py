@@ -65,6 +65,10 @@ def _rows(scheme: Scheme, key: str, lang: str = "zh") -> list[dict[str, Any]]:
         return [{"period": p, "factor": f} for p, f in s.seasonal.items()]
     if key == "sources":
         return [{**vars(x), "headers": format_list(x.headers)} for x in s.sources]
+    if key in ("report", "period_weights"):
+        return [{"key": k, "value": v, "weight": v} for k, v in getattr(s, key).items()]
+    if key == "rollup_flags":
+        return [vars(f) for f in s.rollup_flags]
     return [vars(x) for x in {"flags": s.flags, "constraints": s.constraints}[key]]
 
 

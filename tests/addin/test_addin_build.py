@@ -25,7 +25,7 @@ from defusedxml import ElementTree
 from support.package_check import assert_sound_package
 
 from kpi_workbook.commands import addin_build
-from kpi_workbook.commands.addin_build import COMMANDS, build_addins, install_addins
+from kpi_workbook.commands.addin_build import COMMANDS, AddinInstallError, build_addins, install_addins
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -54,7 +54,7 @@ R_ID = "{http://schemas.openxmlformats.org/officeDocument/2006/relationships}id"
 UI_TYPES = set(NAMESPACES_OF_REL)
 REL_VBA = "http://schemas.microsoft.com/office/2006/relationships/vbaProject"
 LABELS = {"kpi_compute": "计算", "kpi_validate": "校验", "kpi_new_period": "生成下期模板",
-          "kpi_import": "导入数据"}  # the buttons README names
+          "kpi_import": "导入数据", "kpi_report": "生成个人报告"}  # the buttons README names
 
 
 @pytest.fixture(scope="module")
@@ -346,11 +346,27 @@ def test_addin_modules_are_installed_with_the_package() -> None:
 
 def test_install_on_linux_explains_and_points_to_the_files(built: dict[str, Path]) -> None:
     folder = next(iter(built.values())).parent
-    message = install_addins(folder, system="linux")
+    with pytest.raises(AddinInstallError) as caught:
+        install_addins(folder, system="linux")
+    message = caught.value.text("zh")
     assert "Windows" in message and "macOS" in message and "未复制任何文件" in message
     assert str(folder.resolve()) in message and "kpi_compute.xlam" in message
-    assert "nothing was installed" in message
-    assert "kpi addin build" in install_addins(folder / "missing", system="linux")
+    assert "nothing was installed" in caught.value.text("en")
+    with pytest.raises(AddinInstallError, match="kpi addin build"):
+        install_addins(folder / "missing", system="linux")
+
+
+def test_kpi_addin_install_on_linux_is_an_error_with_exit_2(tmp_path: Path, monkeypatch, capsys) -> None:
+    """Nothing could be installed: exit 2 (a usage or environment error), the reason on stderr;
+    it used to print the reason and exit 0, as if the add-ins were installed."""
+    from kpi_workbook.commands.cli import main
+
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setattr(sys, "platform", "linux")
+    assert main(["addin", "install"]) == 2
+    out, err = capsys.readouterr()
+    assert out == "" and "未复制任何文件" in err and "kpi addin build" in err
+    assert list(tmp_path.iterdir()) == []  # nothing written here either
 
 
 def test_install_on_windows_copies_only_the_addins(built: dict[str, Path], tmp_path: Path, monkeypatch) -> None:
@@ -374,12 +390,14 @@ def test_install_without_a_build_builds_pinned_to_this_python(tmp_path: Path, mo
     assert list(scripts.glob("xlwings-*.applescript"))  # what `xlwings runpython install` does
 
 
-def test_install_never_raises(tmp_path: Path, monkeypatch) -> None:
+def test_install_failures_are_errors_naming_the_cause(tmp_path: Path, monkeypatch) -> None:
     blocker = tmp_path / "file"
     blocker.write_text("x")
     monkeypatch.setenv("APPDATA", str(blocker))  # XLSTART cannot be created under a file
-    message = install_addins(tmp_path / "nothing", system="win32")
-    assert "kpi addin build" in message
+    with pytest.raises(AddinInstallError, match="kpi addin build"):
+        install_addins(tmp_path / "nothing", system="win32")
     monkeypatch.chdir(tmp_path)
-    message = install_addins(system="win32")
-    assert "未完成" in message or "无法写入" in message
+    with pytest.raises(AddinInstallError) as caught:
+        install_addins(system="win32")
+    assert "未完成" in caught.value.text("zh") or "无法写入" in caught.value.text("zh")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["file"]  # the build went to a scratch folder

@@ -12,6 +12,7 @@ import csv
 import errno
 import io
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -62,7 +63,13 @@ def kpi(capsys, *argv: object) -> Run:
     run = Run(code, out, err)
     assert "Traceback" not in run.text
     assert "内部错误" not in run.text and "internal error" not in run.text, run.text
+    assert_no_nan(run.text)
     return run
+
+
+def assert_no_nan(text: str) -> None:
+    """No "nan" in anything a user reads (a blank id or value printed as pandas' NaN, issue 14)."""
+    assert not re.search(r"(?<![A-Za-z])nan(?![A-Za-z])", text, re.IGNORECASE), text
 
 
 def kpi_process(*argv: object, **kw) -> subprocess.CompletedProcess:
@@ -190,19 +197,22 @@ def test_data_problems_are_reported_at_their_cell(key, sample, tmp_path, capsys)
     run = kpi(capsys, "validate", path)
     assert run.code == 1
     for fragments in expected:
-        assert run.line(*fragments).startswith("[error]")
+        assert run.line(*fragments).startswith("[错误]")
     assert path.read_bytes() == before
 
     out = tmp_path / "out.xlsx"
     run = kpi(capsys, "compute", path, "-o", out)
     assert run.code == 1 and run.err == ""
     assert path.read_bytes() == before  # compute -o NEW never touches the original
-    # blank_id: E1003's rows on the other sheets join as a new employee; duplicate_id: E1003 is listed
-    # once (not scored) and E1004, whose id was overwritten, joins from the other sheets
-    assert_results_complete(out, HEADCOUNT)
+    # blank_id: the roster row without 工号 is not scored, and E1003's rows on the other sheets are that
+    # row's by name (its one message says so), not a new employee; duplicate_id: E1003 is listed once
+    # (not scored) and E1004's rows on the other sheets are the overwritten row's, by name (one message)
+    assert_results_complete(out, HEADCOUNT - 1 if key in ("blank_id", "duplicate_id") else HEADCOUNT)
     wb = load_workbook(out, read_only=True)
-    problems = [" ".join(str(v) for v in r[:2] if v) for r in wb["校验"].iter_rows(min_row=3, values_only=True)]
+    rows = list(wb["校验"].iter_rows(min_row=3, values_only=True))
+    problems = [" ".join(str(v) for v in r[:2] if v) for r in rows]
     wb.close()
+    assert_no_nan("\n".join(" ".join("" if v is None else str(v) for v in r) for r in rows))
     for fragments in expected:  # the Validation sheet lists the same cells
         sheet, _, cell = fragments[0].rstrip(":").partition("!")
         assert f"{sheet} {cell}".strip() in problems, (fragments, problems[:20])

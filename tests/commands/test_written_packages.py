@@ -20,6 +20,7 @@ from support.package_check import assert_sound_package
 from support.workbooks import sample_metrics, sample_workbook
 
 from kpi_engine import score
+from kpi_workbook.commands.addin_build import COMMANDS
 from kpi_workbook.commands.cli import main
 from kpi_workbook.commands.demo import sample_file
 from kpi_workbook.pipeline.layout import layout
@@ -132,12 +133,17 @@ def test_demo_output_loads_in_libreoffice_with_the_engines_scores(engine, tmp_pa
     capsys.readouterr()
     path = tmp_path / "demo" / f"kpi_demo_{PERIOD}.xlsx"
     assert_sound_package(path, libreoffice=True, cells=expected_scores(path, engine, ("E1001", "E1059")))
+    for other in ("kpi_demo_2026-Q3.xlsx", "kpi_demo_2026_year.xlsx"):  # the other quarter, the year's view
+        assert_sound_package(tmp_path / "demo" / other)
+    cards = sorted(p.name for p in (tmp_path / "demo" / "scorecards").iterdir())  # three sample people's
+    assert [c.split("_")[0] for c in cards] == ["E1001", "E1008", "E1018"]
+    assert all(c.endswith(".pdf") for c in cards)  # LibreOffice is there (assert_sound_package used it)
 
 
 def test_addin_build_writes_sound_packages(tmp_path, capsys):
     assert kpi("addin", "build", "-o", tmp_path / "addins") == 0
     built = sorted((tmp_path / "addins").glob("*.xlam"))
-    assert [p.name for p in built] == ["kpi_compute.xlam", "kpi_import.xlam", "kpi_new_period.xlam", "kpi_validate.xlam"]
+    assert [p.name for p in built] == sorted(f"{c}.xlam" for c in COMMANDS)
     for path in built:
         assert_sound_package(path)
         with zipfile.ZipFile(path) as zf:

@@ -73,22 +73,29 @@ def _key_argument(call: ast.Call) -> tuple[ast.AST, str] | None:
         return args[0], "formula."
     if name == "of" and owner in ("KpiError", "InputError", "PeriodError") and args:
         return args[0], "error."
+    if name == "of" and owner in ("PdfError", "RollupError") and args:  # errors of the report and rollup sections
+        return args[0], {"PdfError": "report.", "RollupError": "rollup."}[owner]
+    if name == "of" and owner == "AddinInstallError" and args:
+        return args[0], "addin_install."
     if name == "of" and owner == "SchemeIssue" and len(args) >= 3:
         return args[2], "scheme."
     if name == "err" and owner == "self" and len(args) >= 3:  # scheme checking
         return args[2], "scheme."
+    if name == "own" and owner == "self" and len(args) >= 3:  # scheme checking, the optional sections
+        return args[2], "report.scheme_"
     if name == "RuleSpecError" and len(args) >= 2:
         return args[1], "scheme."
     # the workbook's and the add-in's helpers, each for one section
     helpers = {"workbook_error": "workbook_error.", "t": "label.", "label": "label.", "msg": "udf.",
-               "arg_name": "udf.what_", "both_langs": "cli.", "_section": "help.", "_head": "help."}
+               "arg_name": "udf.what_", "both_langs": "cli.", "_section": "help.", "_head": "help.",
+               "report_error": "report.", "say": "report.", "rollup_error": "rollup.", "_word": "rollup."}
     if name in helpers and args:
         return args[0], helpers[name]
     if name == "text" and not owner and args:  # the add-in's messages
         return args[0], "addin."
     if name == "Command" and len(args) >= 2:  # a command's help
         return args[1], "cli."
-    if name == "_macro" and args:  # the add-in's macros are named by their message key
+    if name in ("_macro", "run_macro") and args:  # the add-in's macros are named by their message key
         return args[0], "addin."
     return None
 

@@ -146,11 +146,30 @@ class FakeCharts:
         return len(self.items)
 
 
+class FakePageSetup:
+    """``sheet.api.PageSetup``: every property set is recorded (``settings``, in order in ``log``)."""
+
+    def __init__(self) -> None:
+        object.__setattr__(self, "settings", {})
+        object.__setattr__(self, "log", [])
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        self.settings[name] = value
+        self.log.append((name, value))
+
+    def __getattr__(self, name: str) -> Any:
+        try:
+            return self.settings[name]
+        except KeyError:
+            raise AttributeError(name) from None
+
+
 class FakeSheetApi:
     """The bits of the COM Worksheet object the adapter touches: Visible, Protect, Unprotect,
-    UsedRange.Dirty()."""
+    UsedRange.Dirty(), PageSetup."""
 
     def __init__(self, sheet: FakeSheet | None = None) -> None:
+        self.PageSetup = FakePageSetup()
         self.Visible = XL_VISIBLE
         self.ProtectContents = False
         self.password: str | None = None
@@ -513,6 +532,11 @@ class FakeSheet:
         self.activated += 1
         self.book.active = self
 
+    def to_pdf(self, path: str | None = None, layout: Any = None, show: bool = False,
+               quality: str = "standard") -> str:
+        """As xlwings' ``Sheet.to_pdf``: Excel's own PDF export of this sheet (recorded, see FakeApp)."""
+        return self.book.app.export_pdf(self.book, [self.name], path or f"{self.name}.pdf")
+
     def delete(self) -> None:
         self.book.sheets.items.remove(self)
 
@@ -566,7 +590,7 @@ class FakeSheets:
 
 class FakeAppApi:
     """The bits of the COM Application object (``app.api``) the add-in touches: CalculateFull, the
-    Protected View windows, GetOpenFilename.
+    Protected View windows, GetOpenFilename, PrintCommunication (recorded).
 
     GetOpenFilename as Excel on Windows through pywin32: with ``MultiSelect=True`` the files chosen
     come back as a tuple of str (one file: a tuple of one), the Cancel button gives False. Set
@@ -577,6 +601,7 @@ class FakeAppApi:
         self.ProtectedViewWindows: list[FakeProtectedViewWindow] = []
         self.chosen: list[str] | None = None
         self.calls: list[dict[str, Any]] = []
+        self.print_communication: list[bool] = []
 
     def GetOpenFilename(self, FileFilter: str | None = None, FilterIndex: int | None = None,  # noqa: N802,N803 - COM
                         Title: str | None = None, ButtonText: str | None = None, MultiSelect: bool = False) -> Any:  # noqa: N803
@@ -598,6 +623,14 @@ class FakeAppApi:
         self._app.com_call()
         return self.ProtectedViewWindows[-1] if self.ProtectedViewWindows else None
 
+    @property
+    def PrintCommunication(self) -> bool:  # noqa: N802 - COM name
+        return self.print_communication[-1] if self.print_communication else True
+
+    @PrintCommunication.setter
+    def PrintCommunication(self, value: bool) -> None:  # noqa: N802 - COM name
+        self.print_communication.append(bool(value))
+
 
 @dataclass
 class FakeProtectedViewWindow:
@@ -607,9 +640,27 @@ class FakeProtectedViewWindow:
     Workbook: FakeBook  # noqa: N815 - COM name
 
 
+class FakeBooks(list):
+    """``app.books``: the open books (a list), and ``open`` a file (a FakeBook of its values, also
+    recorded in ``opened``)."""
+
+    def __init__(self, app: FakeApp):
+        super().__init__()
+        self.app = app
+        self.opened: list[FakeBook] = []
+
+    def open(self, fullname: str, **kwargs: Any) -> FakeBook:
+        book = FakeBook.from_xlsx(fullname)
+        book.app.books[:] = [b for b in book.app.books if b is not book]
+        book.app = self.app
+        self.append(book)
+        self.opened.append(book)
+        return book
+
+
 class FakeApp:
     """``book.app``: screen updating, calculation, status bar, alerts, ``properties``, ``api``,
-    calculation of cell functions, refused calls (Excel busy), Protected View windows."""
+    calculation of cell functions, refused calls (Excel busy), Protected View windows, ``books``, PDF export."""
 
     def __init__(self) -> None:
         object.__setattr__(self, "screen_updating", True)
@@ -620,7 +671,9 @@ class FakeApp:
         self.alerts: list[Alert] = []
         self.properties_calls: list[dict[str, Any]] = []
         self.fail_alert = False
-        self.books: list[FakeBook] = []
+        self.books = FakeBooks(self)
+        self.pdf_exports: list[tuple[str, tuple[str, ...], str]] = []  # (book, sheets, path) per export
+        self.fail_pdf: str | None = None  # an error text: this Excel cannot export PDFs
         self.api = FakeAppApi(self)
         self.rejected = 0  # calls refused so far
         self._reject = self._accept = 0
@@ -685,6 +738,14 @@ class FakeApp:
         self.api.ProtectedViewWindows.append(window)
         return window
 
+    def export_pdf(self, book: FakeBook, sheets: list[str], path: str) -> str:
+        """What Excel's ExportAsFixedFormat does here: a (placeholder) PDF file at ``path``, recorded."""
+        if self.fail_pdf:
+            raise FakeComError(self.fail_pdf)
+        self.pdf_exports.append((book.name, tuple(sheets), str(path)))
+        Path(path).write_bytes(b"%PDF-1.4\n% FakeBook export: " + "/".join(sheets).encode("utf-8") + b"\n%%EOF\n")
+        return str(path)
+
     @property
     def status_bar(self) -> str | bool:
         return self._status_bar
@@ -745,6 +806,7 @@ class FakeBook:
     write_log: list[tuple[str, str, int, int]] = field(default_factory=list)
     active: FakeSheet | None = None
     sandboxed: bool = False  # shown in a Protected View window: every change is refused
+    closed: bool = False
 
     def __post_init__(self) -> None:
         self.sheets = FakeSheets(self)
@@ -787,6 +849,15 @@ class FakeBook:
     def values(self, name: str) -> list[list[Any]]:
         """A sheet's used range from A1 (test helper; not counted)."""
         return self.sheets[name].grid()
+
+    def to_pdf(self, path: str | None = None, include: Any = None, exclude: Any = None, layout: Any = None,
+               exclude_start_string: str = "#", show: bool = False, quality: str = "standard") -> str:
+        """As xlwings' ``Book.to_pdf``: Excel's own PDF export of the visible sheets (recorded, see FakeApp)."""
+        names = [s.name for s in self.sheets if s.visible and not s.name.startswith(exclude_start_string)]
+        return self.app.export_pdf(self, names, path or str(Path(self.fullname).with_suffix(".pdf")))
+
+    def close(self) -> None:
+        self.closed = True
 
 
 def _corners(ref: str | tuple[int, int]) -> tuple[int, int, int, int]:

@@ -237,7 +237,12 @@ def test_a_book_of_the_older_layout_reads_to_the_same_scheme():
     # the default of that day: without the roster column 店铺 (shops, issue 10), which that book never had
     then = default_scheme_data()
     then["inputs"] = [i for i in then["inputs"] if i["id"] != "shops"]
+    # nor the optional sections of issue 12 (report, period weights, rollup flags): switched off
+    from kpi_engine.model import OPTIONAL_SECTIONS
+
+    then = {k: v for k, v in then.items() if k not in OPTIONAL_SECTIONS}
     assert problems == [] and scheme.fingerprint() == scheme_from_dict(then).fingerprint()
+    assert scheme.setting("appeal_days") is None and not scheme.rollup_flags
     assert scheme.sources == default_scheme().sources  # no export columns table: the shipped lines
     # HR edits it the old way, by name now: 推广费占比's rule row keyed by its name, its target 12%
     top = next(r for r, row in enumerate(grid) if row[0] == "#checks")

@@ -176,6 +176,6 @@ def test_messages_follow_the_workbooks_language(tmp_path, capsys):
     path = write_new(tmp_path / "en.xlsx", "2026-Q4", lang="en")
     assert main(["validate", str(path)]) == 0
     out = capsys.readouterr().out
-    assert "0 errors" in out and "个错误" not in out
+    assert "Errors: 0" in out and "个错误" not in out
     assert main(["--lang", "zh", "validate", str(path)]) == 0
     assert "个错误" in capsys.readouterr().out

@@ -14,10 +14,12 @@ from kpi_workbook.pipeline import load_scheme_from
 from kpi_workbook.pipeline.file_source import FileSource
 from kpi_workbook.pipeline.layout import layout
 from kpi_workbook.pipeline.reading import read_meta
+from kpi_workbook.sheets.input_sheets import choice_label
 
 CARRIED = {"uv_prev", "aov_prev", "prev_sales_achievement", "sales_target", "inventory_begin",
            "industry_conversion", "new_customer_share_target", "turnover_target", "total_skus"}
 ROSTER = {"employee_id", "name", "team", "category", "product_type", "shops"}
+CHOICES = {f.id: f for f in default_scheme().inputs if f.choices}
 
 
 @pytest.fixture(scope="module")
@@ -25,7 +27,7 @@ def pair(tmp_path_factory):
     tmp = tmp_path_factory.mktemp("next")
     path = sample_workbook(tmp)
     compute_file(path)
-    nxt = next_period_file(path)
+    nxt = next_period_file(path).path
     return path, nxt
 
 
@@ -68,8 +70,9 @@ def test_carried_values_exactly(pair):
         if isinstance(row["paid_orders"], (int, float)) and row["paid_orders"] > 0:
             assert new["aov_prev"] == pytest.approx(row["sales_actual"] / row["paid_orders"], rel=1e-9)
         assert new["prev_sales_achievement"] == pytest.approx(row["sales_actual"] / row["sales_target"], rel=1e-9)
-        for fid in ROSTER - {"employee_id"}:
-            assert new[fid] == row[fid] or (pd.isna(new[fid]) and pd.isna(row[fid])), (eid, fid)  # blank 店铺 stays blank
+        for fid in ROSTER - {"employee_id"}:  # a choice's id comes back as the drop-down's word (fmcg → 快消品)
+            want = choice_label(CHOICES[fid], row[fid], "zh") if fid in CHOICES else row[fid]
+            assert new[fid] == want or (pd.isna(new[fid]) and pd.isna(want)), (eid, fid)  # blank 店铺 stays blank
 
 
 def test_everything_else_blank(pair):
@@ -91,7 +94,7 @@ def test_hr_scheme_edit_carries_over(tmp_path):
             ind["checks"][0]["target"] = "0.18"
     edited = scheme_from_dict(d)
     path = write_new(tmp_path / "kpi_2026-11.xlsx", "2026-11", scheme=edited)
-    nxt = next_period_file(path)
+    nxt = next_period_file(path).path
     assert nxt.name == "kpi_2026-12.xlsx"
     with FileSource(nxt) as src:
         scheme, _ = load_scheme_from(src)
