@@ -2,8 +2,8 @@
 
 Every number comes from the engine: every scoring function goes through :func:`score_rows`
 (one row: :func:`kpi_engine.one_row.score_one`, the scheme's compiled plan on floats, with
-:func:`kpi_engine.score`'s values to the bit and no frame to build; a table, or the problem
-texts and reasons of a row: :func:`kpi_engine.score`), and a single deduction through
+:func:`kpi_engine.score`'s values to the bit and no frame to build, and its problem texts from
+:func:`kpi_engine.one_row.row_problems`; a table, or the reasons of a row: :func:`kpi_engine.score`), and a single deduction through
 :func:`kpi_engine.rules.gap_of` / :func:`~kpi_engine.rules.count_steps`: no rule is implemented twice. Values arrive as xlwings gives them (floats, None
 for blanks, ids such as 1001.0, 2-D lists), results leave as plain cell values, and every
 problem becomes a short text starting ``#KPI!`` (under 255 characters) instead of an
@@ -39,7 +39,7 @@ from kpi_engine.i18n import tr
 from kpi_engine.inputs import label_map
 from kpi_engine.model import DIRECTIONS, GAPS, ROUNDINGS
 from kpi_engine.numbers import is_blank, parse_number
-from kpi_engine.one_row import RowScores, score_one
+from kpi_engine.one_row import RowScores, row_problems, score_one
 from kpi_engine.rules import RULES, count_steps, gap_of
 from kpi_workbook.pipeline.results import plain
 
@@ -203,8 +203,8 @@ def row_items(headers: Any, row: Any, cs: CellScheme, lang: str = "zh") -> tuple
 @dataclass
 class Scored:
     """The engine's answer for the rows a cell function was given. One row: its values from the
-    one-row fast path when it could score it (``fast``), the full :class:`ScoreResult` (problem
-    texts, reasons) made only when asked for (``result``). A table: the full result."""
+    one-row fast path when it could score it (``fast``), its problems (``problems``) and the full
+    :class:`ScoreResult` (reasons) made only when asked for. A table: the full result."""
 
     rows: Sequence[dict[str, Any]]
     scheme: Scheme
@@ -213,6 +213,18 @@ class Scored:
     columns: list[str] | None = None
     fast: RowScores | None = None
     _result: ScoreResult | None = field(default=None, repr=False)
+    _problems: list[dict[str, Any]] | None = field(default=None, repr=False)
+
+    @property
+    def problems(self) -> list[dict[str, Any]]:
+        """The rows of ``score``'s problems table for these rows (dicts): for a row the fast path
+        scored, from :func:`kpi_engine.one_row.row_problems` (no result frames to build)."""
+        if self._problems is None:
+            if self._result is None and self.fast is not None:
+                self._problems = row_problems(self.fast, self.rows[0], self.scheme, self.period, self.lang)
+            else:
+                self._problems = self.result.problems.to_dict("records")
+        return self._problems
 
     @property
     def result(self) -> ScoreResult:
@@ -328,16 +340,15 @@ def indicator_columns(indicator: str, cs: CellScheme) -> set[str]:
     return {col for text in texts for col in parse_expr(text).columns}
 
 
-def row_problem(result: ScoreResult, eid: str, fields: set[str] | None = None, lang: str = "zh") -> str:
-    """The first error of the row (about ``fields`` when given), plus how many more there are."""
-    p = result.problems
-    mine = p[(p["severity"] == "error") & (p["employee_id"].isna() | (p["employee_id"] == eid))]
+def row_problem(problems: list[dict[str, Any]], eid: str, fields: set[str] | None = None, lang: str = "zh") -> str:
+    """The first error of the row (about ``fields`` when given), plus how many more there are;
+    ``problems`` are rows of the problems table (errors without an employee id concern every row)."""
+    mine = [p for p in problems if p["severity"] == "error" and (pd.isna(p["employee_id"]) or p["employee_id"] == eid)]
     if fields is not None:
-        relevant = mine[mine["field"].isin(fields)]
-        mine = relevant if len(relevant) else mine
-    if mine.empty:
+        mine = [p for p in mine if p["field"] in fields] or mine
+    if not mine:
         return msg("incomplete", lang)
-    text = str(mine["problem"].iloc[0])
+    text = str(mine[0]["problem"])
     if len(mine) > 1:
         text += msg("more", lang, n=len(mine) - 1)
     return text
@@ -346,7 +357,7 @@ def row_problem(result: ScoreResult, eid: str, fields: set[str] | None = None, l
 def value_or_problem(value: Any, scored: Scored, fields: set[str] | None, lang: str) -> Any:
     """The value as a cell, or the row's problem as ``#KPI!`` text when it is not computable."""
     if value is None or (isinstance(value, float) and math.isnan(value)):
-        raise UdfError(row_problem(scored.result, scored.eid, fields, lang))
+        raise UdfError(row_problem(scored.problems, scored.eid, fields, lang))
     return cell(value)
 
 
@@ -410,7 +421,7 @@ def explain(headers: Any, row: Any, indicator: Any, period: Any, caller: Any = N
     ind = indicator_id(indicator, cs)
     scored = score_row(headers, row, period, cs)
     if math.isnan(scored.value("score", ind)):
-        raise UdfError(row_problem(scored.result, scored.eid, indicator_columns(ind, cs), "zh"))
+        raise UdfError(row_problem(scored.problems, scored.eid, indicator_columns(ind, cs), "zh"))
     return scored.result.explain(scored.eid, ind)
 
 

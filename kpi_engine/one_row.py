@@ -6,9 +6,12 @@ number parser, the same checks of each input, the same relations between fields,
 order), scores every indicator with the same rules through :data:`kpi_engine.kernels.SCALAR`
 (plain floats, numpy's arithmetic to the bit) and the scheme's compiled plan, and gives exactly
 the values ``score`` gives that row: an indicator is NaN where ``score`` leaves it NaN (a blank it
-needs, a rejected value, a zero denominator). It writes no problem texts and no reasons: where a
-caller needs those (a value that is NaN, the explanation of a score), it asks ``score``.
-``tests/engine/test_one_row.py`` compares the two on random and hostile rows.
+needs, a rejected value, a zero denominator). It writes no reasons. A row it cannot total is
+answered by its problems: :func:`row_problems` gives the rows of ``score``'s problems table for
+that row, found by the same gap finding on the row's clean values (no frame), or, when a value
+was rejected, by ``score``'s input checks on a one-row table (no result frames). The
+explanation of a score still comes from ``score``. ``tests/engine/test_one_row.py`` compares the
+two on random and hostile rows.
 """
 
 from __future__ import annotations
@@ -23,14 +26,17 @@ import numpy as np
 import pandas as pd
 
 from . import expr
+from .gaps import Gaps
 from .grading import GRADE_TOLERANCE
-from .inputs import EXCEL_ERRORS, normalize_id
+from .i18n import lang_of
+from .inputs import EXCEL_ERRORS, CleanInput, normalize_id
 from .kernels import NAN, SCALAR
 from .model import Scheme
 from .numbers import is_blank_text, parse_number
 from .periods import DEFAULT_PERIOD, Period, parse_period
 from .plan import NumberCheck, Plan, TextRead, plan_for
 from .rules import GATE, RULES
+from .scoring import problem_rows
 
 _ABSENT = object()
 
@@ -46,6 +52,12 @@ class RowScores:
     grade: str | None
     flags: list[str] = field(default_factory=list)
     rejected: tuple[str, ...] = ()  # inputs whose value was rejected (score reports each as a problem)
+    # what :func:`row_problems` needs to say why a value is NaN: the clean values by input id, the
+    # inputs blank or absent, and each NaN indicator's zero divisions (as ``Env.zero_division``)
+    clean: dict[str, Any] = field(default_factory=dict, repr=False)
+    blank: frozenset[str] = frozenset()
+    absent: tuple[str, ...] = ()
+    zero: dict[str, list[Any]] = field(default_factory=dict, repr=False)
 
 
 @lru_cache(maxsize=64)
@@ -177,6 +189,7 @@ def _scores(plan: Plan, env: expr.Env, eid: str, blank: set[str], absent: set[st
             rejected: set[str]) -> RowScores:
     scores: dict[str, float] = {}
     points: dict[str, float] = {}
+    zero: dict[str, list[Any]] = {}
     total = 0.0
     for ind, weight in zip(plan.indicators, plan.weights.tolist()):
         env.zero_division = []
@@ -186,6 +199,8 @@ def _scores(plan: Plan, env: expr.Env, eid: str, blank: set[str], absent: set[st
         if any(c in rejected for c in required) or any(c in rejected for c in optional) or any(
                 c in blank or c in absent for c in required):
             value = NAN
+        if value != value:
+            zero[ind.id] = env.zero_division
         scores[ind.id] = value
         points[ind.id] = value * weight / 100.0
         total += points[ind.id]
@@ -202,4 +217,33 @@ def _scores(plan: Plan, env: expr.Env, eid: str, blank: set[str], absent: set[st
         env.zero_division = []
         if bool(expr.compiled(f.when).run(env)):
             flags.append(f.id)
-    return RowScores(eid, scores, points, total, grade, flags, tuple(sorted(rejected)))
+    return RowScores(eid, scores, points, total, grade, flags, tuple(sorted(rejected)),
+                     {**env.numbers, **env.texts}, frozenset(blank),
+                     tuple(f.id for f in plan.scheme.inputs if f.id in absent), zero)
+
+
+def row_problems(row: RowScores, values: Mapping[str, Any], scheme: Scheme,
+                 period: str | Period | None = DEFAULT_PERIOD, lang: str = "zh") -> list[dict[str, Any]]:
+    """The problems ``score`` reports for the row that :func:`score_one` scored as ``row``: the rows
+    of its problems table as dicts, in its order, with its texts. A row with no rejected value has
+    only the problems of its gaps (a blank it needs, an absent column, a zero denominator): these
+    are found by :class:`kpi_engine.gaps.Gaps`, the same code ``score`` uses, on the row's clean
+    values. A rejected value is worded by the input checks of ``score``, run on ``values`` (header
+    or input id → cell value) as a one-row table."""
+    if row.rejected:
+        return problem_rows(pd.DataFrame([dict(values)]), scheme, period, lang)
+    plan = plan_for(scheme)
+    numbers = {c.id: np.array([row.clean[c.id]]) for c in plan.numbers}
+    texts = {}
+    for read in plan.texts:
+        texts[read.id] = np.empty(1, dtype=object)
+        texts[read.id][0] = row.clean[read.id]
+    blank = {cid: np.array([cid in row.blank]) for cid in (*numbers, *texts)}
+    ci = CleanInput(1, np.array([row.employee_id], dtype=object), numbers, texts, blank, list(row.absent),
+                    np.zeros(1, dtype=bool), clean_columns=set(blank))
+    gaps = Gaps(ci, scheme, lang_of(lang), plan)
+    for ind in plan.indicators:
+        zero = [(np.array([bool(mask)]), den) for mask, den in row.zero.get(ind.id, ())]
+        gaps.indicator_gaps(ind, np.array([row.scores[ind.id]]), zero)
+    gaps.absent_columns()
+    return gaps.rows

@@ -9,7 +9,7 @@ scored them (:mod:`kpi_engine.rules`), column-wise as well.
 from __future__ import annotations
 
 import gc
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -43,7 +43,6 @@ class ScoreResult(Finishing):
     total: pd.Series
     grade: pd.Series
     flags: pd.Series
-    problems: pd.DataFrame
     groups: pd.DataFrame
     metrics: pd.DataFrame
     scheme: Scheme
@@ -56,6 +55,16 @@ class ScoreResult(Finishing):
     _built: dict[str, pd.DataFrame] = field(default_factory=dict, repr=False)
     _inputs: pd.DataFrame | None = field(default=None, repr=False)  # the columns the finishing step reads
     _adjustments: pd.DataFrame | None = field(default=None, repr=False)  # HR's rows, as given to calibrate()
+    # the problem rows, worked out on first access (why a score is NaN is not needed to score)
+    _problem_rows: Callable[[], list[dict[str, Any]]] | None = field(default=None, repr=False)
+
+    @property
+    def problems(self) -> pd.DataFrame:
+        """One row per data problem: employee_id, field, problem (the text), severity, code, value,
+        row, indicator (:mod:`kpi_engine.problems`)."""
+        if "problems" not in self._built:
+            self._built["problems"] = problems.frame(self._problem_rows() if self._problem_rows else [])
+        return self._built["problems"]
 
     @property
     def deductions(self) -> pd.DataFrame:
@@ -127,17 +136,43 @@ def score(
     as a whole is unusable, and :class:`kpi_engine.PeriodError` for a bad period.
     """
     scheme = scheme or _default()
-    plan = plan_for(scheme)
-    per = parse_period(period)
-    lang = lang_of(lang)
+    plan, per, lang = plan_for(scheme), parse_period(period), lang_of(lang)
+    with _collector_paused():
+        ci = clean(inputs, plan.scheme, lang)
+        with np.errstate(all="ignore"):
+            evaluated = _evaluate(plan, ci, per)
+            return _result(plan, per, lang, ci, evaluated)
+
+
+def problem_rows(
+    inputs: pd.DataFrame,
+    scheme: Scheme | None = None,
+    period: str | Period | None = DEFAULT_PERIOD,
+    lang: str = "zh",
+) -> list[dict[str, Any]]:
+    """The rows of ``score(inputs, scheme, period, lang).problems`` (same order, same texts), as
+    dicts, without building the result's frames: what a cell function answers for a row it cannot
+    total (:func:`kpi_engine.one_row.row_problems`)."""
+    scheme = scheme or _default()
+    plan, lang = plan_for(scheme), lang_of(lang)
     ci = clean(inputs, scheme, lang)
-    gaps = Gaps(ci, scheme, lang, plan)
+    with np.errstate(all="ignore"):
+        return _problem_rows(plan, ci, lang, _evaluate(plan, ci, parse_period(period)))
+
+
+def _problem_rows(plan: Plan, ci: CleanInput, lang: str, evaluated: _Evaluated) -> list[dict[str, Any]]:
+    """The input's problems, then why each NaN score is NaN (:class:`~kpi_engine.gaps.Gaps`, fed the
+    scores indicator by indicator and block by block, as they were evaluated)."""
+    gaps = Gaps(ci, plan.scheme, lang, plan)
     # a vast but finite metric (a denominator typed as 1E-300) may overflow to ±inf in the rules'
     # arithmetic; rules floor or reject it, so numpy's warnings are noise for the user
-    with np.errstate(all="ignore"), _collector_paused():
-        evaluated = _evaluate(plan, ci, per, gaps)
+    with np.errstate(all="ignore"):
+        for lo, hi in _blocks(ci.n):
+            for j, ind in enumerate(plan.indicators):
+                score = np.where(evaluated.not_scored[j, lo:hi], np.nan, 0.0)
+                gaps.indicator_gaps(ind, score, evaluated.zero_division.get((j, lo), []), lo)
         gaps.absent_columns()
-        return _result(plan, per, lang, ci, evaluated, gaps)
+    return gaps.rows
 
 
 BLOCK_ROWS = 16_000  # rows scored at a time: each temporary column (125 KB) stays in the processor's cache
@@ -151,6 +186,8 @@ class _Evaluated:
     scores: np.ndarray
     metrics: np.ndarray
     flags: list[np.ndarray]
+    zero_division: dict[tuple[int, int], list]  # (indicator, first row of the block) -> its Env.zero_division
+    not_scored: np.ndarray  # where scores is NaN, kept apart from the result frames (which share scores)
 
 
 def _env(ci: CleanInput, plan: Plan, per: Period, lo: int, hi: int) -> expr.Env:
@@ -167,25 +204,27 @@ def _blocks(n: int) -> list[tuple[int, int]]:
     return [(lo, min(n, lo + BLOCK_ROWS)) for lo in range(0, n, BLOCK_ROWS)] or [(0, 0)]
 
 
-def _evaluate(plan: Plan, ci: CleanInput, per: Period, gaps: Gaps) -> _Evaluated:
+def _evaluate(plan: Plan, ci: CleanInput, per: Period) -> _Evaluated:
     """Every indicator and flag over every row, a block of rows at a time: the rules' arithmetic
     runs on columns short enough to stay in the cache, and only scores and metrics are kept (the
     rest of each outcome, which only reason texts need, is made again when they are asked for)."""
     n, k = ci.n, len(plan.ids)
     scores, metrics = np.empty((k, n)), np.empty((k, n))
     flags = [np.empty(n, dtype=bool) for _ in plan.scheme.flags]
+    zero_division: dict[tuple[int, int], list] = {}
     for lo, hi in _blocks(n):
         env = _env(ci, plan, per, lo, hi)
         for j, ind in enumerate(plan.indicators):
             out = _score_indicator(ind, env, ci, plan, lo, hi)
-            gaps.indicator_gaps(ind, out.score, env.zero_division, lo)
+            if env.zero_division:
+                zero_division[(j, lo)] = env.zero_division
             scores[j, lo:hi] = out.score
             metrics[j, lo:hi] = out.metric
         for flag, mask in zip(plan.scheme.flags, flags):
             env.zero_division = []
             hit = np.broadcast_to(np.asarray(expr.compiled(flag.when).run(env), dtype=bool), (hi - lo,))
             mask[lo:hi] = hit & ~ci.excluded[lo:hi]
-    return _Evaluated(scores, metrics, flags)
+    return _Evaluated(scores, metrics, flags, zero_division, np.isnan(scores))
 
 
 class _Outcomes(Mapping):
@@ -249,7 +288,7 @@ def _score_indicator(ind: Indicator, env: expr.Env, ci: CleanInput, plan: Plan, 
     return out
 
 
-def _result(plan: Plan, per: Period, lang: str, ci: CleanInput, evaluated: _Evaluated, gaps: Gaps) -> ScoreResult:
+def _result(plan: Plan, per: Period, lang: str, ci: CleanInput, evaluated: _Evaluated) -> ScoreResult:
     """The result frames, one row per kept employee, indicators in scheme order."""
     scheme, ind_ids = plan.scheme, list(plan.ids)
     score_mat = evaluated.scores  # (indicator, row)
@@ -270,11 +309,12 @@ def _result(plan: Plan, per: Period, lang: str, ci: CleanInput, evaluated: _Eval
     outcomes = _Outcomes(plan, ci, per, score_mat)
     return ScoreResult(
         points=points, scores=frame(kept_scores), total=total, grade=grade_totals(total, scheme),
-        flags=_flags(scheme, evaluated.flags, keep, index), problems=problems.frame(gaps.rows),
+        flags=_flags(scheme, evaluated.flags, keep, index),
         groups=_group_points(plan, points, kept_points), metrics=frame(kept_metrics), scheme=scheme, period=per,
         lang=lang, _outcomes=outcomes, _reasons=Reasons(scheme, outcomes, ci.ids, keep, points_mat.T, weights, lang),
         _inputs=pd.DataFrame({c: (ci.numbers.get(c) if c in ci.numbers else ci.texts[c])[keep]
                               for c in finishing_columns(scheme) if c in ci.numbers or c in ci.texts}, index=index),
+        _problem_rows=lambda: _problem_rows(plan, ci, lang, evaluated),
     )
 
 

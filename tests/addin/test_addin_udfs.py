@@ -336,7 +336,7 @@ def test_cell_functions_give_the_tables_values_on_random_rows() -> None:
     records = [random_employee(rng, i, blank_rate=0.1) for i in range(300)]
     table = score(pd.DataFrame(records), period="2026-Q4")
     core.score_items.cache_clear()
-    fast = 0
+    fast = problem_texts = 0
     for record in records:
         headers, row = excel_row(record)
         eid = record["employee_id"]
@@ -344,6 +344,11 @@ def test_cell_functions_give_the_tables_values_on_random_rows() -> None:
         total = udfs.KPI_TOTAL(headers, row, "2026-Q4")
         if math.isnan(table.total[eid]):
             assert is_kpi_error(total) and udfs.KPI_GRADE(headers, row) == total
+            # the text is score()'s first problem of that row, and how many more it has
+            mine = table.problems[(table.problems["severity"] == "error") & (table.problems["employee_id"] == eid)]
+            more = core.msg("more", n=len(mine) - 1) if len(mine) > 1 else ""
+            assert total == core.error_text(mine["problem"].iloc[0] + more)
+            problem_texts += 1
         else:
             assert total == table.total[eid] and udfs.KPI_GRADE(headers, row) == table.grade[eid]
         for ind in ("uv_growth", "inventory_turnover", "collaboration_satisfaction"):
@@ -351,4 +356,4 @@ def test_cell_functions_give_the_tables_values_on_random_rows() -> None:
             got = udfs.KPI_INDICATOR(headers, row, ind)
             assert is_kpi_error(got) if math.isnan(want) else got == want
     assert fast == len(records)
-    assert sum(math.isnan(t) for t in table.total) > 20  # incomplete rows were among them
+    assert problem_texts > 20  # incomplete rows were among them

@@ -17,7 +17,7 @@ import pytest
 from support.reference import PERIODS, random_employee, reference_score
 
 from kpi_engine import default_scheme, score, scoring
-from kpi_engine.one_row import score_one
+from kpi_engine.one_row import row_problems, score_one
 
 SCHEME = default_scheme()
 HOSTILE = ["#N/A", "85%", " 12 ", "abc", True, -5, 1e300, float("inf"), "", "-", "nan", "1,200", "３０", None, 2.5,
@@ -118,3 +118,45 @@ def test_blocks_give_what_one_block_gives(monkeypatch):
     for name in ("total", "grade", "flags"):
         pd.testing.assert_series_equal(getattr(whole, name), getattr(blocks, name), check_exact=True)
     assert len(whole.problems) > 100
+
+
+def same_value(a, b) -> bool:
+    return a is b or a == b or (pd.isna(a) and pd.isna(b)) if not isinstance(a, (list, tuple)) else a == b
+
+
+def problem_mismatches(rows: list[dict], period: str = "2026-Q4", lang: str = "zh") -> tuple[list[str], int]:
+    """Every difference between row_problems and score's problems table of each row as a one-row
+    table (what a cell function answered before), and how many rows had problems."""
+    out, with_problems = [], 0
+    for row in rows:
+        want = score(pd.DataFrame([row]), period=period, lang=lang).problems.to_dict("records")
+        fast = score_one(row, SCHEME, period)
+        got = row_problems(fast, row, SCHEME, period, lang)
+        with_problems += bool(want)
+        if len(got) != len(want) or not all(
+                set(g) == set(w) and all(same_value(g[k], w[k]) for k in w) for g, w in zip(got, want)):
+            out.append(f"{row['employee_id']}: one row {got}, table {want}")
+    return out, with_problems
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_row_problems_are_the_tables_on_rows_with_blanks_and_zeros(lang):
+    """Rows with blank cells and zero denominators (what the gaps say) and absent columns: the same
+    problem rows, texts and order as score on the row as a table."""
+    rng = np.random.default_rng(20261202)
+    rows = random_rows(5, 150, blank_rate=0.15)
+    columns = list(rows[0])
+    for row in rows:
+        for _ in range(int(rng.integers(0, 3))):
+            row[columns[1 + int(rng.integers(len(columns) - 1))]] = 0
+        if rng.random() < 0.1:  # a column the row does not have at all
+            del row[columns[1 + int(rng.integers(len(columns) - 1))]]
+    bad, with_problems = problem_mismatches(rows, lang=lang)
+    assert not bad, f"{len(bad)} differences, first: " + "\n".join(bad[:3])
+    assert with_problems > 50
+
+
+def test_row_problems_are_the_tables_on_hostile_rows():
+    bad, with_problems = problem_mismatches(hostile_rows(4, 150))
+    assert not bad, f"{len(bad)} differences, first: " + "\n".join(bad[:3])
+    assert with_problems > 50
