@@ -29,7 +29,7 @@ from .computing import book_lang, load_scheme_from
 from .export_rows import FileRows, employee_values, shop_rows
 from .exports import ExportFile, read_export
 from .import_report import FillReport, Note, capped
-from .layout import layout
+from .layout import choice_label, layout
 from .reading import InputTable, input_tables, owned_sheets, read_meta
 from .shops import Ownership, read_ownership
 from .sources import SheetSource
@@ -88,7 +88,7 @@ def plan_fill(source: SheetSource, files: list[str | Path], *, shop: str = "", l
             v = combined.values.at[eid, fid] if fid in combined.values else math.nan
             if not pd.isna(v):
                 _put(values, eid, fid, float(v), files_of, report, lang)
-    writes = _writes(tables, values, scheme, report, lang)
+    writes = _writes(tables, values, scheme, report, lang, book_lang(meta))
     log = layout().sheet("import_log", lang)
     removed = [n for n in owned_sheets(meta) if n in layout().all_result_names() and n in source.sheet_names()]
     return FillPlan(writes, report, meta, period.label, removed, log)
@@ -220,9 +220,11 @@ def _same(a: Any, b: Any) -> bool:
     return normalize_id(a) == normalize_id(b)
 
 
-def _writes(tables: list[InputTable], values: dict, scheme: Scheme, report: FillReport, lang: str
+def _writes(tables: list[InputTable], values: dict, scheme: Scheme, report: FillReport, lang: str, book: str
             ) -> dict[str, dict[tuple[int, int], Any]]:
-    """The cells to write: each input sheet's row of the person, each column of a field with a value."""
+    """The cells to write: each input sheet's row of the person, each column of a field with a value
+    (a choice's id as the drop-down of a book in the language ``book`` offers it: apparel → 服装)."""
+    fields = {f.id: f for f in scheme.inputs}
     writes: dict[str, dict[tuple[int, int], Any]] = {}
     matched: dict[str, str] = {}
     for table in tables:
@@ -241,7 +243,7 @@ def _writes(tables: list[InputTable], values: dict, scheme: Scheme, report: Fill
                 value = values[eid].get(fid, (None,))[0]
                 if fid == "employee_id" or value is None or is_blank(value):
                     continue
-                cells[(r + 1, c + 1)] = cell_value(value)
+                cells[(r + 1, c + 1)] = cell_value(choice_label(fields[fid], value, book) if fid in fields else value)
                 report.cells_written += 1
     report.employees_matched = len(matched)
     report.unknown_ids = sorted(set(values) - set(matched))

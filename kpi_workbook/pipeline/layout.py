@@ -6,6 +6,7 @@ import sys
 from dataclasses import dataclass
 from functools import lru_cache
 from importlib import resources
+from typing import Any
 
 from kpi_engine.model import InputField, Scheme
 
@@ -87,3 +88,10 @@ def input_columns(scheme: Scheme) -> list[tuple[InputSheet, list[InputField]]]:
 def calibration_inputs(scheme: Scheme) -> list[InputField]:
     """The scheme's inputs that are columns of HR's 校准 sheet (owner ``calibration``: the pay base)."""
     return [f for f in scheme.inputs if f.owner == "calibration"]
+
+
+def choice_label(f: InputField, value: Any, lang: str) -> Any:
+    """A choice's id written as the drop-down offers it: in a Chinese book its first alias
+    (apparel → 服装), in an English one the id; any other value as it is (HR's own word)."""
+    aliases = f.choices.get(value) if isinstance(value, str) and lang == "zh" else None
+    return aliases[0] if aliases else value

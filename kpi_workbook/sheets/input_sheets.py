@@ -24,7 +24,7 @@ from kpi_engine.i18n import tr
 from kpi_engine.model import InputField
 
 from ..ooxml.cells import cell_ref, cell_text
-from ..pipeline.layout import InputSheet, layout
+from ..pipeline.layout import InputSheet, choice_label, layout
 from .cells import display_width, set_value, write
 from .style import BOLD, HEAD_FILL, ID_FONT, INPUT_FILL
 
@@ -70,13 +70,6 @@ def input_sheet(ws: Any, sheet: InputSheet, fields: list[InputField], roster: pd
     name_col = next((c for c, f in enumerate(fields, 1) if f.id == "name"), 1)
     ws.freeze_panes = cell_ref(first, name_col + 1)
     ws.auto_filter.ref = f"A{lay.id_row}:{cell_ref(last, len(fields))}"
-
-
-def choice_label(f: InputField, value: Any, lang: str) -> Any:
-    """A choice's id written as the drop-down offers it: in a Chinese book its first alias
-    (apparel → 服装), in an English one the id; any other value as it is (HR's own word)."""
-    aliases = f.choices.get(value) if isinstance(value, str) and lang == "zh" else None
-    return aliases[0] if aliases else value
 
 
 def _field_help(f: InputField, sheet: InputSheet, lang: str) -> str:

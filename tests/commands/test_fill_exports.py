@@ -276,3 +276,26 @@ def test_an_hr_sheet_called_import_log_is_never_touched(tmp_path, capsys):
     assert code == 0 and "导入记录未写入" in out
     wb = load_workbook(path)
     assert wb[LOG]["A1"].value == "HR's own notes" and wb[LOG].max_row == 1
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_a_filled_choice_is_the_drop_downs_word(tmp_path: Path, lang: str) -> None:
+    """The sample file gives category/product_type as ids (apparel, fmcg); a Chinese book's drop-down
+    offers 服装/快消品, so fill writes those (issue 14 item 6); an English book keeps the ids."""
+    from support.workbooks import sample_metrics
+
+    from kpi_engine import default_scheme
+    from kpi_workbook.commands.fill import fill_workbook
+
+    book = tmp_path / "kpi.xlsx"
+    write_new(book, "2026-Q4", roster=read_roster(sample_file("roster.csv")), lang=lang)
+    fill_workbook(book, sample_file("metrics_2026Q4.csv"), lang=lang)
+    given = sample_metrics().set_index("employee_id")
+    scheme = default_scheme()
+    for fid in ("category", "product_type"):
+        sheet = next(s.name(lang) for s in layout().inputs if fid in table(book, s.name(lang)).columns)
+        written = table(book, sheet).dropna(subset=["employee_id"]).set_index("employee_id")[fid]
+        choices = scheme.input(fid).choices
+        want = {eid: choices[v][0] if lang == "zh" else v for eid, v in given[fid].items()}
+        assert written.to_dict() == want
+        assert lang == "en" or not set(written) & set(choices)  # no id left in a Chinese book

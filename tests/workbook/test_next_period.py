@@ -12,9 +12,8 @@ from kpi_engine import default_scheme
 from kpi_workbook.commands.files import compute_file, next_period_file
 from kpi_workbook.pipeline import load_scheme_from
 from kpi_workbook.pipeline.file_source import FileSource
-from kpi_workbook.pipeline.layout import layout
+from kpi_workbook.pipeline.layout import choice_label, layout
 from kpi_workbook.pipeline.reading import read_meta
-from kpi_workbook.sheets.input_sheets import choice_label
 
 CARRIED = {"uv_prev", "aov_prev", "prev_sales_achievement", "sales_target", "inventory_begin",
            "industry_conversion", "new_customer_share_target", "turnover_target", "total_skus"}
