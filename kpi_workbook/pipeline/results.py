@@ -8,6 +8,7 @@ the xlwings live writer both take these blocks as they are; neither computes any
 from __future__ import annotations
 
 import math
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -52,6 +53,8 @@ class Block:
     state: str = "visible"
     print_setup: PrintSetup | None = None  # how the sheet prints (None: as the application likes)
     row_kinds: list[str] = field(default_factory=list)  # a sheet of lines (help): how each row looks
+    # cells that link to a place in the workbook: (row, column) of ``rows`` -> "'Sheet'!A5"
+    links: dict[tuple[int, int], str] = field(default_factory=dict)
 
 
 def t(key: str, lang: str) -> str:
@@ -196,7 +199,18 @@ def problems_block(problems: list[CellProblem], lang: str) -> Block:
     order = sorted(problems, key=lambda p: (p.severity != "error", p.sheet, _cell_key(p.cell)))
     severity = {"error": t("error", lang), "warning": t("warning", lang)}
     body = [[p.sheet, p.cell, p.employee_id, p.field, _shown(p.value), p.problem, severity[p.severity]] for p in order]
-    return _block("problems", lang, ids, labels, body, widths={0: 14, 1: 8, 2: 10, 3: 20, 4: 12, 5: 70, 6: 8})
+    # each row's cell column links to the cell it is about (below the two header rows)
+    links = {(r, 1): place(p.sheet, p.cell) for r, p in enumerate(order, 2) if p.sheet and _CELL.fullmatch(p.cell or "")}
+    return _block("problems", lang, ids, labels, body, widths={0: 14, 1: 8, 2: 10, 3: 20, 4: 12, 5: 70, 6: 8},
+                  links=links)
+
+
+_CELL = re.compile(r"\$?[A-Z]{1,3}\$?[0-9]{1,7}(:\$?[A-Z]{1,3}\$?[0-9]{1,7})?")
+
+
+def place(sheet: str, cell: str) -> str:
+    """A place in the workbook as a link's location gives it: 'Sheet name'!A5 (quotes doubled)."""
+    return "'" + sheet.replace("'", "''") + "'!" + cell
 
 
 def _shown(value: Any) -> Any:

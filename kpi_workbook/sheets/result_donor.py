@@ -18,6 +18,7 @@ from openpyxl.chart import BarChart, LineChart, Reference
 from openpyxl.chart.data_source import NumFmt
 from openpyxl.chart.series import SeriesLabel
 from openpyxl.styles import Alignment
+from openpyxl.worksheet.hyperlink import Hyperlink
 
 from ..ooxml.cells import column_letter
 from ..ooxml.row_writer import SheetRows, write_rows
@@ -71,6 +72,8 @@ def build_donor(blocks: list[Block], path: Path) -> None:
             ws.sheet_state = block.state
             continue
         _style(ws, block)
+        for (r, c), location in block.links.items():  # the cells themselves are streamed in below
+            ws.cell(r + 1, c + 1).hyperlink = Hyperlink(ref="", location=location)
         apply_print_setup(ws, block.print_setup)
         for spec in block.charts:
             _chart(ws, block, spec)
