@@ -111,13 +111,15 @@ def test_the_help_sheet_says_how_each_export_column_combines(book):
 # ---------------------------------------------------------------- the old per-employee file
 def test_the_per_employee_csv_fills_exactly_as_it_always_did(book):
     """Each input cell of an employee is the CSV's value (numbers as numbers, whole ones as int, text as
-    typed, a blank leaves the cell alone); nothing else changes. The rule kpi fill always had."""
+    typed, a blank leaves the cell alone); nothing else changes. The rule kpi fill always had, but for
+    a choice's id, written as the Chinese book's drop-down offers it (apparel → 服装; issue 14 item 6)."""
     before = load_workbook(book)
     report = fill_workbook(book, sample_file("metrics_2026Q4.csv"))
     after = load_workbook(book)
     with open(sample_file("metrics_2026Q4.csv"), encoding="utf-8-sig", newline="") as fh:
         rows = {r["employee_id"]: r for r in csv.DictReader(fh)}
     numeric = {f.id for f in default_scheme().inputs if f.numeric}
+    choices = {f.id: f.choices for f in default_scheme().inputs if f.choices}
     expected_writes = 0
     for sheet in input_sheet_names():
         old, new = before[sheet], after[sheet]
@@ -141,7 +143,7 @@ def test_the_per_employee_csv_fills_exactly_as_it_always_did(book):
                         want = int(want)
                         assert isinstance(got, int), (sheet, r, fid, got)
                 else:
-                    want = text
+                    want = choices[fid][text][0] if text in choices.get(fid, {}) else text
                 assert got == want, (sheet, r, fid, got, want)
     assert report.cells_written == expected_writes and report.employees_matched == 60
     assert not report.errors and not report.unknown_ids and not report.failed()
