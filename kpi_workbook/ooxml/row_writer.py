@@ -56,10 +56,7 @@ def write_rows(base: Path, path: Path, sheets: list[SheetRows]) -> None:
                 fh.write(head.encode("utf-8"))
                 rows = sheet.rows[sheet.first - 1:]
                 for first in range(0, len(rows), _BATCH):
-                    text = rows_xml(rows[first:first + _BATCH], sheet.first + first, styles)
-                    if _ILLEGAL_XML.search(text):
-                        text = _ILLEGAL_XML.sub("", text)
-                    fh.write(text.encode("utf-8"))
+                    fh.write(rows_xml(rows[first:first + _BATCH], sheet.first + first, styles).encode("utf-8"))
                 fh.write(tail.encode("utf-8"))
 
 
@@ -96,12 +93,14 @@ def split_sheet(xml: str, sheet: SheetRows) -> tuple[str, dict[int, str], str]:
 
 
 def rows_xml(rows: list[list[Any]], first: int, styles: dict[int, str]) -> str:
-    """``<row>`` elements for ``rows`` starting at sheet row ``first``; text is always text."""
+    """``<row>`` elements for ``rows`` starting at sheet row ``first``; text is always text, and
+    characters XML 1.0 does not allow are left out of it."""
     width = max((len(r) for r in rows), default=0)
     letters = [column_letter(c + 1) for c in range(width)]
     style = [f' s="{styles[c]}"' if c in styles else "" for c in range(width)]
     out: list[str] = []
     add = out.append
+    texts: dict[str, str] = {}  # text -> the rest of its cell after the style: a column repeats its texts
 
     def blank(ref: str, c: int) -> None:
         if style[c]:
@@ -120,7 +119,10 @@ def rows_xml(rows: list[list[Any]], first: int, styles: dict[int, str]) -> str:
                 if not v:  # as openpyxl: an empty text is no value
                     blank(ref, c)
                 else:
-                    add(_text_cell(ref, style[c], v))
+                    rest = texts.get(v)
+                    if rest is None:
+                        rest = texts[v] = _text_rest(v)
+                    add(f'<c r="{ref}"{style[c]}{rest}')
             elif kind is float or kind is int:
                 if kind is float and not math.isfinite(v):
                     blank(ref, c)
@@ -135,14 +137,16 @@ def rows_xml(rows: list[list[Any]], first: int, styles: dict[int, str]) -> str:
                 else:
                     blank(ref, c)
             else:
-                add(_text_cell(ref, style[c], cell_text(str(v))))
+                add(f'<c r="{ref}"{style[c]}{_text_rest(cell_text(str(v)))}')
         add("</row>")
     return "".join(out)
 
 
-def _text_cell(ref: str, style: str, text: str) -> str:
+def _text_rest(text: str) -> str:
+    """A text cell after its reference and style: ``t="inlineStr"><is><t>…</t></is></c>``."""
     space = ' xml:space="preserve"' if text != text.strip() else ""  # as openpyxl writes it
-    return f'<c r="{ref}"{style} t="inlineStr"><is><t{space}>{_content(text)}</t></is></c>'
+    rest = f' t="inlineStr"><is><t{space}>{_content(text)}</t></is></c>'
+    return _ILLEGAL_XML.sub("", rest) if _ILLEGAL_XML.search(rest) else rest
 
 
 def _content(text: str) -> str:

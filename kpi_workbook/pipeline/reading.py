@@ -328,6 +328,12 @@ class _Merger:
     def _merge(self, pos: int, t_i: int, table: InputTable, r: int, row: Any) -> None:
         """The row's values into the record: the first value of a field wins, a different later one is reported."""
         rec, where, width = self.records[pos], self.where, len(row)
+        if not rec:  # a new record (a roster row): nothing to compare with
+            for fid, c in table.columns.items():
+                value = row[c] if c < width else None
+                rec[fid] = value.strip() if isinstance(value, str) else value
+                where.put(pos, fid, t_i, r, c)
+            return
         for fid, c in table.columns.items():
             value = row[c] if c < width else None
             if isinstance(value, str):  # stray spaces around a name or a choice are not part of it
