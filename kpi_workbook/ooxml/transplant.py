@@ -29,6 +29,9 @@ from .zip_copy import copy_member
 
 STATES = ("visible", "hidden", "veryHidden")
 ZIP_EPOCH = (1980, 1, 1, 0, 0, 0)  # new members get a fixed time: same input, same bytes
+# zlib level of the parts the transplant writes (result sheets, edited workbook parts): half the
+# time of zlib's default 6 on the result sheets of 10,000 employees, about 15 % more bytes for them
+NEW_PART_LEVEL = 3
 
 # a new part's content: bytes, or (for a donor sheet) its pieces, made from the donor while written
 Part = bytes | Callable[[Package], Iterable[bytes]]
@@ -79,6 +82,7 @@ def transplant_sheets(target: str | Path, donor: str | Path, owned: Sequence[str
 
 
 def _put(zout: zipfile.ZipFile, zi: zipfile.ZipInfo, part: Part, donor: zipfile.ZipFile) -> None:
+    zi._compresslevel = NEW_PART_LEVEL  # noqa: SLF001 — ZipInfo's level (3.13: compress_level); writestr's own
     if isinstance(part, bytes):
         zout.writestr(zi, part)
         return
