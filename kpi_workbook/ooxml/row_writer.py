@@ -101,45 +101,49 @@ def rows_xml(rows: list[list[Any]], first: int, styles: dict[int, str]) -> str:
     out: list[str] = []
     add = out.append
     texts: dict[str, str] = {}  # text -> the rest of its cell after the style: a column repeats its texts
-
-    def blank(ref: str, c: int) -> None:
-        if style[c]:
-            add(f'<c r="{ref}"{style[c]}/>')
-
     for r, row in enumerate(rows, first):
         add(f'<row r="{r}">')
-        for c, v in enumerate(row):
-            ref = f"{letters[c]}{r}"
+        for c, v in enumerate(row):  # the common cells first, inline; the rest in _other_cell
             kind = type(v)
-            if v is None:
-                blank(ref, c)
-            elif kind is str:
-                if len(v) > MAX_CELL_TEXT:
-                    v = cell_text(v)
-                if not v:  # as openpyxl: an empty text is no value
-                    blank(ref, c)
-                else:
-                    rest = texts.get(v)
-                    if rest is None:
-                        rest = texts[v] = _text_rest(v)
-                    add(f'<c r="{ref}"{style[c]}{rest}')
-            elif kind is float or kind is int:
-                if kind is float and not math.isfinite(v):
-                    blank(ref, c)
-                else:
-                    add(f'<c r="{ref}"{style[c]}><v>{v!r}</v></c>')
-            elif isinstance(v, bool):
-                add(f'<c r="{ref}"{style[c]} t="b"><v>{int(v)}</v></c>')
-            elif isinstance(v, (int, float)):  # numpy numbers
-                x = float(v)
-                if math.isfinite(x):
-                    add(f'<c r="{ref}"{style[c]}><v>{x!r}</v></c>')
-                else:
-                    blank(ref, c)
+            if kind is float:
+                if v - v == 0.0:  # finite (inf - inf and nan - nan are nan)
+                    add(f'<c r="{letters[c]}{r}"{style[c]}><v>{v!r}</v></c>')
+                elif style[c]:
+                    add(f'<c r="{letters[c]}{r}"{style[c]}/>')
+            elif kind is str and v and len(v) <= MAX_CELL_TEXT:
+                rest = texts.get(v)
+                if rest is None:
+                    rest = texts[v] = _text_rest(v)
+                add(f'<c r="{letters[c]}{r}"{style[c]}{rest}')
+            elif v is None:
+                if style[c]:
+                    add(f'<c r="{letters[c]}{r}"{style[c]}/>')
             else:
-                add(f'<c r="{ref}"{style[c]}{_text_rest(cell_text(str(v)))}')
+                add(_other_cell(f"{letters[c]}{r}", style[c], v))
         add("</row>")
     return "".join(out)
+
+
+def _other_cell(ref: str, style: str, v: Any) -> str:
+    """A cell that is not a finite float, a short text or None: an empty or very long text, an
+    int, a bool, a numpy number or any other value ("" for a blank cell without a style)."""
+    kind = type(v)
+    if kind is str:
+        if len(v) > MAX_CELL_TEXT:
+            v = cell_text(v)
+        return f'<c r="{ref}"{style}{_text_rest(v)}' if v else _blank(ref, style)  # as openpyxl: "" is no value
+    if kind is float or kind is int:
+        return f'<c r="{ref}"{style}><v>{v!r}</v></c>' if kind is int or math.isfinite(v) else _blank(ref, style)
+    if isinstance(v, bool):
+        return f'<c r="{ref}"{style} t="b"><v>{int(v)}</v></c>'
+    if isinstance(v, (int, float)):  # numpy numbers
+        x = float(v)
+        return f'<c r="{ref}"{style}><v>{x!r}</v></c>' if math.isfinite(x) else _blank(ref, style)
+    return f'<c r="{ref}"{style}{_text_rest(cell_text(str(v)))}'
+
+
+def _blank(ref: str, style: str) -> str:
+    return f'<c r="{ref}"{style}/>' if style else ""
 
 
 def _text_rest(text: str) -> str:
