@@ -123,7 +123,7 @@ def clean(df: pd.DataFrame, scheme: Scheme, lang: str = "zh") -> CleanInput:
     problems: list[dict[str, Any]] = []
     raw_ids = df["employee_id"].to_numpy(dtype=object)
     ids = _plain_texts(raw_ids)
-    unique_ids = ids is not None and len(set(ids.tolist())) == n
+    unique_ids = ids is not None and _all_different(ids)
     if unique_ids:
         ids = ids.copy()
     else:
@@ -395,6 +395,15 @@ def _normalize_ids(values: list[Any]) -> list[str | None]:
     for i in [i for i, v in enumerate(out) if not v or "." in v or len(v) == 3]:
         out[i] = normalize_id(values[i])
     return out
+
+
+def _all_different(texts: np.ndarray) -> bool:
+    """Whether no text of ``texts`` appears twice: a neighbour comparison when they are in order
+    (ids usually are), a set of them otherwise."""
+    index = pd.Index(texts, dtype=object, copy=False)
+    if index.is_monotonic_increasing:
+        return bool(index.is_unique)
+    return len(set(texts.tolist())) == len(texts)
 
 
 def _excel_errors(values: np.ndarray) -> np.ndarray:
