@@ -57,6 +57,8 @@ class CleanInput:
     clean_columns: set[str] = field(default_factory=set)
     full_columns: set[str] = field(default_factory=set)
     _invalid: dict[str, np.ndarray | None] = field(default_factory=dict, repr=False)
+    # the caller's columns some of ``numbers`` are views of (kept so that pandas copies before a change)
+    held: list[pd.Series] = field(default_factory=list, repr=False)
 
     def invalid(self, col: str) -> np.ndarray:
         """Rows where ``col`` held a value that was rejected (reported, now NaN/None)."""
@@ -149,7 +151,7 @@ def clean(df: pd.DataFrame, scheme: Scheme, lang: str = "zh") -> CleanInput:
     blank: dict[str, np.ndarray] = {}
     absent: list[str] = []
     out = CleanInput(n, ids, numbers, texts, blank, absent, excluded, problems)
-    plain = _plain_number_block(df, [f for f in scheme.inputs if f.numeric and f.id in df.columns])
+    plain = _plain_number_columns(df, [f for f in scheme.inputs if f.numeric and f.id in df.columns], out.held)
     for f in scheme.inputs:
         if f.id == "employee_id":
             continue
@@ -283,31 +285,48 @@ def _numeric(raw: pd.Series, f: InputField, add, lang: str) -> tuple[np.ndarray,
 _NUMERIC_KINDS = {"floating", "integer", "mixed-integer-float", "empty"}
 
 
-def _plain_number_block(df: pd.DataFrame, fields: list[InputField]) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+def _plain_number_columns(df: pd.DataFrame, fields: list[InputField],
+                          held: list[pd.Series]) -> dict[str, tuple[np.ndarray, np.ndarray]]:
     """(values, blank) of each of ``fields`` held as numpy numbers (blank is NaN) none of which
-    breaks a rule of its field (:func:`_plain_numbers`' verdict), found with whole-block passes: the
-    columns are copied into one indicator-by-row block (one allocation instead of one per column),
-    their minima, maxima and blanks taken in one pass each. A column missing here is read by
-    :func:`_numeric`."""
+    breaks a rule of its field (:func:`_plain_numbers`' verdict); a column missing here is read by
+    :func:`_numeric`. A float column is not copied where pandas copies on write: its values are a
+    read-only view of the frame's, and its Series is kept in ``held``, so that a later change to the
+    caller's frame copies the frame's data instead of changing ours. Other columns (integers, or
+    pandas without copy-on-write) are copied into one field-by-row block: one allocation, not one per
+    column."""
     fields = [f for f in fields if isinstance(df[f.id].dtype, np.dtype) and df[f.id].dtype.kind in "fiu"]
     if not fields or not len(df):
         return {}
-    block = np.empty((len(fields), len(df)))
-    for j, f in enumerate(fields):
-        block[j] = df[f.id].to_numpy()
-    blank = np.isnan(block)
-    low, high = np.fmin.reduce(block, axis=1), np.fmax.reduce(block, axis=1)
+    shared = [f for f in fields if _COPY_ON_WRITE and df[f.id].dtype == np.float64]
+    copied = [f for f in fields if f not in shared]
+    columns = {}
+    for f in shared:
+        held.append(df[f.id])
+        values = held[-1].to_numpy().view()
+        values.flags.writeable = False
+        columns[f.id] = values
+    if copied:
+        block = np.empty((len(copied), len(df)))
+        for j, f in enumerate(copied):
+            block[j] = df[f.id].to_numpy()
+            columns[f.id] = block[j]
     spare = np.empty(len(df))
     out = {}
-    for j, f in enumerate(fields):
-        if not np.isnan(low[j]) and not _plain_range(f, low[j], high[j]):
+    for f in fields:
+        values = columns[f.id]
+        low, high = np.fmin.reduce(values), np.fmax.reduce(values)
+        if not np.isnan(low) and not _plain_range(f, low, high):
             continue
-        if f.kind == "count" and not np.isnan(low[j]):
-            np.subtract(block[j], np.round(block[j], out=spare), out=spare)
+        if f.kind == "count" and not np.isnan(low):
+            np.subtract(values, np.round(values, out=spare), out=spare)
             if not (np.fmax.reduce(spare) <= 1e-9 and np.fmin.reduce(spare) >= -1e-9):
                 continue
-        out[f.id] = block[j], blank[j]
+        out[f.id] = values, np.isnan(values)
     return out
+
+
+# pandas copies a frame's data before changing it while a Series of it is alive (always from pandas 3)
+_COPY_ON_WRITE = int(pd.__version__.split(".")[0]) >= 3 or pd.get_option("mode.copy_on_write") is True
 
 
 def _plain_range(f: InputField, low: float, high: float) -> bool:
