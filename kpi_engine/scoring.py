@@ -304,7 +304,8 @@ def _result(plan: Plan, per: Period, lang: str, ci: CleanInput, evaluated: _Eval
     every = bool(keep.all())
     index = pd.Index(ci.ids if every else ci.ids[keep], name="employee_id", dtype=object, copy=False)
     weights = plan.weights
-    points_mat = score_mat * weights[:, None] / 100.0
+    points_mat = np.multiply(score_mat, weights[:, None])  # (score × weight) / 100, in one new array
+    np.divide(points_mat, 100.0, out=points_mat)
     kept_scores = score_mat if every else score_mat[:, keep]
     kept_points = points_mat if every else points_mat[:, keep]
     kept_metrics = evaluated.metrics if every else evaluated.metrics[:, keep]
