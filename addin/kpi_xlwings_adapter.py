@@ -232,6 +232,10 @@ def write_block(book: Any, block: Any, protect: bool = True) -> Any:
             sheet.range((1, first + 1), (1, last + 1)).column_width = width
         if wrapped:  # after the widths: Excel fits every row to its text (a stale height too)
             sheet.range((1, 1), (n_rows, n_cols)).rows.autofit()
+        elif header_rows:  # a result sheet's titles wrap in their column and the row grows to fit them
+            titles = sheet.range((1, 1), (1, n_cols))
+            titles.wrap_text = True
+            titles.rows.autofit()
         for spec in getattr(block, "charts", []) or []:
             _add_chart(sheet, spec)
     page_setup(sheet, getattr(block, "print_setup", None))
@@ -333,6 +337,15 @@ def _add_chart(sheet: Any, spec: Any) -> None:
     chart.set_source_data(source, plot_by="columns")
     chart.set_x_axis_values(rng(spec.categories))
     chart.title = spec.title
+    _unless_missing(lambda: _whole_number_axis(chart.api[1]))  # Windows: api = (ChartObject, Chart)
+
+
+def _whole_number_axis(chart: Any) -> None:
+    """The value axis (``xlValue`` = 2) labelled in whole numbers, not linked to the cells' "0.00"
+    (whose labels ran together: "90.00100.00")."""
+    labels = chart.Axes(2).TickLabels
+    labels.NumberFormatLinked = False
+    labels.NumberFormat = "0"
 
 
 def page_setup(sheet: Any, setup: Any) -> bool:

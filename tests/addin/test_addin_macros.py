@@ -444,3 +444,19 @@ def test_the_help_sheets_texts_are_wrapped_and_its_titles_run_on(book: FakeBook)
     assert sheet.column_widths[5] == 70
     tall = [(r, v) for r, v in long if sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in v) > 70]
     assert len(tall) >= 3 and all(sheet.row_heights[r] >= 30 for r, _ in tall)
+
+
+def test_result_titles_wrap_to_their_height_and_value_axes_show_whole_numbers(book: FakeBook) -> None:
+    """Issue 14 item 6 in the add-in too: a result sheet's long titles wrap in their column with row 1
+    as tall as its lines (fitted after the widths), and every chart's value axis is labelled in whole
+    numbers, not linked to the cells' "0.00" ("90.00100.00")."""
+    kpi_addin.compute(book)
+    sheet = book.sheets[layout().sheet("scores")]
+    titles = [(c, v) for (r, c), v in sheet.cells.items() if r == 1 and isinstance(v, str)]
+    assert titles and all(sheet.range((1, c)).wrap_text for c, _ in titles)
+    lines = max(-(-sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in v)
+                  // sheet.column_widths.get(c, 8.43)) for c, v in titles)
+    assert lines >= 2 and sheet.row_heights[1] == 15.0 * lines
+    charts = [chart for s in book.sheets for chart in s.charts]
+    assert len(charts) >= 2
+    assert all(chart.value_axis == {"NumberFormatLinked": False, "NumberFormat": "0"} for chart in charts)

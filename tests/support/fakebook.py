@@ -106,6 +106,28 @@ class FakeChart:
     x_values: str | None = None
     title: str | None = None
     deleted: bool = False
+    value_axis: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def api(self) -> tuple[Any, Any]:
+        """As xlwings on Windows: (ChartObject, Chart); the Chart's value axis tick labels are recorded
+        in ``value_axis`` (NumberFormat, NumberFormatLinked)."""
+        chart = self
+
+        class _Axis:
+            def __init__(self) -> None:
+                object.__setattr__(self, "TickLabels", _TickLabels())
+
+        class _TickLabels:
+            def __setattr__(self, name: str, value: Any) -> None:
+                chart.value_axis[name] = value
+
+        class _Chart:
+            def Axes(self, kind: int) -> _Axis:  # noqa: N802 - COM name
+                assert kind == 2, "only the value axis (xlValue) is emulated"
+                return _Axis()
+
+        return (object(), _Chart())
 
     def set_source_data(self, source: FakeRange, plot_by: str | None = None) -> None:
         self.source = source.address
