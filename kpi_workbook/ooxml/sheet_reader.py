@@ -489,8 +489,8 @@ class SheetParser(_ExpatParser):
     def _plain_rows(self, data: bytes) -> bool:
         """The rows read straight from the text when the sheet data is written the plain way
         openpyxl and Excel write it (every row numbered, every cell ``<c r="B7" s=".." t="..">``
-        with a ``<v>`` or a plain inline ``<t>``, no formula, no rich text, no entity, no other
-        namespace): a few regular-expression passes in C and one short loop per cell instead of
+        with a ``<v>`` or a plain inline ``<t>``, no formula, no rich text, no entity but XML's own
+        character references, no other namespace): a few regular-expression passes in C and one short loop per cell instead of
         Python calls per element, the same values (:meth:`cell_value`'s rules). The whole part is
         first parsed by expat with no callbacks, so what is not well-formed XML, or declares a DTD
         or entities, is refused as by the callback parser. False (nothing read) when anything is
@@ -505,7 +505,8 @@ class SheetParser(_ExpatParser):
                                                               and not _UTF8_DECL.search(declaration)):
             return False
         raw = data[start + len(b"<sheetData>"):end]
-        if b"xmlns" in raw or b"&" in raw or b"\r" in raw:
+        refs = b"&" in raw  # character references (lxml writes non-ASCII text so) and the five XML entities
+        if b"xmlns" in raw or b"\r" in raw or (refs and raw.count(b"&") != len(_REF_BYTES.findall(raw))):
             return False
         _check_xml(data)  # well-formed, no DTD, no entity: or raises as the callback parser would
         body = raw.decode("utf-8")
@@ -522,7 +523,7 @@ class SheetParser(_ExpatParser):
                     col = self.new_column(letters, letters + digits)
                 if kind == "inlineStr":
                     if has_is:
-                        valued[col] = inline
+                        valued[col] = _unref(inline) if refs and "&" in inline else inline
                     continue
                 if not has_v or not v:
                     continue
@@ -531,6 +532,7 @@ class SheetParser(_ExpatParser):
                 elif kind == "s":
                     valued[col] = strings[int(v)]
                 else:
+                    v = _unref(v) if refs and "&" in v else v
                     self.kind, self.style, self.v = kind or "n", int(style) if style else 0, [v]
                     valued[col] = self.cell_value()
             self.rows.append((self.row_no, _row(valued)))
@@ -627,6 +629,17 @@ _CELL_TEXT = (r'<c r="([A-Z]{1,3})([0-9]+)"(?: s="([0-9]+)")?(?: t="([a-zA-Z]+)"
               r'(?: ?/>|>(?:(<v>)([^<]*)</v>)?</c>|>(<is>)<t(?: xml:space="preserve")?>([^<]*)</t></is></c>)')
 _PLAIN_CELL = re.compile(_CELL_TEXT)
 _PLAIN_CELLS = re.compile("(?:" + re.sub(r"\((?!\?)", "(?:", _CELL_TEXT) + ")*")
+_REF = r"&(?:#([0-9]+)|#x([0-9a-fA-F]+)|(amp|lt|gt|quot|apos));"
+_REF_TEXT, _REF_BYTES = re.compile(_REF), re.compile(_REF.encode())
+_NAMED = {"amp": "&", "lt": "<", "gt": ">", "quot": '"', "apos": "'"}
+
+
+def _unref(text: str) -> str:
+    """XML's character references and predefined entities replaced as an XML parser does (expat has
+    checked them already: no reference to a character XML forbids)."""
+    return _REF_TEXT.sub(lambda m: chr(int(m[1])) if m[1] else chr(int(m[2], 16)) if m[2] else _NAMED[m[3]], text)
+
+
 _PLAIN_ROW = re.compile(r'<row r="([0-9]+)"(?: [a-zA-Z0-9:]+="[^"<>]*")* ?(?:/>|>(.*?)</row>)', re.S)
 
 

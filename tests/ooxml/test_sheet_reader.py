@@ -629,15 +629,18 @@ def test_errors_carry_code_and_both_languages():
 
 def test_plain_rows_read_as_the_callback_parser(sample, computed, tmp_path, monkeypatch):
     """Sheet data written the plain way (the product's own workbooks) is read straight from the
-    bytes, with exactly the callback parser's rows; anything written otherwise (a formula, rich
-    text, an entity, a row or cell without its number) is left to the callback parser."""
+    bytes, with exactly the callback parser's rows (character references included, as openpyxl
+    writes non-ASCII text with lxml); anything written otherwise (a formula, rich text, a row or
+    cell without its number) is left to the callback parser."""
     plain = ('<row r="1" spans="1:4" ht="30" customHeight="1"><c r="A1" s="1" t="inlineStr"><is><t xml:space="preserve">'
              ' 东京 </t></is></c><c r="B1" t="n"><v>2113000</v></c><c r="C1" s="0" /><c r="D1" t="b"><v>1</v></c></row>'
              '<row r="3"><c r="A3" t="e"><v>#N/A</v></c><c r="C3"><v>1E3</v></c><c r="C3"/><c r="B3" t="inlineStr">'
-             '<is><t></t></is></c></row><row r="2"/><row r="5"><c r="XFD5"><v>12345678901234567890</v></c></row>')
+             '<is><t></t></is></c></row><row r="2"/><row r="5"><c r="XFD5"><v>12345678901234567890</v></c></row>'
+             '<row r="6"><c r="A6" t="inlineStr"><is><t>&#19996;&#x4EAC; a&amp;b&lt;c&gt;&quot;&apos;</t></is></c>'
+             '<c r="B6" t="str"><v>&#x41;&amp;</v></c></row>')
     others = ['<row r="1"><c r="A1"><f>1+1</f><v>2</v></c></row>', '<row><c r="A1"><v>1</v></c></row>',
               '<row r="1"><c><v>1</v></c></row>', '<row r="1"><c r="A1" t="inlineStr"><is><r><t>a</t></r></is></c></row>',
-              '<row r="1"><c r="A1" t="inlineStr"><is><t>a&amp;b</t></is></c></row>']
+              '<row r="1"><c r="A1" t="inlineStr"><is><t>a&amp;b</t></is><f>1</f></c></row>']
     books = [sample, computed, package(tmp_path, {"S": plain}, name="plain.xlsx")]
     books += [package(tmp_path, {"S": xml}, name=f"other{i}.xlsx") for i, xml in enumerate(others)]
     used = []
@@ -653,6 +656,8 @@ def test_plain_rows_read_as_the_callback_parser(sample, computed, tmp_path, monk
     with WorkbookReader(books[2]) as book:
         rows = book.rows("S")
     assert rows[:4] == [[" 东京 ", 2113000.0, None, True], (), ["#N/A", "", 1000.0], ()]
+    # lxml writes non-ASCII text as character references: read as an XML parser reads them
+    assert rows[5] == ["东京 a&b<c>\"'", "A&"]
     assert rows[4][16383] == 1.2345678901234567e19 and isinstance(rows[4], SparseRow)
     monkeypatch.setattr(SheetParser, "_plain_rows", lambda self, data: False)
     assert [read_all(path) for path in books] == got

@@ -107,8 +107,9 @@ def declarations(tag: str) -> dict[str, str]:
 
 SIGNATURES = {  # producer -> what its workbook.xml / other parts must show
     "openpyxl": lambda p: (declarations(root_tag(p)).get("r") and "<sheet xmlns:r=" not in text(p, "xl/workbook.xml")),
-    "openpyxl_lxml": lambda p: ("r" not in declarations(root_tag(p))
-                                and text(p, "xl/workbook.xml").count("<sheet xmlns:r=") == 8),
+    "openpyxl_lxml": lambda p: ("r" not in declarations(root_tag(p))  # r declared on every <sheet>, none else
+                                and 0 < text(p, "xl/workbook.xml").count("<sheet xmlns:r=")
+                                == text(p, "xl/workbook.xml").count("<sheet ")),
     "libreoffice": lambda p: ('<fileVersion appName="Calc"/>' in text(p, "xl/workbook.xml")
                               and "xl/sharedStrings.xml" in producers.members(p)),
     "xlsxwriter": lambda p: ("Microsoft Excel" in text(p, "docProps/app.xml")
