@@ -169,7 +169,7 @@ def clean(df: pd.DataFrame, scheme: Scheme, lang: str = "zh") -> CleanInput:
         elif f.numeric:
             numbers[f.id], blank[f.id] = _numeric(df[f.id], f, add, lang)
         else:
-            texts[f.id], blank[f.id], codes = _text(df[f.id], f, add, lang)
+            texts[f.id], blank[f.id], codes = _text(df[f.id], f, add, lang, out.held)
             if codes is not None:
                 out.codes[f.id] = codes
         if len(problems) == before:
@@ -453,26 +453,32 @@ _SEP = "\x00"
 _NAN_VALUE = re.compile("\x00[nN][aA][nN]\x00")
 
 
-def _text(raw: pd.Series, f: InputField, add, lang: str) -> tuple[np.ndarray, np.ndarray, Any]:
+def _text(raw: pd.Series, f: InputField, add, lang: str, held: list[pd.Series]) -> tuple[np.ndarray, np.ndarray, Any]:
     """(values, blank, codes) of a text or choice column; codes = (per-row index, distinct values)
-    when the column was read once per distinct value, else None."""
+    when the column was read once per distinct value, else None. A column of plain texts is a
+    read-only view of the caller's where pandas copies on write (its Series kept in ``held``, as
+    :func:`_plain_number_columns` does), else a copy."""
     obj = raw.to_numpy(dtype=object)
     if f.kind != "choice" or not f.choices:
         plain = _plain_texts(obj)
         if plain is not None:
-            return plain.copy(), np.zeros(len(plain), dtype=bool), None
+            if not _COPY_ON_WRITE:
+                return plain.copy(), np.zeros(len(plain), dtype=bool), None
+            held.append(raw)
+            plain = plain.view()
+            plain.flags.writeable = False
+            return plain, np.zeros(len(plain), dtype=bool), None
     codes, distinct = _distinct(obj)
     d_blank = _is_blank_array(pd.Series(distinct, dtype=object), dashes=False)
     d_values = np.array(_normalize_ids([None if b else v for v, b in zip(distinct, d_blank)]), dtype=object)
     d_error = _excel_errors(d_values)
-    values, blank, error = d_values[codes], d_blank[codes], d_error[codes]
-    for row in np.flatnonzero(error):
+    blank = d_blank[codes]
+    for row in np.flatnonzero(d_error[codes]) if d_error.any() else []:
         expected = "/".join(f.choices) if f.kind == "choice" and f.choices else tr("expected.text", lang)
-        add("excel_error", int(row), f.id, values[row], expected=expected)
-    values[error] = None
+        add("excel_error", int(row), f.id, d_values[codes[row]], expected=expected)
     d_values[d_error] = None
     if f.kind != "choice" or not f.choices:
-        return values, blank, (codes, d_values.tolist())
+        return d_values[codes], blank, (codes, d_values.tolist())
     aliases = {}
     for canon, alts in f.choices.items():
         aliases[canon.lower()] = canon
@@ -492,7 +498,7 @@ def _text(raw: pd.Series, f: InputField, add, lang: str) -> tuple[np.ndarray, np
     if not f.open_choice:
         names = "/".join(f"{c}（{'、'.join(a[:1])}）" if a else c for c, a in f.choices.items())
         for row in np.flatnonzero(d_unknown[codes]):
-            add("unknown_choice", int(row), f.id, values[row], expected=names)
+            add("unknown_choice", int(row), f.id, d_values[codes[row]], expected=names)
     return d_mapped[codes], blank, (codes, d_mapped.tolist())
 
 
