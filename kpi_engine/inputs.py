@@ -57,6 +57,8 @@ class CleanInput:
     clean_columns: set[str] = field(default_factory=set)
     full_columns: set[str] = field(default_factory=set)
     _invalid: dict[str, np.ndarray | None] = field(default_factory=dict, repr=False)
+    # the caller's columns some of ``numbers`` are views of (kept so that pandas copies before a change)
+    held: list[pd.Series] = field(default_factory=list, repr=False)
 
     def invalid(self, col: str) -> np.ndarray:
         """Rows where ``col`` held a value that was rejected (reported, now NaN/None)."""
@@ -123,7 +125,7 @@ def clean(df: pd.DataFrame, scheme: Scheme, lang: str = "zh") -> CleanInput:
     problems: list[dict[str, Any]] = []
     raw_ids = df["employee_id"].to_numpy(dtype=object)
     ids = _plain_texts(raw_ids)
-    unique_ids = ids is not None and len(set(ids.tolist())) == n
+    unique_ids = ids is not None and _all_different(ids)
     if unique_ids:
         ids = ids.copy()
     else:
@@ -149,6 +151,7 @@ def clean(df: pd.DataFrame, scheme: Scheme, lang: str = "zh") -> CleanInput:
     blank: dict[str, np.ndarray] = {}
     absent: list[str] = []
     out = CleanInput(n, ids, numbers, texts, blank, absent, excluded, problems)
+    plain = _plain_number_columns(df, [f for f in scheme.inputs if f.numeric and f.id in df.columns], out.held)
     for f in scheme.inputs:
         if f.id == "employee_id":
             continue
@@ -161,10 +164,12 @@ def clean(df: pd.DataFrame, scheme: Scheme, lang: str = "zh") -> CleanInput:
             else:
                 texts[f.id] = np.full(n, None, dtype=object)
             continue
-        if f.numeric:
+        if f.id in plain:
+            numbers[f.id], blank[f.id] = plain[f.id]
+        elif f.numeric:
             numbers[f.id], blank[f.id] = _numeric(df[f.id], f, add, lang)
         else:
-            texts[f.id], blank[f.id], codes = _text(df[f.id], f, add, lang)
+            texts[f.id], blank[f.id], codes = _text(df[f.id], f, add, lang, out.held)
             if codes is not None:
                 out.codes[f.id] = codes
         if len(problems) == before:
@@ -280,6 +285,58 @@ def _numeric(raw: pd.Series, f: InputField, add, lang: str) -> tuple[np.ndarray,
 _NUMERIC_KINDS = {"floating", "integer", "mixed-integer-float", "empty"}
 
 
+def _plain_number_columns(df: pd.DataFrame, fields: list[InputField],
+                          held: list[pd.Series]) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+    """(values, blank) of each of ``fields`` held as numpy numbers (blank is NaN) none of which
+    breaks a rule of its field (:func:`_plain_numbers`' verdict); a column missing here is read by
+    :func:`_numeric`. A float column is not copied where pandas copies on write: its values are a
+    read-only view of the frame's, and its Series is kept in ``held``, so that a later change to the
+    caller's frame copies the frame's data instead of changing ours. Other columns (integers, or
+    pandas without copy-on-write) are copied into one field-by-row block: one allocation, not one per
+    column."""
+    fields = [f for f in fields if isinstance(df[f.id].dtype, np.dtype) and df[f.id].dtype.kind in "fiu"]
+    if not fields or not len(df):
+        return {}
+    shared = [f for f in fields if _COPY_ON_WRITE and df[f.id].dtype == np.float64]
+    copied = [f for f in fields if f not in shared]
+    columns = {}
+    for f in shared:
+        held.append(df[f.id])
+        values = held[-1].to_numpy().view()
+        values.flags.writeable = False
+        columns[f.id] = values
+    if copied:
+        block = np.empty((len(copied), len(df)))
+        for j, f in enumerate(copied):
+            block[j] = df[f.id].to_numpy()
+            columns[f.id] = block[j]
+    spare = np.empty(len(df))
+    out = {}
+    for f in fields:
+        values = columns[f.id]
+        low, high = np.fmin.reduce(values), np.fmax.reduce(values)
+        if not np.isnan(low) and not _plain_range(f, low, high):
+            continue
+        if f.kind == "count" and not np.isnan(low):
+            np.subtract(values, np.round(values, out=spare), out=spare)
+            if not (np.fmax.reduce(spare) <= 1e-9 and np.fmin.reduce(spare) >= -1e-9):
+                continue
+        out[f.id] = values, np.isnan(values)
+    return out
+
+
+# pandas copies a frame's data before changing it while a Series of it is alive (always from pandas 3)
+_COPY_ON_WRITE = int(pd.__version__.split(".")[0]) >= 3 or pd.get_option("mode.copy_on_write") is True
+
+
+def _plain_range(f: InputField, low: float, high: float) -> bool:
+    """Whether a column whose values run from ``low`` to ``high`` keeps within ``f``'s range."""
+    lo, hi = f.bounds()
+    if not (-MAX_MAGNITUDE <= low and high <= MAX_MAGNITUDE):  # also ±inf
+        return False
+    return not ((f.positive and not low > 0) or (lo is not None and low < lo) or (hi is not None and high > hi))
+
+
 def _plain_numbers(raw: pd.Series, f: InputField) -> tuple[np.ndarray, np.ndarray] | None:
     """(values, blank) of a column of plain numbers (and blanks) none of which breaks a rule of
     ``f``, found with a few whole-column passes; None when anything needs a closer look."""
@@ -298,11 +355,7 @@ def _plain_numbers(raw: pd.Series, f: InputField) -> tuple[np.ndarray, np.ndarra
     blank = np.isnan(values)
     if not len(values) or blank.all():
         return values, blank
-    low, high = np.fmin.reduce(values), np.fmax.reduce(values)
-    lo, hi = f.bounds()
-    if not (-MAX_MAGNITUDE <= low and high <= MAX_MAGNITUDE):  # also ±inf
-        return None
-    if (f.positive and not low > 0) or (lo is not None and low < lo) or (hi is not None and high > hi):
+    if not _plain_range(f, np.fmin.reduce(values), np.fmax.reduce(values)):
         return None
     if f.kind == "count" and values.dtype.kind == "f":
         frac = values - np.round(values)
@@ -363,6 +416,15 @@ def _normalize_ids(values: list[Any]) -> list[str | None]:
     return out
 
 
+def _all_different(texts: np.ndarray) -> bool:
+    """Whether no text of ``texts`` appears twice: a neighbour comparison when they are in order
+    (ids usually are), a set of them otherwise."""
+    index = pd.Index(texts, dtype=object, copy=False)
+    if index.is_monotonic_increasing:
+        return bool(index.is_unique)
+    return len(set(texts.tolist())) == len(texts)
+
+
 def _excel_errors(values: np.ndarray) -> np.ndarray:
     return np.array([isinstance(v, str) and v[:1] == "#" and v.upper() in EXCEL_ERRORS for v in values.tolist()],
                     dtype=bool).reshape(len(values))
@@ -391,26 +453,32 @@ _SEP = "\x00"
 _NAN_VALUE = re.compile("\x00[nN][aA][nN]\x00")
 
 
-def _text(raw: pd.Series, f: InputField, add, lang: str) -> tuple[np.ndarray, np.ndarray, Any]:
+def _text(raw: pd.Series, f: InputField, add, lang: str, held: list[pd.Series]) -> tuple[np.ndarray, np.ndarray, Any]:
     """(values, blank, codes) of a text or choice column; codes = (per-row index, distinct values)
-    when the column was read once per distinct value, else None."""
+    when the column was read once per distinct value, else None. A column of plain texts is a
+    read-only view of the caller's where pandas copies on write (its Series kept in ``held``, as
+    :func:`_plain_number_columns` does), else a copy."""
     obj = raw.to_numpy(dtype=object)
     if f.kind != "choice" or not f.choices:
         plain = _plain_texts(obj)
         if plain is not None:
-            return plain.copy(), np.zeros(len(plain), dtype=bool), None
+            if not _COPY_ON_WRITE:
+                return plain.copy(), np.zeros(len(plain), dtype=bool), None
+            held.append(raw)
+            plain = plain.view()
+            plain.flags.writeable = False
+            return plain, np.zeros(len(plain), dtype=bool), None
     codes, distinct = _distinct(obj)
     d_blank = _is_blank_array(pd.Series(distinct, dtype=object), dashes=False)
     d_values = np.array(_normalize_ids([None if b else v for v, b in zip(distinct, d_blank)]), dtype=object)
     d_error = _excel_errors(d_values)
-    values, blank, error = d_values[codes], d_blank[codes], d_error[codes]
-    for row in np.flatnonzero(error):
+    blank = d_blank[codes]
+    for row in np.flatnonzero(d_error[codes]) if d_error.any() else []:
         expected = "/".join(f.choices) if f.kind == "choice" and f.choices else tr("expected.text", lang)
-        add("excel_error", int(row), f.id, values[row], expected=expected)
-    values[error] = None
+        add("excel_error", int(row), f.id, d_values[codes[row]], expected=expected)
     d_values[d_error] = None
     if f.kind != "choice" or not f.choices:
-        return values, blank, (codes, d_values.tolist())
+        return d_values[codes], blank, (codes, d_values.tolist())
     aliases = {}
     for canon, alts in f.choices.items():
         aliases[canon.lower()] = canon
@@ -430,7 +498,7 @@ def _text(raw: pd.Series, f: InputField, add, lang: str) -> tuple[np.ndarray, np
     if not f.open_choice:
         names = "/".join(f"{c}（{'、'.join(a[:1])}）" if a else c for c, a in f.choices.items())
         for row in np.flatnonzero(d_unknown[codes]):
-            add("unknown_choice", int(row), f.id, values[row], expected=names)
+            add("unknown_choice", int(row), f.id, d_values[codes[row]], expected=names)
     return d_mapped[codes], blank, (codes, d_mapped.tolist())
 
 

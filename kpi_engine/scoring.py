@@ -42,7 +42,6 @@ class ScoreResult(Finishing):
     scores: pd.DataFrame
     total: pd.Series
     grade: pd.Series
-    flags: pd.Series
     groups: pd.DataFrame
     metrics: pd.DataFrame
     scheme: Scheme
@@ -57,6 +56,15 @@ class ScoreResult(Finishing):
     _adjustments: pd.DataFrame | None = field(default=None, repr=False)  # HR's rows, as given to calibrate()
     # the problem rows, worked out on first access (why a score is NaN is not needed to score)
     _problem_rows: Callable[[], list[dict[str, Any]]] | None = field(default=None, repr=False)
+    # each flag's mask over the result's rows; the per-employee lists are made on first access
+    _flag_masks: dict[str, np.ndarray] = field(default_factory=dict, repr=False)
+
+    @property
+    def flags(self) -> pd.Series:
+        """Per employee, the ids of the flags that hold (a list, in scheme order; empty when none)."""
+        if "flags" not in self._built:
+            self._built["flags"] = _flags(self._flag_masks, self.total.index)
+        return self._built["flags"]
 
     @property
     def problems(self) -> pd.DataFrame:
@@ -296,7 +304,8 @@ def _result(plan: Plan, per: Period, lang: str, ci: CleanInput, evaluated: _Eval
     every = bool(keep.all())
     index = pd.Index(ci.ids if every else ci.ids[keep], name="employee_id", dtype=object, copy=False)
     weights = plan.weights
-    points_mat = score_mat * weights[:, None] / 100.0
+    points_mat = np.multiply(score_mat, weights[:, None])  # (score × weight) / 100, in one new array
+    np.divide(points_mat, 100.0, out=points_mat)
     kept_scores = score_mat if every else score_mat[:, keep]
     kept_points = points_mat if every else points_mat[:, keep]
     kept_metrics = evaluated.metrics if every else evaluated.metrics[:, keep]
@@ -309,13 +318,18 @@ def _result(plan: Plan, per: Period, lang: str, ci: CleanInput, evaluated: _Eval
     outcomes = _Outcomes(plan, ci, per, score_mat)
     return ScoreResult(
         points=points, scores=frame(kept_scores), total=total, grade=grade_totals(total, scheme),
-        flags=_flags(scheme, evaluated.flags, keep, index),
+        _flag_masks={f.id: _kept(mask, keep, every) for f, mask in zip(scheme.flags, evaluated.flags)},
         groups=_group_points(plan, points, kept_points), metrics=frame(kept_metrics), scheme=scheme, period=per,
         lang=lang, _outcomes=outcomes, _reasons=Reasons(scheme, outcomes, ci.ids, keep, points_mat.T, weights, lang),
-        _inputs=pd.DataFrame({c: (ci.numbers.get(c) if c in ci.numbers else ci.texts[c])[keep]
+        _inputs=pd.DataFrame({c: _kept(ci.numbers[c] if c in ci.numbers else ci.texts[c], keep, every)
                               for c in finishing_columns(scheme) if c in ci.numbers or c in ci.texts}, index=index),
         _problem_rows=lambda: _problem_rows(plan, ci, lang, evaluated),
     )
+
+
+def _kept(column: np.ndarray, keep: np.ndarray, every: bool) -> np.ndarray:
+    """``column``'s kept rows (the column itself when every row is kept)."""
+    return column if every else column[keep]
 
 
 def _keep_rows(ci: CleanInput) -> np.ndarray:
@@ -336,10 +350,10 @@ def _row_sum(mat: np.ndarray) -> np.ndarray:
     return np.round(total, 10)
 
 
-def _flags(scheme: Scheme, masks: list[np.ndarray], keep: np.ndarray, index: pd.Index) -> pd.Series:
-    hits = [(f.id, mask[keep]) for f, mask in zip(scheme.flags, masks)]
+def _flags(masks: dict[str, np.ndarray], index: pd.Index) -> pd.Series:
+    hits = list(masks.items())
     # each row's set of flags as a bit code; one list is built per row from its code's tuple
-    code = np.zeros(int(keep.sum()), dtype=np.int64)
+    code = np.zeros(len(index), dtype=np.int64)
     for bit, (_, mask) in enumerate(hits):
         code |= mask.astype(np.int64) << bit
     combos = {c: tuple(fid for bit, (fid, _) in enumerate(hits) if c >> bit & 1) for c in np.unique(code).tolist()}
