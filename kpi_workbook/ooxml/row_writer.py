@@ -56,10 +56,7 @@ def write_rows(base: Path, path: Path, sheets: list[SheetRows]) -> None:
                 fh.write(head.encode("utf-8"))
                 rows = sheet.rows[sheet.first - 1:]
                 for first in range(0, len(rows), _BATCH):
-                    text = rows_xml(rows[first:first + _BATCH], sheet.first + first, styles)
-                    if _ILLEGAL_XML.search(text):
-                        text = _ILLEGAL_XML.sub("", text)
-                    fh.write(text.encode("utf-8"))
+                    fh.write(rows_xml(rows[first:first + _BATCH], sheet.first + first, styles).encode("utf-8"))
                 fh.write(tail.encode("utf-8"))
 
 
@@ -96,53 +93,64 @@ def split_sheet(xml: str, sheet: SheetRows) -> tuple[str, dict[int, str], str]:
 
 
 def rows_xml(rows: list[list[Any]], first: int, styles: dict[int, str]) -> str:
-    """``<row>`` elements for ``rows`` starting at sheet row ``first``; text is always text."""
+    """``<row>`` elements for ``rows`` starting at sheet row ``first``; text is always text, and
+    characters XML 1.0 does not allow are left out of it."""
     width = max((len(r) for r in rows), default=0)
     letters = [column_letter(c + 1) for c in range(width)]
     style = [f' s="{styles[c]}"' if c in styles else "" for c in range(width)]
     out: list[str] = []
     add = out.append
-
-    def blank(ref: str, c: int) -> None:
-        if style[c]:
-            add(f'<c r="{ref}"{style[c]}/>')
-
+    texts: dict[str, str] = {}  # text -> the rest of its cell after the style: a column repeats its texts
     for r, row in enumerate(rows, first):
         add(f'<row r="{r}">')
-        for c, v in enumerate(row):
-            ref = f"{letters[c]}{r}"
+        for c, v in enumerate(row):  # the common cells first, inline; the rest in _other_cell
             kind = type(v)
-            if v is None:
-                blank(ref, c)
-            elif kind is str:
-                if len(v) > MAX_CELL_TEXT:
-                    v = cell_text(v)
-                if not v:  # as openpyxl: an empty text is no value
-                    blank(ref, c)
-                else:
-                    add(_text_cell(ref, style[c], v))
-            elif kind is float or kind is int:
-                if kind is float and not math.isfinite(v):
-                    blank(ref, c)
-                else:
-                    add(f'<c r="{ref}"{style[c]}><v>{v!r}</v></c>')
-            elif isinstance(v, bool):
-                add(f'<c r="{ref}"{style[c]} t="b"><v>{int(v)}</v></c>')
-            elif isinstance(v, (int, float)):  # numpy numbers
-                x = float(v)
-                if math.isfinite(x):
-                    add(f'<c r="{ref}"{style[c]}><v>{x!r}</v></c>')
-                else:
-                    blank(ref, c)
+            if kind is float:
+                if v - v == 0.0:  # finite (inf - inf and nan - nan are nan)
+                    add(f'<c r="{letters[c]}{r}"{style[c]}><v>{v!r}</v></c>')
+                elif style[c]:
+                    add(f'<c r="{letters[c]}{r}"{style[c]}/>')
+            elif kind is str and v and len(v) <= MAX_CELL_TEXT:
+                rest = texts.get(v)
+                if rest is None:
+                    rest = texts[v] = _text_rest(v)
+                add(f'<c r="{letters[c]}{r}"{style[c]}{rest}')
+            elif v is None:
+                if style[c]:
+                    add(f'<c r="{letters[c]}{r}"{style[c]}/>')
             else:
-                add(_text_cell(ref, style[c], cell_text(str(v))))
+                add(_other_cell(f"{letters[c]}{r}", style[c], v))
         add("</row>")
     return "".join(out)
 
 
-def _text_cell(ref: str, style: str, text: str) -> str:
+def _other_cell(ref: str, style: str, v: Any) -> str:
+    """A cell that is not a finite float, a short text or None: an empty or very long text, an
+    int, a bool, a numpy number or any other value ("" for a blank cell without a style)."""
+    kind = type(v)
+    if kind is str:
+        if len(v) > MAX_CELL_TEXT:
+            v = cell_text(v)
+        return f'<c r="{ref}"{style}{_text_rest(v)}' if v else _blank(ref, style)  # as openpyxl: "" is no value
+    if kind is float or kind is int:
+        return f'<c r="{ref}"{style}><v>{v!r}</v></c>' if kind is int or math.isfinite(v) else _blank(ref, style)
+    if isinstance(v, bool):
+        return f'<c r="{ref}"{style} t="b"><v>{int(v)}</v></c>'
+    if isinstance(v, (int, float)):  # numpy numbers
+        x = float(v)
+        return f'<c r="{ref}"{style}><v>{x!r}</v></c>' if math.isfinite(x) else _blank(ref, style)
+    return f'<c r="{ref}"{style}{_text_rest(cell_text(str(v)))}'
+
+
+def _blank(ref: str, style: str) -> str:
+    return f'<c r="{ref}"{style}/>' if style else ""
+
+
+def _text_rest(text: str) -> str:
+    """A text cell after its reference and style: ``t="inlineStr"><is><t>…</t></is></c>``."""
     space = ' xml:space="preserve"' if text != text.strip() else ""  # as openpyxl writes it
-    return f'<c r="{ref}"{style} t="inlineStr"><is><t{space}>{_content(text)}</t></is></c>'
+    rest = f' t="inlineStr"><is><t{space}>{_content(text)}</t></is></c>'
+    return _ILLEGAL_XML.sub("", rest) if _ILLEGAL_XML.search(rest) else rest
 
 
 def _content(text: str) -> str:

@@ -240,6 +240,7 @@ class _Merger:
         self.roster: Roster | None = None
         self.explained: set[tuple[str, str]] = set()
         self.roster_notes: dict[int, str] = {}
+        self.filled: set[str] = set()  # texts found not blank: a later sheet repeats the roster's texts
 
     def add(self, t_i: int, table: InputTable) -> None:
         id_col = table.columns.get("employee_id")
@@ -328,6 +329,13 @@ class _Merger:
     def _merge(self, pos: int, t_i: int, table: InputTable, r: int, row: Any) -> None:
         """The row's values into the record: the first value of a field wins, a different later one is reported."""
         rec, where, width = self.records[pos], self.where, len(row)
+        if not rec:  # a new record (a roster row): nothing to compare with
+            for fid, c in table.columns.items():
+                value = row[c] if c < width else None
+                rec[fid] = value.strip() if isinstance(value, str) else value
+                where.put(pos, fid, t_i, r, c)
+            return
+        filled = self.filled
         for fid, c in table.columns.items():
             value = row[c] if c < width else None
             if isinstance(value, str):  # stray spaces around a name or a choice are not part of it
@@ -338,7 +346,11 @@ class _Merger:
                     where.put(pos, fid, t_i, r, c)
                 continue
             before = rec.get(fid, _NONE)
+            if type(before) is str and before == value and before in filled:  # the roster's text again
+                continue
             if before is not _NONE and not blank_cell(before):
+                if type(before) is str:
+                    filled.add(before)
                 if not blank_cell(value) and _differs(before, value):
                     src_sheet, src_cell = where[(pos, fid)]
                     self.problems.append(CellProblem(
