@@ -30,11 +30,16 @@ HEADCOUNT_ROUNDINGS = ("floor", "round", "ceil")  # a share of a headcount → a
 OVERRUNS = ("report", "scale")  # a team's pay over its pool: reported, or every pay line scaled down
 
 
+def in_lang(obj: Any, field: str, lang: Any = "zh") -> str:
+    """``obj``'s text ``field`` in ``lang``: its ``<field>_zh`` or ``<field>_en`` attribute."""
+    return getattr(obj, f"{field}_zh" if lang_of(lang) == "zh" else f"{field}_en")
+
+
 class Named:
     """Something with a name in each language (``name_zh``, ``name_en``)."""
 
     def name(self, lang: Any = "zh") -> str:
-        return self.name_zh if lang_of(lang) == "zh" else self.name_en  # type: ignore[attr-defined]
+        return in_lang(self, "name", lang)
 
 
 class Labelled:
@@ -42,7 +47,7 @@ class Labelled:
 
     def label(self, lang: Any = "zh") -> str:
         """Its label in ``lang``; "" when none is set (the reader then names it otherwise)."""
-        return (self.label_zh if lang_of(lang) == "zh" else self.label_en) or ""  # type: ignore[attr-defined]
+        return in_lang(self, "label", lang) or ""
 
 
 @dataclass(frozen=True)
@@ -64,7 +69,7 @@ class SchemeIssue:
 
     def text(self, lang: Any = "zh") -> str:
         """``item.field: message`` in the user's language."""
-        msg = self.message_zh if lang_of(lang) == "zh" else self.message_en
+        msg = in_lang(self, "message", lang)
         return f"{self.item}.{self.field}: {msg}" if self.field else f"{self.item}: {msg}"
 
 
@@ -107,7 +112,7 @@ class Constraint:
     expected_en: str
 
     def expected(self, lang: Any = "zh") -> str:
-        return self.expected_zh if lang_of(lang) == "zh" else self.expected_en
+        return in_lang(self, "expected", lang)
 
 
 @dataclass(frozen=True)
@@ -164,7 +169,7 @@ class Indicator(Named):
     advice_en: str = ""
 
     def advice(self, lang: Any = "zh") -> str:
-        return self.advice_zh if lang_of(lang) == "zh" else self.advice_en
+        return in_lang(self, "advice", lang)
 
 
 @dataclass(frozen=True)
@@ -216,7 +221,7 @@ class Source:
     note_en: str = ""
 
     def note(self, lang: Any = "zh") -> str:
-        return self.note_zh if lang_of(lang) == "zh" else self.note_en
+        return in_lang(self, "note", lang)
 
 
 @dataclass(frozen=True)
