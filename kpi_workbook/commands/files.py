@@ -28,7 +28,7 @@ from ..pipeline.carry import default_next_path
 from ..pipeline.computing import Progress
 from ..sheets.cells import save_workbook
 from ..sheets.next_book import build_next
-from ..sheets.result_donor import build_donor
+from ..sheets.result_donor import donor_frame
 
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 
@@ -91,13 +91,13 @@ def compute_file(path: str | Path, out: str | Path | None = None, *, csv_path: s
         with scratch_folder("kpi_donor_") as tmp:
             donor = Path(tmp) / "donor.xlsx"
             try:
-                build_donor(outcome.blocks, donor)
+                rows = donor_frame(outcome.blocks, donor)  # the data rows are streamed in by the transplant
             except OSError as exc:  # the temp folder is full: say which folder, not the workbook
                 if isinstance(exc, FileWriteError) or exc.errno is None:
                     raise
                 raise io_error(Path(tmp), exc) from exc
             states = {b.sheet: b.state for b in outcome.blocks}
-            transplant_sheets(path, donor, outcome.owned, target, states=states, locked=True)
+            transplant_sheets(path, donor, outcome.owned, target, states=states, rows=rows, locked=True)
     if csv_path:
         write_csv(outcome, csv_path)
     return outcome

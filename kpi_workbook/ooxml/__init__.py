@@ -7,7 +7,8 @@ sub-package is the boundary, and this module is its face.
 - :mod:`.guard` — is this a workbook package, and is it safe to open (zip checks, safe XML parse);
 - :mod:`.sheet_reader` — sheet values from the zip alone, streamed (:mod:`.numfmt`: which number
   formats are dates, and Excel's date serials); :mod:`.cells` — addresses, limits, text that fits;
-  :mod:`.row_writer` — data rows streamed into a sheet's XML;
+  :mod:`.row_writer` — data rows streamed into a sheet's XML (a donor's, or a
+  transplanted sheet's as it is written);
 - :mod:`.parts` — the package as read: parts, relationships, content types, the sheet list;
 - :mod:`.xmltext` — namespace-correct text editing of XML parts (bytes kept where unchanged);
 - :mod:`.workbook_edit`, :mod:`.styles` — the transplant's edits of workbook.xml, rels, content

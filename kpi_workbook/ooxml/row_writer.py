@@ -12,6 +12,7 @@ from __future__ import annotations
 import math
 import re
 import zipfile
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -50,14 +51,22 @@ def write_rows(base: Path, path: Path, sheets: list[SheetRows]) -> None:
             if index is None or index >= len(sheets):
                 out.writestr(zi, zin.read(info))
                 continue
-            sheet = sheets[index]
-            head, styles, tail = split_sheet(zin.read(info).decode("utf-8"), sheet)
             with out.open(zi, "w") as fh:
-                fh.write(head.encode("utf-8"))
-                rows = sheet.rows[sheet.first - 1:]
-                for first in range(0, len(rows), _BATCH):
-                    fh.write(rows_xml(rows[first:first + _BATCH], sheet.first + first, styles).encode("utf-8"))
-                fh.write(tail.encode("utf-8"))
+                for piece in sheet_pieces(zin.read(info).decode("utf-8"), sheets[index]):
+                    fh.write(piece)
+
+
+def sheet_pieces(xml: str, sheet: SheetRows) -> Iterator[bytes]:
+    """The worksheet ``xml`` with its rows from ``sheet.first`` on replaced by ``sheet``'s, as
+    UTF-8 pieces a batch of rows long: what :func:`write_rows` writes of one sheet, and what the
+    transplant streams into the user's package (the cells take the styles of the probe row in
+    ``xml``, so a sheet whose styles were already renumbered gives cells the renumbered ones)."""
+    head, styles, tail = split_sheet(xml, sheet)
+    yield head.encode("utf-8")
+    rows = sheet.rows[sheet.first - 1:]
+    for first in range(0, len(rows), _BATCH):
+        yield rows_xml(rows[first:first + _BATCH], sheet.first + first, styles).encode("utf-8")
+    yield tail.encode("utf-8")
 
 
 def sheet_order(pkg: Package) -> dict[str, int]:

@@ -23,6 +23,7 @@ from pathlib import Path
 
 from .guard import check_package, parse_xml
 from .parts import NS_MAIN, Package, relative_target, rels_name, sheet_entries
+from .row_writer import SheetRows, sheet_pieces
 from .safe_files import atomic_write
 from .styles import merge_styles, shared_strings, sheet_chunks, sheet_has_formula
 from .workbook_edit import donor_rels, edit_content_types, edit_rels, edit_workbook
@@ -38,11 +39,15 @@ Part = bytes | Callable[[Package], Iterable[bytes]]
 # ---------------------------------------------------------------- the transplant
 
 def transplant_sheets(target: str | Path, donor: str | Path, owned: Sequence[str], out: str | Path, *,
-                      states: Mapping[str, str] | None = None, locked: bool = False) -> None:
+                      states: Mapping[str, str] | None = None, rows: Mapping[str, SheetRows] | None = None,
+                      locked: bool = False) -> None:
     """Write `out` = `target` with the sheets named in `owned` replaced by (or added from) the donor's
     sheets of the same names. Sheets in `owned` that the donor lacks are removed from target.
-    `states` maps sheet name -> "visible" | "hidden" | "veryHidden". Atomic: writes a temp file
-    beside `out` then os.replace; on any failure `out` (and `target`) are untouched and no temp file remains.
+    `states` maps sheet name -> "visible" | "hidden" | "veryHidden". `rows` maps a donor sheet's
+    name to the data rows streamed into it as it is written (:func:`.row_writer.sheet_pieces`: the
+    donor holds its header and probe rows only, and the rows get the merged styles directly).
+    Atomic: writes a temp file beside `out` then os.replace; on any failure `out` (and `target`)
+    are untouched and no temp file remains.
     ``locked``: the caller holds `out`'s :func:`file_lock` (else the write takes it)."""
     target, donor, out = Path(target), Path(donor), Path(out)
     states = {k.casefold(): v for k, v in (states or {}).items()}
@@ -52,7 +57,8 @@ def transplant_sheets(target: str | Path, donor: str | Path, owned: Sequence[str
     check_package(target)
     check_package(donor)
     with zipfile.ZipFile(target) as tz, zipfile.ZipFile(donor) as dz:
-        parts, deleted = _plan(Package(tz), Package(dz), {n.casefold() for n in owned}, states)
+        parts, deleted = _plan(Package(tz), Package(dz), {n.casefold() for n in owned}, states,
+                               {k.casefold(): v for k, v in (rows or {}).items()})
 
     def write(tmp: Path) -> None:
         # each member is made, written and dropped in turn: the donor sheets are rewritten here,
@@ -90,11 +96,12 @@ def _put(zout: zipfile.ZipFile, zi: zipfile.ZipInfo, part: Part, donor: zipfile.
             dst.write(chunk)
 
 
-def _plan(t: Package, d: Package, owned: set[str], states: dict[str, str]) -> tuple[dict[str, Part], set[str]]:
+def _plan(t: Package, d: Package, owned: set[str], states: dict[str, str],
+          rows: dict[str, SheetRows]) -> tuple[dict[str, Part], set[str]]:
     """The new or changed parts (zip name -> content) and the deleted parts (lower-case names)."""
     plan = _Plan(t, d, owned, states)
     plan.merge_styles()
-    plan.copy_donor_parts()
+    plan.copy_donor_parts(rows)
     plan.edit_workbook_parts()
     return plan.parts, plan.deleted - {n.lower() for n in plan.parts}
 
@@ -165,19 +172,20 @@ class _Plan:
             sroot = parse_xml(self.parts[name])
             self.xfs, self.dxfs = ([*range(len(sroot.findall(f"{{{NS_MAIN}}}{s}/*")))] for s in ("cellXfs", "dxfs"))
 
-    def copy_donor_parts(self) -> None:
-        """Every donor part the transplanted sheets reach, under fresh names."""
+    def copy_donor_parts(self, rows: dict[str, SheetRows]) -> None:
+        """Every donor part the transplanted sheets reach, under fresh names; ``rows`` by sheet name
+        (casefolded) are streamed into their sheets (the rows' cells hold no formula)."""
         d = self.d
         donor_parts = d.closure([ds.part for _, _, ds in self.layout if ds])
         self.names = {p.lower(): _alloc(p, self.used) for p in donor_parts}
-        sheet_parts = {ds.part.lower() for _, _, ds in self.layout if ds}
+        sheet_parts = {ds.part.lower(): rows.get(ds.name.casefold()) for _, _, ds in self.layout if ds}
         strings, table_id = shared_strings(d, self.dwb_part), _max_table_id(self.t, self.deleted)
         d_overrides = d.content_types()[1]
         for p in donor_parts:
             new, data = self.names[p.lower()], d.read(p)
             if p.lower() in sheet_parts:  # rewritten while written (see write); only checked here
                 self.formulas = sheet_has_formula(data, strings, self.xfs, self.dxfs) or self.formulas
-                data = partial(_donor_sheet, p, strings, self.xfs, self.dxfs)
+                data = partial(_donor_sheet, p, strings, self.xfs, self.dxfs, sheet_parts[p.lower()])
             elif d_overrides.get(p.lower(), "").endswith("table+xml"):
                 table_id += 1  # table ids are unique across the workbook
                 data = re.sub(rb'(<(?:\w+:)?table\b[^>]*?\sid=")\d+"', b'\\g<1>%d"' % table_id, data, count=1)
@@ -199,9 +207,14 @@ class _Plan:
         self.parts["[Content_Types].xml"] = edit_content_types(t, d, self.deleted, self.copied)
 
 
-def _donor_sheet(part: str, strings: list[str], xfs: list[int], dxfs: list[int], d: Package) -> Iterable[bytes]:
-    """A donor sheet with the merged style indices and inline strings, in pieces."""
-    return sheet_chunks(d.read(part), strings, xfs, dxfs)
+def _donor_sheet(part: str, strings: list[str], xfs: list[int], dxfs: list[int], rows: SheetRows | None,
+                 d: Package) -> Iterable[bytes]:
+    """A donor sheet with the merged style indices and inline strings, in pieces; with ``rows``
+    streamed in, styled as the rewritten probe row is."""
+    chunks = sheet_chunks(d.read(part), strings, xfs, dxfs)
+    if rows is None:
+        return chunks
+    return sheet_pieces(b"".join(chunks).decode("utf-8"), rows)
 
 
 def _alloc(part: str, used: set[str]) -> str:

@@ -10,6 +10,6 @@
 from .book import new_workbook, write_new
 from .cells import save_workbook, set_value, write
 from .next_book import build_next
-from .result_donor import build_donor
+from .result_donor import build_donor, donor_frame
 
-__all__ = ["build_donor", "build_next", "new_workbook", "save_workbook", "set_value", "write", "write_new"]
+__all__ = ["build_donor", "donor_frame", "build_next", "new_workbook", "save_workbook", "set_value", "write", "write_new"]

@@ -37,24 +37,36 @@ def _formula_like(value: Any) -> bool:
 
 
 def build_donor(blocks: list[Block], path: Path) -> None:
-    """Write every block as a styled sheet of a new workbook at ``path``.
+    """Write every block as a styled sheet of a new workbook at ``path``, data rows included
+    (:func:`donor_frame`, then :func:`kpi_workbook.ooxml.row_writer.write_rows`)."""
+    base = path.with_name(path.name + ".openpyxl.xlsx")  # beside the donor, in its temp folder
+    try:
+        rows = donor_frame(blocks, base)
+        write_rows(base, path, list(rows.values()))
+    finally:
+        base.unlink(missing_ok=True)
+
+
+def donor_frame(blocks: list[Block], path: Path) -> dict[str, SheetRows]:
+    """Write every block as a styled sheet of a new workbook at ``path`` without its data rows, and
+    return each sheet's rows by sheet name, in sheet order, to be streamed in afterwards.
 
     openpyxl writes the workbook around the data: header rows, styles, widths, panes, filters,
-    charts, protection. The data rows (tens of thousands at 10,000 employees) are then written
-    straight into each sheet's XML by :func:`kpi_workbook.ooxml.row_writer.write_rows`, as inline
-    strings and numbers with the style openpyxl gave the column's number format (a styled probe
-    row, replaced afterwards): openpyxl's own per-cell objects cost more than reading and scoring
-    the whole workbook.
+    charts, protection. The data rows (tens of thousands at 10,000 employees) are written
+    straight into each sheet's XML (:func:`kpi_workbook.ooxml.row_writer.sheet_pieces`, by
+    :func:`build_donor` or by the transplant into HR's book), as inline strings and numbers with
+    the style openpyxl gave the column's number format in a styled probe row, which they replace:
+    openpyxl's own per-cell objects cost more than reading and scoring the whole workbook.
     """
     wb = Workbook()
     wb.remove(wb.active)
-    probes: list[tuple[Block, int]] = []  # in sheet order
+    probes: dict[str, SheetRows] = {}
     for block in blocks:
         ws = wb.create_sheet(block.sheet)
         if block.row_kinds:  # a sheet of styled lines (说明): small, written whole by openpyxl
             write_help(ws, block)
             apply_print_setup(ws, block.print_setup)
-            probes.append((block, len(block.rows) + 1))
+            probes[block.sheet] = SheetRows(block.rows, len(block.rows) + 1)
             continue
         head = min(block.header_rows, len(block.rows))
         for r, row in enumerate(block.rows[:head], 1):
@@ -67,7 +79,7 @@ def build_donor(blocks: list[Block], path: Path) -> None:
             for col, fmt in block.number_formats.items():  # openpyxl registers the formats' styles
                 cell = ws.cell(probe, col + 1)
                 cell.value, cell.number_format = 0, fmt
-        probes.append((block, probe))
+        probes[block.sheet] = SheetRows(block.rows, probe)
         if block.state != "visible":
             ws.sheet_state = block.state
             continue
@@ -78,12 +90,8 @@ def build_donor(blocks: list[Block], path: Path) -> None:
         for spec in block.charts:
             _chart(ws, block, spec)
         _protect(ws)
-    base = path.with_name(path.name + ".openpyxl.xlsx")  # beside the donor, in its temp folder
-    try:
-        save_workbook(wb, base)
-        write_rows(base, path, [SheetRows(block.rows, probe) for block, probe in probes])
-    finally:
-        base.unlink(missing_ok=True)
+    save_workbook(wb, path)
+    return probes
 
 
 def _protect(ws) -> None:
@@ -105,7 +113,7 @@ def _style(ws, block: Block) -> None:
                 cell.alignment = Alignment(wrap_text=True, vertical="center")
             else:
                 cell.font = ID_FONT
-    n = len(block.rows)  # number formats: see build_donor (a probe row, then write_rows)
+    n = len(block.rows)  # number formats: see donor_frame (a probe row, replaced by the streamed rows)
     for col, w in block.widths.items():
         ws.column_dimensions[column_letter(col + 1)].width = w
     if block.header_rows and block.rows:  # a wrapped title gets the lines it needs (Excel keeps one otherwise)
