@@ -14,8 +14,10 @@ in :mod:`.workbook_edit`, and the text editing they share in :mod:`.xmltext`.
 from __future__ import annotations
 
 import posixpath
+import queue
 import re
 import shutil
+import threading
 import zipfile
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from functools import partial
@@ -31,6 +33,7 @@ from .workbook_edit import donor_rels, edit_content_types, edit_rels, edit_workb
 STATES = ("visible", "hidden", "veryHidden")
 ZIP_EPOCH = (1980, 1, 1, 0, 0, 0)  # new members get a fixed time: same input, same bytes
 COPY_BUFFER = 1 << 20
+WRITE_AHEAD = 8  # chunks of a new part made but not yet written (a chunk: a batch of rows, ~1 MB)
 
 # a new part's content: bytes, or (for a donor sheet) its pieces, made from the donor while written
 Part = bytes | Callable[[Package], Iterable[bytes]]
@@ -92,8 +95,37 @@ def _put(zout: zipfile.ZipFile, zi: zipfile.ZipInfo, part: Part, donor: zipfile.
         zout.writestr(zi, part)
         return
     with zout.open(zi, "w") as dst:
-        for chunk in part(Package(donor)):
-            dst.write(chunk)
+        write_behind(part(Package(donor)), dst.write)
+
+
+def write_behind(chunks: Iterable[bytes], write: Callable[[bytes], object]) -> None:
+    """``write(chunk)`` for every chunk, in order, from a second thread: the next chunks are made
+    (Python, holding the GIL) while the ones before are deflated (zlib lets go of the GIL), on
+    two cores at once. At most WRITE_AHEAD chunks wait; an error of ``write`` (a full disk) is
+    raised here, and an error making the chunks stops the writing before it propagates."""
+    ahead: queue.Queue[bytes | None] = queue.Queue(maxsize=WRITE_AHEAD)
+    failed: list[BaseException] = []
+
+    def drain() -> None:
+        while (chunk := ahead.get()) is not None:
+            if not failed:  # after a failure the rest is taken and dropped: the maker never blocks
+                try:
+                    write(chunk)
+                except BaseException as exc:  # noqa: BLE001 - raised again in the caller's thread
+                    failed.append(exc)
+
+    writer = threading.Thread(target=drain, name="kpi-write-behind", daemon=True)
+    writer.start()
+    try:
+        for chunk in chunks:
+            if failed:
+                break
+            ahead.put(chunk)
+    finally:
+        ahead.put(None)
+        writer.join()
+    if failed:
+        raise failed[0]
 
 
 def _plan(t: Package, d: Package, owned: set[str], states: dict[str, str],
