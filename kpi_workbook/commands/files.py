@@ -23,7 +23,7 @@ from ..ooxml import (
     transplant_sheets,
     unused_path,
 )
-from ..pipeline import CellProblem, FileSource, Outcome, compute, validate
+from ..pipeline import CellProblem, FileSource, Outcome, bulk_work, compute, validate
 from ..pipeline.carry import default_next_path
 from ..pipeline.computing import Progress
 from ..sheets.cells import save_workbook
@@ -77,6 +77,7 @@ def validate_file(path: str | Path, lang: str | None = None) -> list[CellProblem
         return validate(source, lang=lang)
 
 
+@bulk_work()
 def compute_file(path: str | Path, out: str | Path | None = None, *, csv_path: str | Path | None = None,
                  lang: str | None = None, progress: Progress | None = None, lock_timeout: float = 0,
                  proposal: bool | None = None) -> Outcome:

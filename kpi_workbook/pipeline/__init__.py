@@ -14,10 +14,12 @@ writers (openpyxl donor + zip transplant, or xlwings) differ only in how blocks 
 - :mod:`.results` — the result sheets as blocks of values; :mod:`.help_text` — 说明 as lines
   (a block compute rebuilds from the scheme it used);
 - :mod:`.computing` — compute and validate; :mod:`.carry` — what carries to the next period;
+- :mod:`.bulk` — work that makes objects by the million, without the cycle collector's rescans;
 - :mod:`.cell_problem` — a problem located to its sheet and cell; :mod:`.errors` — the user's
   errors, and :func:`user_error`, which turns any failure into one (or says it is a bug).
 """
 
+from .bulk import bulk_work
 from .cell_problem import CellProblem
 from .computing import Outcome, SchemeProblems, Summary, book_lang, compute, load_scheme_from, validate
 from .errors import WorkbookError, user_error
@@ -28,5 +30,5 @@ from .sources import SheetSource
 
 __all__ = [
     "Block", "CellProblem", "ChartSpec", "FileSource", "Outcome", "SchemeProblems", "SheetSource", "Summary",
-    "WorkbookError", "book_lang", "compute", "load_scheme_from", "read_meta", "user_error", "validate",
+    "WorkbookError", "book_lang", "bulk_work", "compute", "load_scheme_from", "read_meta", "user_error", "validate",
 ]

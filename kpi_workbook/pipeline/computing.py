@@ -24,6 +24,7 @@ from kpi_engine.numbers import is_blank
 from kpi_engine.problems import render, show_value
 
 from . import calibration_input
+from .bulk import bulk_work
 from .cell_problem import CellProblem
 from .errors import WorkbookError
 from .final_results import add_change_lines, add_distribution, pay_block
@@ -217,6 +218,7 @@ def _roster(frame: pd.DataFrame, result: ScoreResult) -> pd.DataFrame:
     return df.reindex(result.total.index)
 
 
+@bulk_work()
 def compute(source: SheetSource, *, lang: str | None = None, progress: Progress | None = None,
             now: dt.datetime | None = None, proposal: bool | None = None) -> Outcome:
     """Score the workbook behind ``source`` and build every result block.
@@ -322,6 +324,7 @@ def _summary(result: ScoreResult, problems: list[CellProblem], period: str) -> S
                    sev.get("error", 0), sev.get("warning", 0), period)
 
 
+@bulk_work()
 def validate(source: SheetSource, *, lang: str | None = None) -> list[CellProblem]:
     """Every problem compute would report (scheme, inputs, HR's 校准 rows, limits, pools), without
     writing results."""
