@@ -148,6 +148,7 @@ class Written(NamedTuple):
     path: Path
 
 
+@bulk_work()
 def next_period_file(path: str | Path, out: str | Path | None = None, lang: str | None = None, *,
                      force: bool = False) -> Written:
     """Write next period's workbook (default: beside the current one, named after the period):

@@ -27,7 +27,7 @@ from kpi_engine.i18n import both, tr
 
 from ..ooxml import Package, atomic_write, check_package, file_lock, sheet_entries, unused_path
 from ..ooxml.errors import damaged, unsafe
-from ..pipeline import FileSource
+from ..pipeline import FileSource, bulk_work
 from ..pipeline.filling import plan_fill
 from ..pipeline.import_report import FillReport, Note
 from ..pipeline.layout import layout
@@ -86,6 +86,7 @@ def droppable_parts(path: Path, lang: str = "zh", owned: Iterable[str] = ()) -> 
     return found
 
 
+@bulk_work()
 def fill_workbook(path: str | Path, data: str | Path | Sequence[str | Path], out: str | Path | None = None, *,
                   lang: str | None = None, scheme: Scheme | None = None, shop: str = "", dry_run: bool = False,
                   force: bool = False) -> FillReport:

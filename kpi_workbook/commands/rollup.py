@@ -19,6 +19,7 @@ from typing import Any
 from kpi_engine.i18n import tr
 
 from ..ooxml import atomic_write, real_path, unused_path
+from ..pipeline.bulk import bulk_work
 from ..pipeline.results import plain
 from ..pipeline.rollup_book import Rollup, open_period, rollup, rollup_blocks, rollup_error, rollup_rows
 from ..sheets.result_donor import build_donor
@@ -44,6 +45,7 @@ class RollupOutcome:
         return "\n".join(lines)
 
 
+@bulk_work()
 def rollup_files(books: Sequence[str | Path], out: str | Path, *, csv_path: str | Path | None = None,
                  force: bool = False, lang: str | None = None) -> RollupOutcome:
     """The year of ``books`` written to ``out`` (and ``csv_path``)."""

@@ -5,7 +5,10 @@ The collector runs every 700 new container objects (lists, dicts…) by default 
 ones pile up, scans all of them time after time: at 10,000 employees that was 0.7 s of a 5 s
 compute, for no garbage (what compute makes is freed by reference counting as it goes). Inside
 :func:`bulk_work` it runs every :data:`YOUNG_OBJECTS` instead; the thresholds before are put
-back after, so a long-lived process (the add-in inside Excel) keeps its own.
+back after, so a long-lived process (the add-in inside Excel) keeps its own. Every command that
+reads or writes a whole workbook runs inside it: compute and validate (the pipeline's, so the
+add-in's too), ``kpi compute``'s writing, ``kpi new``, ``kpi next-period``, ``kpi fill`` and
+``kpi rollup``.
 """
 
 from __future__ import annotations

@@ -21,6 +21,7 @@ from kpi_engine.i18n import lang_of
 from kpi_engine.periods import parse_period
 
 from ..ooxml import atomic_write
+from ..pipeline.bulk import bulk_work
 from ..pipeline.layout import input_columns, layout
 from ..pipeline.reading import OWNED_KEY
 from ..pipeline.roster import roster_frame
@@ -65,6 +66,7 @@ def new_workbook(period: str, roster: pd.DataFrame | None = None, lang: str = "z
     return wb
 
 
+@bulk_work()
 def write_new(path: str | Path, period: str, roster: pd.DataFrame | None = None, lang: str = "zh",
               scheme: Scheme | None = None, owners: Sequence[Sequence[Any]] = ()) -> Path:
     """Build the workbook and save it atomically (temp file beside ``path``, then replace)."""

@@ -10,6 +10,7 @@ import pytest
 from support.workbooks import sample_workbook
 
 from kpi_workbook.commands.files import compute_file
+from kpi_workbook.pipeline import WorkbookError
 from kpi_workbook.pipeline.bulk import YOUNG_OBJECTS, bulk_work
 
 
@@ -38,8 +39,8 @@ def test_a_process_that_collects_less_often_already_keeps_its_own(thresholds):
 
 
 def test_restored_after_an_error(thresholds):
-    with pytest.raises(ZeroDivisionError), bulk_work():
-        1 / 0
+    with pytest.raises(ValueError, match="bad row"), bulk_work():
+        raise ValueError("bad row")
     assert gc.get_threshold() == (700, 10, 10)
 
 
@@ -48,4 +49,32 @@ def test_compute_runs_with_fewer_collections_and_leaves_the_process_as_it_was(th
     seen = []
     compute_file(book, out=tmp_path / "out.xlsx", progress=lambda msg, frac: seen.append(gc.get_threshold()[0]))
     assert seen and set(seen) == {YOUNG_OBJECTS}
+    assert gc.get_threshold() == (700, 10, 10)
+
+
+def test_the_other_commands_that_make_whole_workbooks_run_with_fewer_collections(thresholds, tmp_path, monkeypatch):
+    """kpi new, next-period, fill and rollup: each records the thresholds at its heaviest step."""
+    import kpi_workbook.commands.files as files
+    import kpi_workbook.commands.fill as fill
+    import kpi_workbook.commands.rollup as rollup
+    import kpi_workbook.sheets.book as book
+
+    seen: dict[str, int] = {}
+
+    def spy(name, real):
+        def call(*args, **kwargs):
+            seen[name] = gc.get_threshold()[0]
+            return real(*args, **kwargs)
+        return call
+
+    monkeypatch.setattr(book, "save_workbook", spy("new", book.save_workbook))
+    monkeypatch.setattr(files, "build_next", spy("next", files.build_next))
+    monkeypatch.setattr(fill, "plan_fill", spy("fill", fill.plan_fill))
+    monkeypatch.setattr(rollup, "open_period", spy("rollup", rollup.open_period))
+    new = book.write_new(tmp_path / "new.xlsx", "2026-Q4")
+    files.next_period_file(new, tmp_path / "next.xlsx")
+    fill.fill_workbook(new, [], out=tmp_path / "filled.xlsx")  # no export: nothing to write
+    with pytest.raises(WorkbookError):  # a book never computed is refused, after it was read
+        rollup.rollup_files([new], tmp_path / "year.xlsx")
+    assert seen == {"new": YOUNG_OBJECTS, "next": YOUNG_OBJECTS, "fill": YOUNG_OBJECTS, "rollup": YOUNG_OBJECTS}
     assert gc.get_threshold() == (700, 10, 10)
