@@ -4,7 +4,9 @@ Every round trip to Excel costs milliseconds, so the adapter makes as few as the
 allows, and never one per employee:
 
 - a sheet is read in ONE call (its used range from A1, as a 2-D list);
-- a result block is written in ONE value write at A1;
+- a result block is written in ONE value write at A1 (its links to other cells — 校验's cell
+  column — go in the same write, as ``HYPERLINK`` formulas: a hyperlink object each would be a
+  call per problem);
 - number formats and column widths are set per run of equal columns, charts per chart
   spec: a count bounded by the block's columns, independent of headcount.
 
@@ -212,7 +214,7 @@ def write_block(book: Any, block: Any, protect: bool = True) -> Any:
     _unprotect(sheet)
     _delete_charts(sheet)
     sheet.clear()
-    rows = cell_rows(block.rows)
+    rows = with_links(cell_rows(block.rows), block.rows, getattr(block, "links", None) or {})
     if rows:
         sheet.range("A1").value = rows
         n_rows, n_cols = len(rows), len(rows[0])
@@ -264,6 +266,24 @@ def _cell(v: Any) -> Any:
         return v
     text = v if isinstance(v, str) else str(v)
     return "'" + text if text else None
+
+
+def with_links(rows: list[list[Any]], values: list[list[Any]], links: dict[tuple[int, int], str]) -> list[list[Any]]:
+    """``rows`` (as :func:`cell_rows` made them) with each linked cell ((row, column) -> a place
+    such as ``'销售与流量'!M45``, 0-based) as ``=HYPERLINK("#place","its text")``: Excel shows the
+    text and jumps to the place on a click, as the file's hyperlinks do. Written with the rest
+    of the block in one call; a formula of ours, never text of the user's (that stays text)."""
+    for (r, c), place in links.items():
+        if r < len(rows) and c < len(rows[r]) and r < len(values) and c < len(values[r]):
+            text = plain(values[r][c])
+            shown = "" if text is None else str(text)
+            rows[r][c] = f'=HYPERLINK("#{_in_quotes(place)}","{_in_quotes(shown)}")'
+    return rows
+
+
+def _in_quotes(text: str) -> str:
+    """Text inside a formula's string literal: quotes doubled."""
+    return text.replace('"', '""')
 
 
 BOLD_LINES = ("title", "section", "head", "total")

@@ -22,11 +22,13 @@ import kpi_validate
 import kpi_xlwings_adapter as adapter
 import pandas as pd
 import pytest
+from openpyxl import load_workbook
 from support.fakebook import FakeBook, FakeComError
 
 from kpi_engine.i18n import tr
 from kpi_workbook import pipeline
 from kpi_workbook.commands.demo import sample_file
+from kpi_workbook.commands.files import compute_file
 from kpi_workbook.commands.fill import fill_workbook
 from kpi_workbook.pipeline import computing
 from kpi_workbook.pipeline.file_source import FileSource
@@ -102,7 +104,9 @@ def test_compute_writes_the_pipelines_blocks(book: FakeBook, tmp_path: Path) -> 
         if block.key == "meta":
             got, want = without_stamp(got), without_stamp(want)
         assert grid_equal(got, want), block.key
-    assert not any(s.formulas for s in book.sheets)  # no text was taken for a formula
+    # no text was taken for a formula: the only formulas are 校验's links to cells, ours
+    assert all(s.formulas == set(s.links) for s in book.sheets)
+    assert any(s.links for s in book.sheets)
 
 
 def test_compute_matches_the_command_line_file(book: FakeBook, tmp_path: Path) -> None:
@@ -295,6 +299,38 @@ def test_validate_writes_only_the_problem_sheet(book: FakeBook) -> None:
     first_error = next(p for p in expected if p.severity == "error")
     assert f"错误 {errors} 个" in report.message and first_error.text() in report.message
     assert book.app.screen_updating is True and book.app.status_bar is False
+
+
+def test_problem_cells_link_to_their_cells_in_the_same_one_write(book: FakeBook, tmp_path) -> None:
+    """校验's cell column links each problem to its cell, as the computed file's hyperlinks do:
+    =HYPERLINK formulas written with the block (no call per problem); the cells still read as
+    the cell's address; a problem without a cell (a whole column) has no link."""
+    kpi_addin.validate(book)
+    sheet = book.sheets[layout().sheet("problems")]
+    rows = book.values(sheet.name)
+    located = {r: f"'{row[0]}'!{row[1]}" for r, row in enumerate(rows[2:], 3) if row[0] and row[1]}
+    assert len(located) >= 10  # the sample's planted errors and more
+    assert sheet.links == {(r, 2): place for r, place in located.items()}
+    assert all(rows[r - 1][1] and not str(rows[r - 1][1]).startswith("=") for r in located)
+    assert book.writes == 2  # as before: the links came with the block
+
+    # the same places as the hyperlinks `kpi compute` puts in the file's 校验
+    out = tmp_path / "computed.xlsx"
+    compute_file(book.fullname, out=out)
+    ws = load_workbook(out)[layout().sheet("problems")]
+    in_file = {(c.row, c.column): c.hyperlink.location for row in ws.iter_rows() for c in row if c.hyperlink}
+    kpi_addin.compute(book)
+    assert book.sheets[layout().sheet("problems")].links == in_file
+
+
+def test_a_link_is_a_formula_of_ours_and_the_text_stays_text() -> None:
+    """Quotes in a sheet's name are doubled inside the formula; text a user typed that looks
+    like a formula is written behind an apostrophe, never as one."""
+    rows = adapter.cell_rows([["表", "单元格"], ['销售"A"', "B7"], ["=1+1", "C3"]])
+    linked = adapter.with_links(rows, [["表", "单元格"], ['销售"A"', "B7"], ["=1+1", "C3"]],
+                                {(1, 1): "'销售\"A\"'!B7"})
+    assert linked[1] == ['\'销售"A"', '=HYPERLINK("#\'销售""A""\'!B7","B7")']
+    assert linked[2] == ["'=1+1", "'C3"]
 
 
 # -- new period -------------------------------------------------------------------

@@ -10,6 +10,8 @@ what matters to the adapter and to Excel users:
 - writing a string is read by Excel like typed input: ``"1001"`` becomes the number 1001,
   ``"=A1"`` a formula, a leading apostrophe keeps the rest as text and is not part of the
   value;
+- a ``=HYPERLINK("#place","text")`` formula shows its text as the cell's value and keeps its
+  place in ``sheet.links`` (what a click on it would select), as Excel evaluates it;
 - a protected sheet refuses writes, as Excel does;
 - every range value read and write is counted (``book.reads``, ``book.writes``), and the app
   records screen updating, calculation mode, status bar messages and alerts.
@@ -460,6 +462,7 @@ class FakeSheet:
         self.name = name
         self.cells: dict[tuple[int, int], Any] = {}
         self.formulas: set[tuple[int, int]] = set()
+        self.links: dict[tuple[int, int], str] = {}  # HYPERLINK formulas' places, by cell
         self.number_formats: dict[tuple[int, int], str] = {}
         self.column_widths: dict[int, float] = {}
         self.bold: dict[tuple[int, int], bool] = {}
@@ -505,9 +508,14 @@ class FakeSheet:
     def store(self, r: int, c: int, v: Any) -> None:
         """Put a value in a cell the way Excel takes a value assigned through COM."""
         self.formulas.discard((r, c))
+        self.links.pop((r, c), None)
         value = _as_typed(v)
         if isinstance(v, str) and v.startswith("="):  # Excel enters it as a formula
             self.formulas.add((r, c))
+            link = _HYPERLINK.fullmatch(v)
+            if link:  # evaluated as Excel does: its text shows, its place is where a click goes
+                self.links[(r, c)] = link[1].replace('""', '"')
+                value = link[2].replace('""', '"') or None
         if value is None:
             self.cells.pop((r, c), None)
         else:
@@ -542,6 +550,7 @@ class FakeSheet:
             raise FakeComError(f"sheet {self.name!r} is protected")
         self.cells.clear()
         self.formulas.clear()
+        self.links.clear()
         self.udfs.clear()
 
     def clear(self) -> None:
@@ -907,6 +916,9 @@ def _as_stored(v: Any) -> Any:
     if isinstance(v, dt.date):
         return dt.datetime(v.year, v.month, v.day)
     return v
+
+
+_HYPERLINK = re.compile(r'=HYPERLINK\("#((?:[^"]|"")*)","((?:[^"]|"")*)"\)', re.I)
 
 
 def _as_typed(v: Any) -> Any:
