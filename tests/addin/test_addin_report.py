@@ -13,9 +13,8 @@ import kpi_report
 import pandas as pd
 import pytest
 from support.fakebook import FakeBook
-from support.workbooks import sample_workbook, table
+from support.workbooks import computed_sample, sample_workbook, table
 
-from kpi_workbook.commands.files import compute_file
 from kpi_workbook.pipeline.layout import layout
 
 XL_LANDSCAPE = 2
@@ -23,9 +22,7 @@ XL_LANDSCAPE = 2
 
 @pytest.fixture(scope="module")
 def computed(tmp_path_factory) -> Path:
-    path = sample_workbook(tmp_path_factory.mktemp("addin_report"))
-    compute_file(path)
-    return path
+    return computed_sample(tmp_path_factory.mktemp("addin_report"))
 
 
 @pytest.fixture

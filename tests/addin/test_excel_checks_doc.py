@@ -18,7 +18,7 @@ import kpi_udf_scheme
 import pytest
 from openpyxl import load_workbook
 from support.fakebook import FakeBook
-from support.workbooks import sample_workbook, scheme_cell
+from support.workbooks import computed_sample, scheme_cell
 from support.xlwings_windows import udfs_as_on_windows
 
 from kpi_workbook.commands.files import compute_file
@@ -39,9 +39,7 @@ def step(n: int) -> str:
 @pytest.fixture(scope="module")
 def demo(tmp_path_factory) -> Path:
     """What the checklist's preparation starts from: ``kpi demo``'s workbook, already computed."""
-    path = sample_workbook(tmp_path_factory.mktemp("demo"))
-    compute_file(path)
-    return path
+    return computed_sample(tmp_path_factory.mktemp("demo"))
 
 
 @pytest.fixture

@@ -35,6 +35,15 @@ def sample_workbook(tmp_path: Path, lang: str = "zh", name: str | None = None) -
     return dst
 
 
+def computed_sample(folder: Path, lang: str = "zh") -> Path:
+    """A fresh copy of the sample workbook in ``folder``, computed as ``kpi compute`` does."""
+    from kpi_workbook.commands.files import compute_file
+
+    path = sample_workbook(folder, lang)
+    compute_file(path)
+    return path
+
+
 def sample_metrics() -> pd.DataFrame:
     return pd.read_csv(sample_file("metrics_2026Q4.csv"), dtype={"employee_id": str}, encoding="utf-8-sig")
 

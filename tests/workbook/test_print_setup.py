@@ -14,9 +14,8 @@ import pytest
 from pypdf import PdfReader
 from support.lo import require_soffice
 from support.package_check import sheet_parts, workbook_part
-from support.workbooks import sample_workbook
+from support.workbooks import computed_sample
 
-from kpi_workbook.commands.files import compute_file
 from kpi_workbook.commands.pdf_export import convert_to_pdf
 from kpi_workbook.pipeline.layout import layout
 from kpi_workbook.pipeline.print_setup import LANDSCAPE_WIDTH, PORTRAIT_WIDTH, header_text, print_setup
@@ -28,9 +27,7 @@ META = layout().sheet("meta")
 
 @pytest.fixture(scope="module")
 def computed(tmp_path_factory) -> Path:
-    path = sample_workbook(tmp_path_factory.mktemp("print"))
-    compute_file(path)
-    return path
+    return computed_sample(tmp_path_factory.mktemp("print"))
 
 
 def parts(path: Path) -> tuple[ElementTree.Element, dict[str, ElementTree.Element]]:
